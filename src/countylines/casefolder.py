@@ -1,0 +1,88 @@
+"""Finding the tables and geography files of a case folder.
+
+A case is a directory holding `NAME.csv`, `NAME.csv.gz` or `NAME.parquet` for each table in
+`countylines.schema.TABLES`, plus `areas.geojson` or `areas.gpkg`. `truth/` (simulator ground
+truth) is never read here. Other files are reported as warnings and ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from countylines.problems import CaseError, ProblemLog
+from countylines.schema import AREAS_FILES, TABLES
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+IGNORED_NAMES = {"truth", "README.md", "README.txt", ".DS_Store"}
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """A table file found in a case: the table it holds, its path and its format."""
+
+    table: str
+    path: Path
+    format: str  # "csv", "csv.gz" or "parquet"
+
+    @property
+    def display(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class CaseFiles:
+    """Everything found in a case folder."""
+
+    root: Path
+    tables: dict[str, TableFile]
+    areas: Path | None
+
+
+def _split_suffix(name: str) -> tuple[str, str] | None:
+    for suffix in TABLE_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)], suffix.lstrip(".")
+    return None
+
+
+def find_case_files(root: Path, log: ProblemLog) -> CaseFiles:
+    """List the case's table and geography files; problems with the folder go to `log`."""
+    root = Path(root)
+    if not root.exists():
+        raise CaseError(f"case folder {root} does not exist")
+    if not root.is_dir():
+        raise CaseError(f"{root} is not a folder: a case is a folder of table files")
+    tables: dict[str, TableFile] = {}
+    areas: list[Path] = []
+    for path in sorted(root.iterdir()):
+        name = path.name
+        if name in IGNORED_NAMES or name.startswith("."):
+            continue
+        if name in AREAS_FILES:
+            areas.append(path)
+            continue
+        split = _split_suffix(name)
+        if split is None or split[0] not in TABLES:
+            log.warning("unknown_file", name, "not a case table or geography file; ignored")
+            continue
+        if not path.is_file():
+            log.error("not_a_file", name, "expected a file, found a folder or special file")
+            continue
+        table, fmt = split
+        if table in tables:
+            log.error(
+                "duplicate_table",
+                name,
+                f"table {table!r} is given twice ({tables[table].display} and {name}); keep one",
+            )
+            continue
+        tables[table] = TableFile(table, path, fmt)
+    if len(areas) > 1:
+        log.error("duplicate_table", areas[1].name, "areas given twice; keep one geography file")
+    if not tables and not areas:
+        raise CaseError(
+            f"{root} holds no case tables: expected files such as events.csv, cells.csv "
+            "(see docs/data-formats.md)"
+        )
+    return CaseFiles(root, tables, areas[0] if areas else None)

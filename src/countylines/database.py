@@ -1,0 +1,338 @@
+"""Building the case database: stage every file, check it, type it, and check links between tables.
+
+One function, `build_case_database`, does the work for both `validate` (into a throw-away file) and
+`load` (into a temporary file that replaces the old database only when the build succeeds, so a
+failed or killed load never changes a database a user already has).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from countylines import __version__
+from countylines.casefolder import CaseFiles, TableFile, find_case_files
+from countylines.duckdb_checks import (
+    SQL_TYPES,
+    TABLE_RULES,
+    Check,
+    column_checks,
+    install_macros,
+    parse_expr,
+    quote,
+)
+from countylines.geography import read_areas, store_areas
+from countylines.problems import CaseError, Problem, ProblemLog, Severity
+from countylines.reader import Progress, StagedTable, stage_table
+from countylines.schema import TABLES, Kind, Reference, Table
+
+DB_NAME = "case.duckdb"
+MEMORY_LIMIT = "2GB"
+
+StepCallback = Callable[[str, TableFile | None], Progress | None]
+"""Called when a table starts; may return a callback that receives bytes read so far."""
+
+
+@dataclass
+class BuildResult:
+    """What a build found: rows per table and every problem."""
+
+    case: Path
+    log: ProblemLog
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.log.n_errors == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": str(self.case), "ok": self.ok, "rows": self.rows, **self.log.to_dict()}
+
+
+def connect(path: Path, temp_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file with bounded memory, spilling to `temp_dir`, times in UTC."""
+    con = duckdb.connect(str(path))
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{temp_dir.as_posix()}'")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    install_macros(con)
+    return con
+
+
+def _run_row_checks(
+    con: duckdb.DuckDBPyConnection, staged: StagedTable, checks: list[Check], log: ProblemLog, k: int
+) -> None:
+    """Run all row checks of one staged table in a single scan, logging examples and counts."""
+    if not checks:
+        return
+    table = staged.table
+    typed = [
+        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}::{SQL_TYPES[c.kind]}"
+        f" AS {quote(c.name)}"
+        for c in table.columns
+    ]
+    raw = [
+        f"{quote(c.name) if c.name in staged.columns else 'NULL::VARCHAR'} AS {quote('raw_' + c.name)}"
+        for c in table.columns
+    ]
+    aggs = []
+    for i, ch in enumerate(checks):
+        aggs.append(f"count(*) FILTER (WHERE {ch.condition}) AS n{i}")
+        aggs.append(
+            f"arg_min(struct_pack(r := _row, v := {quote('raw_' + ch.column)}), _row, {k})"
+            f" FILTER (WHERE {ch.condition}) AS e{i}"
+        )
+    sql = (
+        f"WITH t AS (SELECT _row, {', '.join(raw + typed)} FROM {quote(staged.raw_name)}) "
+        f"SELECT {', '.join(aggs)} FROM t"
+    )
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    for i, ch in enumerate(checks):
+        total, examples = int(row[2 * i]), row[2 * i + 1] or []
+        if total:
+            log.add_examples(
+                [
+                    Problem(ch.severity, ch.code, staged.file.display, ch.message,
+                            row=int(e["r"]), column=ch.column, value=e["v"])
+                    for e in examples
+                ],
+                total,
+            )
+
+
+def _row_checks(staged: StagedTable) -> list[Check]:
+    table = staged.table
+    checks: list[Check] = []
+    for col in table.columns:
+        if col.name in staged.columns:
+            checks.extend(column_checks(col, quote("raw_" + col.name), quote(col.name)))
+    checks.extend(TABLE_RULES.get(table.name, ()))
+    return checks
+
+
+def _type_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> None:
+    """Create the typed table from the staged raw text, keeping each row's source row number."""
+    cols = [
+        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}::{SQL_TYPES[c.kind]}"
+        f" AS {quote(c.name)}"
+        for c in staged.table.columns
+    ]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {quote(staged.table.name)} AS SELECT _row AS source_row, "
+        f"{', '.join(cols)} FROM {quote(staged.raw_name)} ORDER BY _row"
+    )
+    con.execute(f"DROP TABLE {quote(staged.raw_name)}")
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, table: Table, file: str, log: ProblemLog, k: int) -> None:
+    if table.key is None:
+        return
+    key = quote(table.key)
+    total = con.execute(
+        f"SELECT count(*) FROM (SELECT {key} FROM {quote(table.name)} WHERE {key} IS NOT NULL "
+        f"GROUP BY {key} HAVING count(*) > 1)"
+    ).fetchone()[0]  # type: ignore[index]
+    if not total:
+        return
+    dups = con.execute(
+        f"SELECT {key}, min(source_row, 2) FROM {quote(table.name)} WHERE {key} IS NOT NULL "
+        f"GROUP BY {key} HAVING count(*) > 1 ORDER BY min(source_row) LIMIT {k}"
+    ).fetchall()
+    log.add_examples(
+        [
+            Problem(Severity.ERROR, "duplicate_key", file,
+                    f"{table.key} {value!r} is not unique: first on row {rows[0]}",
+                    row=int(rows[1]), column=table.key, value=str(value))
+            for value, rows in dups
+        ],
+        int(total),
+    )
+
+
+def _check_reference(
+    con: duckdb.DuckDBPyConnection, table: Table, ref: Reference, files: CaseFiles, present: set[str],
+    log: ProblemLog, k: int,
+) -> None:
+    file = files.tables[table.name].display
+    is_list = table.column(ref.column).kind is Kind.ID_LIST
+    values = (
+        f"(SELECT source_row, unnest({quote(ref.column)}) AS v FROM {quote(table.name)})"
+        if is_list
+        else f"(SELECT source_row, {quote(ref.column)} AS v FROM {quote(table.name)})"
+    )
+    if ref.target not in present:
+        n = con.execute(f"SELECT count(*) FROM {values} WHERE v IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        if n:
+            log.warning("no_target_table", file,
+                        f"{ref.column} refers to {ref.target}.{ref.target_column}, "
+                        f"but the case has no {ref.target} table; links not checked",
+                        column=ref.column)
+        return
+    orphans = (
+        f"SELECT s.source_row, s.v FROM {values} s ANTI JOIN {quote(ref.target)} t "
+        f"ON s.v = t.{quote(ref.target_column)} WHERE s.v IS NOT NULL"
+    )
+    total = con.execute(f"SELECT count(*) FROM ({orphans})").fetchone()[0]  # type: ignore[index]
+    if not total:
+        return
+    rows = con.execute(f"{orphans} ORDER BY s.source_row LIMIT {k}").fetchall()
+    target_file = files.tables[ref.target].display
+    log.add_examples(
+        [
+            Problem(Severity.ERROR, "unknown_reference", file,
+                    f"{ref.column} {v!r} is not a {ref.target_column} in {target_file}",
+                    row=int(r), column=ref.column, value=str(v))
+            for r, v in rows
+        ],
+        int(total),
+    )
+
+
+def build_case_database(
+    case: Path,
+    db_path: Path,
+    log: ProblemLog | None = None,
+    on_step: StepCallback | None = None,
+) -> BuildResult:
+    """Validate and load every table of `case` into the DuckDB file `db_path`."""
+    log = log or ProblemLog()
+    result = BuildResult(Path(case), log)
+    files = find_case_files(Path(case), log)
+    temp_dir = db_path.with_name(db_path.name + ".spill")
+    con = connect(db_path, temp_dir)
+    try:
+        present: set[str] = set()
+        for name, table in TABLES.items():
+            tf = files.tables.get(name)
+            if tf is None:
+                continue
+            progress = on_step(name, tf) if on_step else None
+            staged = stage_table(con, tf, table, f"_raw_{name}", log, progress)
+            if staged is None:
+                continue
+            _run_row_checks(con, staged, _row_checks(staged), log, log.max_examples)
+            _type_table(con, staged)
+            result.rows[name] = staged.rows
+            present.add(name)
+        if files.areas is not None:
+            if on_step:
+                on_step("areas", None)
+            gdf = read_areas(files.areas, log)
+            if gdf is not None:
+                result.rows["areas"] = store_areas(con, gdf)
+        if on_step:
+            on_step("links", None)
+        for name in sorted(present):
+            table = TABLES[name]
+            _check_key(con, table, files.tables[name].display, log, log.max_examples)
+            for ref in table.references:
+                _check_reference(con, table, ref, files, present, log, log.max_examples)
+        _write_metadata(con, files, result)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    return result
+
+
+def _write_metadata(con: duckdb.DuckDBPyConnection, files: CaseFiles, result: BuildResult) -> None:
+    """Record which files were loaded and the warnings found, for provenance."""
+    con.execute(
+        "CREATE OR REPLACE TABLE _case_files (table_name VARCHAR, file VARCHAR, format VARCHAR, "
+        "bytes BIGINT, modified TIMESTAMPTZ, rows BIGINT)"
+    )
+    entries = [(n, tf.path, tf.format) for n, tf in files.tables.items()]
+    if files.areas is not None:
+        entries.append(("areas", files.areas, files.areas.suffix.lstrip(".")))
+    for name, path, fmt in entries:
+        st = path.stat()
+        con.execute(
+            "INSERT INTO _case_files VALUES (?, ?, ?, ?, ?, ?)",
+            [name, path.name, fmt, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC),
+             result.rows.get(name)],
+        )
+    con.execute(
+        "CREATE OR REPLACE TABLE _case_problems (severity VARCHAR, code VARCHAR, file VARCHAR, "
+        "row_number BIGINT, column_name VARCHAR, value VARCHAR, message VARCHAR)"
+    )
+    for p in result.log.problems():
+        con.execute("INSERT INTO _case_problems VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [p.severity.value, p.code, p.file, p.row, p.column, p.value, p.message])
+    con.execute("CREATE OR REPLACE TABLE _case_meta (key VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO _case_meta VALUES ('countylines_version', ?), ('case', ?)",
+                [__version__, str(files.root.resolve())])
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def validate_case(case: Path, on_step: StepCallback | None = None, max_examples: int = 5) -> BuildResult:
+    """Check a case without keeping anything: the database is built in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="countylines-validate-") as tmp:
+        return build_case_database(Path(case), Path(tmp) / DB_NAME, ProblemLog(max_examples), on_step)
+
+
+@contextmanager
+def _temporary_sibling(target: Path) -> Iterator[Path]:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+    finally:
+        for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+            p.unlink(missing_ok=True)
+
+
+def load_case(
+    case: Path, out: Path, on_step: StepCallback | None = None, max_examples: int = 5
+) -> tuple[BuildResult, Path]:
+    """Validate and load `case` into `out/case.duckdb`, replacing it only if there are no errors."""
+    case, out = Path(case), Path(out)
+    if not case.is_dir():
+        raise CaseError(f"case folder {case} does not exist or is not a folder")
+    if _inside(out, case):
+        raise CaseError(
+            f"the output folder {out} is inside the case folder {case}; choose a folder outside it "
+            "(the input folder is never written to)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / DB_NAME
+    _remove_stale_temporaries(out)
+    with _temporary_sibling(target) as tmp:
+        result = build_case_database(case, tmp, ProblemLog(max_examples), on_step)
+        if result.ok:
+            os.replace(tmp, target)
+    return result, target
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete temporary files left by loads that were killed (their process no longer exists)."""
+    for p in out.glob(f".{DB_NAME}.*.tmp*"):
+        pid = p.name.split(".")[3] if len(p.name.split(".")) > 3 else ""
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

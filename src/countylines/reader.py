@@ -1,0 +1,355 @@
+"""Streaming a table file, in bounded memory, into a DuckDB staging table of raw text.
+
+CSV (plain or gzip) is parsed by Arrow's streaming reader one block at a time; every row keeps its
+spreadsheet row number (header = row 1) in the `_row` column, so later checks can say exactly where
+a problem is. Parquet is read by DuckDB directly, numbering records from 1. Encodings: UTF-8 (with
+or without BOM), UTF-16 with BOM, and anything else is read as Windows-1252/Latin-1 with a warning.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from countylines.casefolder import TableFile
+from countylines.duckdb_checks import quote
+from countylines.problems import ProblemLog
+from countylines.schema import Table
+
+BLOCK_SIZE = 8 << 20  # bytes per parsed block; also the longest row accepted
+SNIFF_BYTES = 1 << 16
+GZIP_MAGIC = b"\x1f\x8b"
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes of the file (as stored) read so far."""
+
+
+@dataclass
+class StagedTable:
+    """What was read from one table file into the staging table `raw_name`."""
+
+    table: Table
+    file: TableFile
+    raw_name: str
+    columns: dict[str, str]  # schema column name -> name in the file
+    rows: int = 0
+    complete: bool = True  # False when reading stopped early at an unreadable point
+
+
+def normalise_header(name: str) -> str:
+    """Lower case, trimmed, with spaces and hyphens as underscores."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def map_columns(
+    table: Table, header: list[str], file: str, log: ProblemLog, warn_unknown: bool = True
+) -> dict[str, str] | None:
+    """Match a file's header to the schema; report missing, renamed, unknown and repeated names."""
+    seen: dict[str, int] = {}
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+    repeated = [n for n, c in seen.items() if c > 1]
+    if repeated:
+        log.error("repeated_column", file, f"column name repeated in the header: {repeated[0]!r}",
+                  row=1, column=repeated[0])
+        return None
+    by_norm = {normalise_header(h): h for h in header}
+    mapping: dict[str, str] = {}
+    for col in table.columns:
+        if col.name in seen:
+            mapping[col.name] = col.name
+        elif col.name in by_norm:
+            mapping[col.name] = by_norm[col.name]
+            log.warning("renamed_column", file, f"header {by_norm[col.name]!r} read as {col.name!r}",
+                        row=1, column=col.name)
+    used = set(mapping.values())
+    unknown = [h for h in header if h not in used]
+    for col in table.columns:
+        if col.required and col.name not in mapping:
+            hint = _closest(col.name, unknown)
+            log.error(
+                "missing_column",
+                file,
+                f"required column {col.name!r} is missing" + (f" (is {hint!r} it?)" if hint else ""),
+                row=1,
+                column=col.name,
+            )
+    for h in unknown if warn_unknown else ():
+        log.warning("unknown_column", file, f"column {h!r} is not part of the {table.name} table; ignored",
+                    row=1, column=h)
+    return mapping
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    norm = {normalise_header(c).replace("_", ""): c for c in candidates}
+    hit = difflib.get_close_matches(name.replace("_", ""), list(norm), n=1, cutoff=0.6)
+    return norm[hit[0]] if hit else None
+
+
+def _open_bytes(tf: TableFile, log: ProblemLog) -> tuple[BinaryIO, BinaryIO] | None:
+    """Open the file (decompressing gzip); returns (stored-bytes handle, content stream)."""
+    raw = open(tf.path, "rb")  # noqa: SIM115 - closed by the caller
+    if tf.format == "csv.gz":
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic != GZIP_MAGIC:
+            raw.close()
+            what = "is empty" if not magic else f"starts with bytes {magic.hex(' ')}, not gzip's 1f 8b"
+            log.error("not_gzip", tf.display, f"file ends in .gz but {what}")
+            return None
+        return raw, gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw, raw
+
+
+def _sniff_encoding(head: bytes, complete: bool) -> str:
+    """Pick the text encoding from the first bytes of a file."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _header(head: bytes, encoding: str) -> list[str] | None:
+    text = head.decode(encoding, errors="replace")
+    text = text.removeprefix("\ufeff")
+    for record in csv.reader(io.StringIO(text)):
+        return list(record)
+    return None
+
+
+class _RowNumbers:
+    """Maps the n-th good data row to its spreadsheet row number, given the skipped rows."""
+
+    def __init__(self) -> None:
+        self.skipped: list[int] = []
+        self.good = 0
+
+    def next_batch(self, n: int) -> np.ndarray:
+        k = np.arange(self.good + 1, self.good + n + 1, dtype=np.int64)
+        self.good += n
+        if not self.skipped:
+            return k + 1
+        skipped = np.asarray(self.skipped, dtype=np.int64)
+        rows = k + 1
+        while True:
+            shifted = k + 1 + np.searchsorted(skipped, rows, side="right")
+            if np.array_equal(shifted, rows):
+                return rows
+            rows = shifted
+
+
+def _utf8_clean(arr: pa.Array, rows: np.ndarray, file: str, column: str, log: ProblemLog) -> pa.Array:
+    """Return `arr` with invalid UTF-8 values replaced by null, reporting each."""
+    try:
+        arr.validate(full=True)
+        return arr
+    except pa.ArrowInvalid:
+        pass
+    values = pa.compute.cast(arr, pa.binary()).to_pylist()
+    clean: list[str | None] = []
+    for i, v in enumerate(values):
+        if v is None:
+            clean.append(None)
+            continue
+        try:
+            clean.append(v.decode("utf-8"))
+        except UnicodeDecodeError:
+            clean.append(None)
+            log.error("bad_encoding", file, "invalid UTF-8 bytes; save the file as UTF-8",
+                      row=int(rows[i]), column=column, value=repr(v[:40]))
+    return pa.array(clean, type=pa.string())
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    tf: TableFile,
+    table: Table,
+    raw_name: str,
+    log: ProblemLog,
+    progress: Progress | None = None,
+) -> StagedTable | None:
+    """Stream a CSV or CSV.gz file into `raw_name`; None when it cannot be read at all."""
+    opened = _open_bytes(tf, log)
+    if opened is None:
+        return None
+    raw, stream = opened
+    try:
+        return _stage_csv_stream(con, tf, table, raw_name, raw, stream, log, progress)
+    finally:
+        stream.close()
+        raw.close()
+
+
+def _stage_csv_stream(
+    con: duckdb.DuckDBPyConnection,
+    tf: TableFile,
+    table: Table,
+    raw_name: str,
+    raw: BinaryIO,
+    stream: BinaryIO,
+    log: ProblemLog,
+    progress: Progress | None,
+) -> StagedTable | None:
+    file = tf.display
+    try:
+        head = stream.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        log.error("corrupt_file", file, f"cannot read the file: {exc}")
+        return None
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        log.error("empty_file", file, "the file is empty: expected a header row and data rows", row=1)
+        return None
+    encoding = _sniff_encoding(head, complete=len(head) < SNIFF_BYTES)
+    if encoding not in ("utf-8",):
+        log.warning("encoding", file, f"file is not UTF-8; read as {encoding}")
+    header = _header(head, encoding)
+    if not header:
+        log.error("empty_file", file, "no header row found", row=1)
+        return None
+    mapping = map_columns(table, header, file, log)
+    if mapping is None:
+        return None
+    staged = StagedTable(table, tf, raw_name, mapping)
+    cols = list(mapping)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {quote(raw_name)} (_row BIGINT, "
+        + ", ".join(f"{quote(c)} VARCHAR" for c in cols)
+        + ")"
+    )
+    numbers = _RowNumbers()
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        number = row.number if row.number is not None else numbers.good + len(numbers.skipped) + 2
+        numbers.skipped.append(number)
+        log.error(
+            "ragged_row",
+            file,
+            f"row has {row.actual_columns} fields, the header has {row.expected_columns}",
+            row=number,
+            value=row.text[:80],
+        )
+        return "skip"
+
+    # Re-open from the start, so Arrow sees the header too.
+    if hasattr(stream, "seek"):
+        stream.seek(0)
+    source = pa.PythonFile(stream, mode="r")
+    try:
+        reader = pa_csv.open_csv(
+            source,
+            read_options=pa_csv.ReadOptions(
+                use_threads=False,
+                block_size=BLOCK_SIZE,
+                encoding="utf8" if encoding == "utf-8" else encoding,
+            ),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                include_columns=[mapping[c] for c in cols],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,
+            ),
+        )
+        for batch in reader:
+            rows = numbers.next_batch(batch.num_rows)
+            arrays = [pa.array(rows)]
+            for c in cols:
+                arr = batch.column(mapping[c])
+                if arr.type != pa.string():
+                    arr = arr.cast(pa.string())
+                arrays.append(_utf8_clean(arr, rows, file, c, log))
+            chunk = pa.RecordBatch.from_arrays(arrays, names=["_row", *cols])
+            con.register("_cl_chunk", chunk)
+            con.execute(f"INSERT INTO {quote(raw_name)} SELECT * FROM _cl_chunk")
+            con.unregister("_cl_chunk")
+            staged.rows += batch.num_rows
+            if progress is not None:
+                progress(raw.tell())
+    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+        staged.complete = False
+        after = numbers.good + len(numbers.skipped) + 1
+        log.error("unreadable", file, _read_failure(exc), row=after + 1)
+    if staged.rows == 0 and staged.complete:
+        log.warning("no_rows", file, "the file has a header but no data rows")
+    return staged
+
+
+def _read_failure(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "straddling" in text or "block" in text:
+        return f"a row is longer than {BLOCK_SIZE >> 20} MB or a quote is never closed; reading stopped here"
+    if isinstance(exc, (OSError, EOFError)):
+        return f"compressed data is corrupt or truncated ({text}); reading stopped here"
+    return f"cannot parse the CSV from here on ({text})"
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, tf: TableFile, table: Table, raw_name: str, log: ProblemLog
+) -> StagedTable | None:
+    """Read a Parquet file into `raw_name` (all columns as text); rows are record numbers from 1."""
+    file = tf.display
+    path = str(tf.path)
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
+    except duckdb.Error as exc:
+        log.error("bad_parquet", file, f"not a readable Parquet file ({str(exc).splitlines()[0]})")
+        return None
+    header = [str(r[0]) for r in described]
+    mapping = map_columns(table, header, file, log)
+    if mapping is None:
+        return None
+    staged = StagedTable(table, tf, raw_name, mapping)
+    select = ", ".join(f"CAST({quote(mapping[c])} AS VARCHAR) AS {quote(c)}" for c in mapping)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {quote(raw_name)} AS SELECT file_row_number + 1 AS _row"
+            + (f", {select}" if select else "")
+            + " FROM read_parquet(?, file_row_number = true)",
+            [path],
+        )
+    except duckdb.Error as exc:
+        log.error("bad_parquet", file, f"cannot read the Parquet data ({str(exc).splitlines()[0]})")
+        return None
+    staged.rows = int(con.execute(f"SELECT count(*) FROM {quote(raw_name)}").fetchone()[0])  # type: ignore[index]
+    if staged.rows == 0:
+        log.warning("no_rows", file, "the file has no rows")
+    return staged
+
+
+def stage_table(
+    con: duckdb.DuckDBPyConnection,
+    tf: TableFile,
+    table: Table,
+    raw_name: str,
+    log: ProblemLog,
+    progress: Progress | None = None,
+) -> StagedTable | None:
+    """Stage any supported table file; see `stage_csv` and `stage_parquet`."""
+    if tf.format == "parquet":
+        return stage_parquet(con, tf, table, raw_name, log)
+    return stage_csv(con, tf, table, raw_name, log, progress)
