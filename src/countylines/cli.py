@@ -36,10 +36,16 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-CaseArg = Annotated[Path, typer.Argument(help="Case folder: one file per table (see docs/data-formats.md).")]
+CaseArg = Annotated[
+    Path, typer.Argument(help="Case folder: one file per table (see docs/data-formats.md).")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON report on stdout.")]
-ExamplesOpt = Annotated[int, typer.Option("--examples", min=1, max=1000, help="Examples shown per kind of problem.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable JSON report on stdout.")
+]
+ExamplesOpt = Annotated[
+    int, typer.Option("--examples", min=1, max=1000, help="Examples shown per kind of problem.")
+]
 
 
 def _version(value: bool) -> None:
@@ -63,7 +69,12 @@ def _progress(enabled: bool) -> Iterator[StepCallback | None]:
     if not enabled:
         yield None
         return
-    columns = (TextColumn("{task.description:<18}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         last: dict[str, Any] = {}
 
@@ -93,11 +104,18 @@ def _report(result: BuildResult, quiet: bool, as_json: bool) -> None:
         for p in group.examples:
             style = "red" if p.severity is Severity.ERROR else "yellow"
             value = f" (value {p.value[:60]!r})" if p.value is not None else ""
-            err.print(f"[{style}]{p.severity.value}[/] {escape(p.location())}: {escape(p.message)}{escape(value)}",
-                      soft_wrap=True, highlight=False)
+            err.print(
+                f"[{style}]{p.severity.value}[/] {escape(p.location())}: "
+                f"{escape(p.message)}{escape(value)}",
+                soft_wrap=True,
+                highlight=False,
+            )
         extra = group.count - len(group.examples)
         if extra > 0:
-            err.print(f"  ... and {extra:,} more like this in {escape(group.examples[0].file)}", highlight=False)
+            err.print(
+                f"  ... and {extra:,} more like this in {escape(group.examples[0].file)}",
+                highlight=False,
+            )
     if not quiet:
         rows = ", ".join(f"{n} {k}" for k, n in result.rows.items()) or "no tables read"
         verdict = "[green]OK[/]" if result.ok else "[red]FAILED[/]"
@@ -118,7 +136,8 @@ def _run(fn: Callable[[], int]) -> None:
         if os.environ.get("COUNTYLINES_DEBUG"):
             raise
         err.print(
-            f"[red]countylines: internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}\n"
+            f"[red]countylines: internal error:[/] {escape(type(exc).__name__)}: "
+            f"{escape(str(exc))}\n"
             "This is a bug; set COUNTYLINES_DEBUG=1 to see the traceback and please report it."
         )
         raise typer.Exit(3) from None
@@ -126,8 +145,9 @@ def _run(fn: Callable[[], int]) -> None:
 
 
 @app.command()
-def validate(case: CaseArg, quiet: QuietOpt = False, as_json: JsonOpt = False,
-             examples: ExamplesOpt = 5) -> None:
+def validate(
+    case: CaseArg, quiet: QuietOpt = False, as_json: JsonOpt = False, examples: ExamplesOpt = 5
+) -> None:
     """Check every table of a case and the links between them; exit 1 if there are errors."""
 
     def body() -> int:
@@ -142,12 +162,14 @@ def validate(case: CaseArg, quiet: QuietOpt = False, as_json: JsonOpt = False,
 @app.command()
 def load(
     case: CaseArg,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder for case.duckdb (outside the case).")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for case.duckdb (outside the case).")
+    ],
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     examples: ExamplesOpt = 5,
 ) -> None:
-    """Validate a case and load it into OUT/case.duckdb; the old database stays if anything fails."""
+    """Validate a case and load it into OUT/case.duckdb; a failed load changes nothing."""
 
     def body() -> int:
         with _progress(not quiet and not as_json and sys.stderr.isatty()) as on_step:
@@ -156,7 +178,9 @@ def load(
         if result.ok and not quiet and not as_json:
             err.print(f"loaded into {escape(str(target))}")
         elif not result.ok and not quiet and not as_json:
-            err.print("nothing was loaded: fix the errors above (any existing database is unchanged)")
+            err.print(
+                "nothing was loaded: fix the errors above (any existing database is unchanged)"
+            )
         return 0 if result.ok else 1
 
     _run(body)
@@ -171,24 +195,33 @@ def schema(
     names = [table] if table else [*TABLES, "areas"]
     unknown = [n for n in names if n not in TABLES and n != "areas"]
     if unknown:
-        err.print(f"[red]countylines:[/] no table {escape(unknown[0])!r}; tables: {', '.join([*TABLES, 'areas'])}")
+        err.print(
+            f"[red]countylines:[/] no table {escape(unknown[0])!r}; "
+            f"tables: {', '.join([*TABLES, 'areas'])}"
+        )
         raise typer.Exit(2)
-    data = {
-        n: [
-            {"column": c.name, "kind": c.kind.value, "required": c.required, "values": list(c.values),
-             "description": c.description}
-            for c in (AREA_COLUMNS if n == "areas" else TABLES[n].columns)
-        ]
-        for n in names
-    }
+    columns = {n: AREA_COLUMNS if n == "areas" else TABLES[n].columns for n in names}
     if as_json:
+        data = {
+            n: [
+                {
+                    "column": c.name,
+                    "kind": c.kind.value,
+                    "required": c.required,
+                    "values": list(c.values),
+                    "description": c.description,
+                }
+                for c in cols
+            ]
+            for n, cols in columns.items()
+        }
         out.print_json(json.dumps(data))
         return
-    for n, cols in data.items():
+    for n, cols in columns.items():
         t = RichTable(title=n, title_justify="left", header_style="bold")
         for h in ("column", "kind", "required", "notes"):
             t.add_column(h)
         for c in cols:
-            notes = " | ".join(c["values"]) if c["values"] else c["description"]
-            t.add_row(c["column"], c["kind"], "yes" if c["required"] else "", escape(notes))
+            notes = " | ".join(c.values) if c.values else c.description
+            t.add_row(c.name, c.kind.value, "yes" if c.required else "", escape(notes))
         out.print(t)

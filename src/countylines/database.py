@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 
@@ -70,19 +70,19 @@ def connect(path: Path, temp_dir: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _run_row_checks(
-    con: duckdb.DuckDBPyConnection, staged: StagedTable, checks: list[Check], log: ProblemLog, k: int
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedTable,
+    checks: list[Check],
+    log: ProblemLog,
+    k: int,
 ) -> None:
     """Run all row checks of one staged table in a single scan, logging examples and counts."""
     if not checks:
         return
     table = staged.table
-    typed = [
-        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}::{SQL_TYPES[c.kind]}"
-        f" AS {quote(c.name)}"
-        for c in table.columns
-    ]
     raw = [
-        f"{quote(c.name) if c.name in staged.columns else 'NULL::VARCHAR'} AS {quote('raw_' + c.name)}"
+        f"{quote(c.name) if c.name in staged.columns else 'NULL::VARCHAR'}"
+        f" AS {quote('raw_' + c.name)}"
         for c in table.columns
     ]
     aggs = []
@@ -93,7 +93,8 @@ def _run_row_checks(
             f" FILTER (WHERE {ch.condition}) AS e{i}"
         )
     sql = (
-        f"WITH t AS (SELECT _row, {', '.join(raw + typed)} FROM {quote(staged.raw_name)}) "
+        f"WITH t AS (SELECT _row, {', '.join(raw + _typed_columns(staged))} "
+        f"FROM {quote(staged.raw_name)}) "
         f"SELECT {', '.join(aggs)} FROM t"
     )
     row = con.execute(sql).fetchone()
@@ -103,12 +104,28 @@ def _run_row_checks(
         if total:
             log.add_examples(
                 [
-                    Problem(ch.severity, ch.code, staged.file.display, ch.message,
-                            row=int(e["r"]), column=ch.column, value=e["v"])
+                    Problem(
+                        ch.severity,
+                        ch.code,
+                        staged.file.display,
+                        ch.message,
+                        row=int(e["r"]),
+                        column=ch.column,
+                        value=e["v"],
+                    )
                     for e in examples
                 ],
                 total,
             )
+
+
+def _typed_columns(staged: StagedTable) -> list[str]:
+    """SQL select items parsing every schema column (NULL of the right type when absent)."""
+    return [
+        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}"
+        f"::{SQL_TYPES[c.kind]} AS {quote(c.name)}"
+        for c in staged.table.columns
+    ]
 
 
 def _row_checks(staged: StagedTable) -> list[Check]:
@@ -123,19 +140,16 @@ def _row_checks(staged: StagedTable) -> list[Check]:
 
 def _type_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> None:
     """Create the typed table from the staged raw text, keeping each row's source row number."""
-    cols = [
-        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}::{SQL_TYPES[c.kind]}"
-        f" AS {quote(c.name)}"
-        for c in staged.table.columns
-    ]
     con.execute(
         f"CREATE OR REPLACE TABLE {quote(staged.table.name)} AS SELECT _row AS source_row, "
-        f"{', '.join(cols)} FROM {quote(staged.raw_name)} ORDER BY _row"
+        f"{', '.join(_typed_columns(staged))} FROM {quote(staged.raw_name)} ORDER BY _row"
     )
     con.execute(f"DROP TABLE {quote(staged.raw_name)}")
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, table: Table, file: str, log: ProblemLog, k: int) -> None:
+def _check_key(
+    con: duckdb.DuckDBPyConnection, table: Table, file: str, log: ProblemLog, k: int
+) -> None:
     if table.key is None:
         return
     key = quote(table.key)
@@ -151,9 +165,15 @@ def _check_key(con: duckdb.DuckDBPyConnection, table: Table, file: str, log: Pro
     ).fetchall()
     log.add_examples(
         [
-            Problem(Severity.ERROR, "duplicate_key", file,
-                    f"{table.key} {value!r} is not unique: first on row {rows[0]}",
-                    row=int(rows[1]), column=table.key, value=str(value))
+            Problem(
+                Severity.ERROR,
+                "duplicate_key",
+                file,
+                f"{table.key} {value!r} is not unique: first on row {rows[0]}",
+                row=int(rows[1]),
+                column=table.key,
+                value=str(value),
+            )
             for value, rows in dups
         ],
         int(total),
@@ -161,8 +181,13 @@ def _check_key(con: duckdb.DuckDBPyConnection, table: Table, file: str, log: Pro
 
 
 def _check_reference(
-    con: duckdb.DuckDBPyConnection, table: Table, ref: Reference, files: CaseFiles, present: set[str],
-    log: ProblemLog, k: int,
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    ref: Reference,
+    files: CaseFiles,
+    present: set[str],
+    log: ProblemLog,
+    k: int,
 ) -> None:
     file = files.tables[table.name].display
     is_list = table.column(ref.column).kind is Kind.ID_LIST
@@ -174,10 +199,13 @@ def _check_reference(
     if ref.target not in present:
         n = con.execute(f"SELECT count(*) FROM {values} WHERE v IS NOT NULL").fetchone()[0]  # type: ignore[index]
         if n:
-            log.warning("no_target_table", file,
-                        f"{ref.column} refers to {ref.target}.{ref.target_column}, "
-                        f"but the case has no {ref.target} table; links not checked",
-                        column=ref.column)
+            log.warning(
+                "no_target_table",
+                file,
+                f"{ref.column} refers to {ref.target}.{ref.target_column}, "
+                f"but the case has no {ref.target} table; links not checked",
+                column=ref.column,
+            )
         return
     orphans = (
         f"SELECT s.source_row, s.v FROM {values} s ANTI JOIN {quote(ref.target)} t "
@@ -190,9 +218,15 @@ def _check_reference(
     target_file = files.tables[ref.target].display
     log.add_examples(
         [
-            Problem(Severity.ERROR, "unknown_reference", file,
-                    f"{ref.column} {v!r} is not a {ref.target_column} in {target_file}",
-                    row=int(r), column=ref.column, value=str(v))
+            Problem(
+                Severity.ERROR,
+                "unknown_reference",
+                file,
+                f"{ref.column} {v!r} is not a {ref.target_column} in {target_file}",
+                row=int(r),
+                column=ref.column,
+                value=str(v),
+            )
             for r, v in rows
         ],
         int(total),
@@ -259,19 +293,29 @@ def _write_metadata(con: duckdb.DuckDBPyConnection, files: CaseFiles, result: Bu
         st = path.stat()
         con.execute(
             "INSERT INTO _case_files VALUES (?, ?, ?, ?, ?, ?)",
-            [name, path.name, fmt, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC),
-             result.rows.get(name)],
+            [
+                name,
+                path.name,
+                fmt,
+                st.st_size,
+                datetime.fromtimestamp(st.st_mtime, UTC),
+                result.rows.get(name),
+            ],
         )
     con.execute(
         "CREATE OR REPLACE TABLE _case_problems (severity VARCHAR, code VARCHAR, file VARCHAR, "
         "row_number BIGINT, column_name VARCHAR, value VARCHAR, message VARCHAR)"
     )
     for p in result.log.problems():
-        con.execute("INSERT INTO _case_problems VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [p.severity.value, p.code, p.file, p.row, p.column, p.value, p.message])
+        con.execute(
+            "INSERT INTO _case_problems VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [p.severity.value, p.code, p.file, p.row, p.column, p.value, p.message],
+        )
     con.execute("CREATE OR REPLACE TABLE _case_meta (key VARCHAR, value VARCHAR)")
-    con.execute("INSERT INTO _case_meta VALUES ('countylines_version', ?), ('case', ?)",
-                [__version__, str(files.root.resolve())])
+    con.execute(
+        "INSERT INTO _case_meta VALUES ('countylines_version', ?), ('case', ?)",
+        [__version__, str(files.root.resolve())],
+    )
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -279,10 +323,14 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def validate_case(case: Path, on_step: StepCallback | None = None, max_examples: int = 5) -> BuildResult:
+def validate_case(
+    case: Path, on_step: StepCallback | None = None, max_examples: int = 5
+) -> BuildResult:
     """Check a case without keeping anything: the database is built in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="countylines-validate-") as tmp:
-        return build_case_database(Path(case), Path(tmp) / DB_NAME, ProblemLog(max_examples), on_step)
+        return build_case_database(
+            Path(case), Path(tmp) / DB_NAME, ProblemLog(max_examples), on_step
+        )
 
 
 @contextmanager

@@ -153,8 +153,12 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
         )
     elif k is Kind.DATE:
         checks.append(
-            Check("bad_date", col.name, f"{present} AND {typed} IS NULL",
-                  "not an ISO 8601 date (expected e.g. 2019-01-31)")
+            Check(
+                "bad_date",
+                col.name,
+                f"{present} AND {typed} IS NULL",
+                "not an ISO 8601 date (expected e.g. 2019-01-31)",
+            )
         )
     elif k is Kind.PHONE:
         checks.append(
@@ -172,57 +176,103 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
             f"OR regexp_full_match({typed}, '[0-9]{{16}}')"
         )
         checks.append(
-            Check("bad_imei", col.name, f"{present} AND NOT ({ok})",
-                  "not an IMEI: expected 15 digits with a valid Luhn check digit (or a 16-digit IMEISV)")
+            Check(
+                "bad_imei",
+                col.name,
+                f"{present} AND NOT ({ok})",
+                "not an IMEI: expected 15 digits with a valid Luhn check digit "
+                "(or a 16-digit IMEISV)",
+            )
         )
     elif k is Kind.IMSI:
         checks.append(
-            Check("bad_imsi", col.name, f"{present} AND NOT regexp_full_match({typed}, '[0-9]{{14,15}}')",
-                  "not an IMSI: expected 14 or 15 digits")
+            Check(
+                "bad_imsi",
+                col.name,
+                f"{present} AND NOT regexp_full_match({typed}, '[0-9]{{14,15}}')",
+                "not an IMSI: expected 14 or 15 digits",
+            )
         )
     elif k is Kind.VRM:
         checks.append(
-            Check("bad_vrm", col.name, f"{present} AND NOT regexp_full_match({typed}, '[A-Z0-9]{{1,8}}')",
-                  "not a vehicle registration mark: expected up to 8 letters and digits")
+            Check(
+                "bad_vrm",
+                col.name,
+                f"{present} AND NOT regexp_full_match({typed}, '[A-Z0-9]{{1,8}}')",
+                "not a vehicle registration mark: expected up to 8 letters and digits",
+            )
         )
     elif k is Kind.INT:
-        checks.append(Check("bad_int", col.name, f"{present} AND {typed} IS NULL", "not a whole number"))
+        checks.append(
+            Check("bad_int", col.name, f"{present} AND {typed} IS NULL", "not a whole number")
+        )
     elif k is Kind.FLOAT:
         checks.append(
             Check("bad_number", col.name, f"{present} AND {typed} IS NULL", "not a finite number")
         )
     elif k is Kind.BOOL:
         checks.append(
-            Check("bad_bool", col.name, f"{present} AND {typed} IS NULL",
-                  "not true/false (also accepted: yes/no, y/n, 1/0; empty means unknown)")
+            Check(
+                "bad_bool",
+                col.name,
+                f"{present} AND {typed} IS NULL",
+                "not true/false (also accepted: yes/no, y/n, 1/0; empty means unknown)",
+            )
         )
     elif k is Kind.ENUM:
         checks.append(
-            Check("bad_enum", col.name, f"{present} AND {typed} NOT IN ({_literal_list(col.values)})",
-                  "must be one of: " + ", ".join(col.values))
+            Check(
+                "bad_enum",
+                col.name,
+                f"{present} AND {typed} NOT IN ({_literal_list(col.values)})",
+                "must be one of: " + ", ".join(col.values),
+            )
         )
     rng = _range_condition(col, typed)
     if rng is not None and k in (Kind.INT, Kind.FLOAT):
-        bounds = f"between {col.min:g} and {col.max:g}" if col.min is not None and col.max is not None \
+        bounds = (
+            f"between {col.min:g} and {col.max:g}"
+            if col.min is not None and col.max is not None
             else (f"at least {col.min:g}" if col.min is not None else f"at most {col.max:g}")
-        checks.append(Check("out_of_range", col.name, f"{typed} IS NOT NULL AND ({rng})",
-                            f"out of range: must be {bounds}"))
+        )
+        checks.append(
+            Check(
+                "out_of_range",
+                col.name,
+                f"{typed} IS NOT NULL AND ({rng})",
+                f"out of range: must be {bounds}",
+            )
+        )
     return checks
 
 
 TABLE_RULES: dict[str, tuple[Check, ...]] = {
     "events": (
-        Check("sms_duration", "duration_s",
-              "event_type = 'sms' AND duration_s IS NOT NULL AND duration_s <> 0",
-              "an sms should have duration_s 0", Severity.WARNING),
-        Check("same_number", "b_number", "a_number = b_number",
-              "a_number and b_number are the same", Severity.WARNING),
+        Check(
+            "sms_duration",
+            "duration_s",
+            "event_type = 'sms' AND duration_s IS NOT NULL AND duration_s <> 0",
+            "an sms should have duration_s 0",
+            Severity.WARNING,
+        ),
+        Check(
+            "same_number",
+            "b_number",
+            "a_number = b_number",
+            "a_number and b_number are the same",
+            Severity.WARNING,
+        ),
     ),
     "missing_episodes": (
-        Check("end_before_start", "end_time", "end_time < start_time",
-              "end_time is before start_time"),
-        Check("half_location", "found_lat", "(found_lat IS NULL) <> (found_lon IS NULL)",
-              "found_lat and found_lon must be given together"),
+        Check(
+            "end_before_start", "end_time", "end_time < start_time", "end_time is before start_time"
+        ),
+        Check(
+            "half_location",
+            "found_lat",
+            "(found_lat IS NULL) <> (found_lon IS NULL)",
+            "found_lat and found_lon must be given together",
+        ),
     ),
 }
 """Checks across columns of one row, written against the typed columns."""

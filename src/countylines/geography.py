@@ -29,7 +29,9 @@ def read_areas(path: Path, log: ProblemLog) -> gpd.GeoDataFrame | None:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        log.error("bad_geography", file, f"cannot read the geography file ({str(exc).splitlines()[0]})")
+        log.error(
+            "bad_geography", file, f"cannot read the geography file ({str(exc).splitlines()[0]})"
+        )
         return None
     if len(gdf) == 0:
         log.error("empty_file", file, "the geography file has no features")
@@ -40,9 +42,18 @@ def read_areas(path: Path, log: ProblemLog) -> gpd.GeoDataFrame | None:
         return None
     gdf = gdf.rename(columns={v: k for k, v in mapping.items()})
     for c in gdf.columns:
-        if c not in mapping and c != gdf.geometry.name and not pd.api.types.is_numeric_dtype(gdf[c]):
-            log.warning("unknown_column", file, f"column {c!r} is not numeric, so not an indicator; ignored",
-                        row=1, column=c)
+        if (
+            c not in mapping
+            and c != gdf.geometry.name
+            and not pd.api.types.is_numeric_dtype(gdf[c])
+        ):
+            log.warning(
+                "unknown_column",
+                file,
+                f"column {c!r} is not numeric, so not an indicator; ignored",
+                row=1,
+                column=c,
+            )
     ok = _check_rows(gdf, file, log)
     gdf = _to_bng(gdf, file, log)
     if gdf is None or not ok:
@@ -54,30 +65,56 @@ def _check_rows(gdf: gpd.GeoDataFrame, file: str, log: ProblemLog) -> bool:
     start = log.n_errors
     ids = gdf["area_id"].astype("string").str.strip()
     for i in ids.index[ids.isna() | (ids == "")]:
-        log.error("missing_value", file, "required value is empty", row=int(i) + 1, column="area_id")
+        log.error(
+            "missing_value", file, "required value is empty", row=int(i) + 1, column="area_id"
+        )
     dup = ids[ids.duplicated(keep="first") & ids.notna()]
     for i, v in dup.items():
         first = int(ids.index[ids == v][0]) + 1
-        log.error("duplicate_key", file, f"area_id {v!r} also on feature {first}",
-                  row=int(i) + 1, column="area_id", value=str(v))
+        log.error(
+            "duplicate_key",
+            file,
+            f"area_id {v!r} also on feature {first}",
+            row=int(i) + 1,
+            column="area_id",
+            value=str(v),
+        )
     if "population" in gdf:
         pop = pd.to_numeric(gdf["population"], errors="coerce")
         bad = gdf.index[(pop.isna() & gdf["population"].notna()) | (pop < 0)]
         for i in bad:
-            log.error("bad_int", file, "population must be a whole number >= 0",
-                      row=int(i) + 1, column="population", value=str(gdf.at[i, "population"]))
+            log.error(
+                "bad_int",
+                file,
+                "population must be a whole number >= 0",
+                row=int(i) + 1,
+                column="population",
+                value=str(gdf.at[i, "population"]),
+            )
     geom = gdf.geometry
     for i in geom.index[geom.isna() | geom.is_empty]:
-        log.error("missing_geometry", file, "feature has no geometry", row=int(i) + 1, column="geometry")
+        log.error(
+            "missing_geometry", file, "feature has no geometry", row=int(i) + 1, column="geometry"
+        )
     present = geom[geom.notna() & ~geom.is_empty]
     wrong = present[~present.geom_type.isin(["Polygon", "MultiPolygon"])]
     for i, g in wrong.items():
-        log.error("bad_geometry", file, f"expected a Polygon or MultiPolygon, found {g.geom_type}",
-                  row=int(i) + 1, column="geometry")
+        log.error(
+            "bad_geometry",
+            file,
+            f"expected a Polygon or MultiPolygon, found {g.geom_type}",
+            row=int(i) + 1,
+            column="geometry",
+        )
     invalid = present[~shapely.is_valid(present.values)]
     for i, g in invalid.items():
-        log.error("bad_geometry", file, f"invalid polygon: {shapely.is_valid_reason(g)}",
-                  row=int(i) + 1, column="geometry")
+        log.error(
+            "bad_geometry",
+            file,
+            f"invalid polygon: {shapely.is_valid_reason(g)}",
+            row=int(i) + 1,
+            column="geometry",
+        )
     return log.n_errors == start
 
 
@@ -85,11 +122,17 @@ def _to_bng(gdf: gpd.GeoDataFrame, file: str, log: ProblemLog) -> gpd.GeoDataFra
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            log.warning("no_crs", file, "no coordinate reference system given; read as WGS84 degrees")
+            log.warning(
+                "no_crs", file, "no coordinate reference system given; read as WGS84 degrees"
+            )
             gdf = gdf.set_crs(WGS84)
         else:
-            log.error("no_crs", file, "no coordinate reference system given and coordinates are not "
-                      "WGS84 degrees; save the file with its CRS (e.g. EPSG:27700)")
+            log.error(
+                "no_crs",
+                file,
+                "no coordinate reference system given and coordinates are not "
+                "WGS84 degrees; save the file with its CRS (e.g. EPSG:27700)",
+            )
             return None
     try:
         return gdf.to_crs(BNG)
@@ -102,7 +145,8 @@ def store_areas(con: duckdb.DuckDBPyConnection, gdf: gpd.GeoDataFrame) -> int:
     """Write areas (EPSG:27700) into table `areas`; returns the number of rows."""
     named = [c.name for c in AREA_COLUMNS]
     indicators = [
-        c for c in gdf.columns
+        c
+        for c in gdf.columns
         if c not in named and c != gdf.geometry.name and pd.api.types.is_numeric_dtype(gdf[c])
     ]
     centroids = gdf.geometry.centroid
@@ -112,7 +156,8 @@ def store_areas(con: duckdb.DuckDBPyConnection, gdf: gpd.GeoDataFrame) -> int:
             "area_id": gdf["area_id"].astype("string").str.strip(),
             "name": gdf["name"].astype("string"),
             "population": pd.to_numeric(gdf.get("population"), errors="coerce").astype("Int64")
-            if "population" in gdf else pd.array([pd.NA] * len(gdf), dtype="Int64"),
+            if "population" in gdf
+            else pd.array([pd.NA] * len(gdf), dtype="Int64"),
             **{c: gdf[c].astype("float64") for c in indicators},
             "x": centroids.x,
             "y": centroids.y,

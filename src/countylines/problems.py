@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -86,9 +86,7 @@ class ProblemLog:
         yield from self._groups.items()
 
     def count(self, severity: Severity) -> int:
-        return sum(
-            g.count for g in self._groups.values() if g.examples[0].severity is severity
-        )
+        return sum(g.count for g in self._groups.values() if g.examples[0].severity is severity)
 
     @property
     def n_errors(self) -> int:
@@ -102,7 +100,8 @@ class ProblemLog:
         """All kept examples, errors first, in file and row order."""
         items = [p for g in self._groups.values() for p in g.examples]
         return sorted(
-            items, key=lambda p: (p.severity is not Severity.ERROR, p.file, p.row or 0, p.column or "")
+            items,
+            key=lambda p: (p.severity is not Severity.ERROR, p.file, p.row or 0, p.column or ""),
         )
 
     def to_dict(self) -> dict[str, Any]:

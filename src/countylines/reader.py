@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
@@ -62,8 +61,13 @@ def map_columns(
         seen[name] = seen.get(name, 0) + 1
     repeated = [n for n, c in seen.items() if c > 1]
     if repeated:
-        log.error("repeated_column", file, f"column name repeated in the header: {repeated[0]!r}",
-                  row=1, column=repeated[0])
+        log.error(
+            "repeated_column",
+            file,
+            f"column name repeated in the header: {repeated[0]!r}",
+            row=1,
+            column=repeated[0],
+        )
         return None
     by_norm = {normalise_header(h): h for h in header}
     mapping: dict[str, str] = {}
@@ -72,8 +76,13 @@ def map_columns(
             mapping[col.name] = col.name
         elif col.name in by_norm:
             mapping[col.name] = by_norm[col.name]
-            log.warning("renamed_column", file, f"header {by_norm[col.name]!r} read as {col.name!r}",
-                        row=1, column=col.name)
+            log.warning(
+                "renamed_column",
+                file,
+                f"header {by_norm[col.name]!r} read as {col.name!r}",
+                row=1,
+                column=col.name,
+            )
     used = set(mapping.values())
     unknown = [h for h in header if h not in used]
     for col in table.columns:
@@ -82,13 +91,19 @@ def map_columns(
             log.error(
                 "missing_column",
                 file,
-                f"required column {col.name!r} is missing" + (f" (is {hint!r} it?)" if hint else ""),
+                f"required column {col.name!r} is missing"
+                + (f" (is {hint!r} it?)" if hint else ""),
                 row=1,
                 column=col.name,
             )
     for h in unknown if warn_unknown else ():
-        log.warning("unknown_column", file, f"column {h!r} is not part of the {table.name} table; ignored",
-                    row=1, column=h)
+        log.warning(
+            "unknown_column",
+            file,
+            f"column {h!r} is not part of the {table.name} table; ignored",
+            row=1,
+            column=h,
+        )
     return mapping
 
 
@@ -108,7 +123,9 @@ def _open_bytes(tf: TableFile, log: ProblemLog) -> tuple[BinaryIO, BinaryIO] | N
         raw.seek(0)
         if magic != GZIP_MAGIC:
             raw.close()
-            what = "is empty" if not magic else f"starts with bytes {magic.hex(' ')}, not gzip's 1f 8b"
+            what = (
+                "is empty" if not magic else f"starts with bytes {magic.hex(' ')}, not gzip's 1f 8b"
+            )
             log.error("not_gzip", tf.display, f"file ends in .gz but {what}")
             return None
         return raw, gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
@@ -162,7 +179,9 @@ class _RowNumbers:
             rows = shifted
 
 
-def _utf8_clean(arr: pa.Array, rows: np.ndarray, file: str, column: str, log: ProblemLog) -> pa.Array:
+def _utf8_clean(
+    arr: pa.Array, rows: np.ndarray, file: str, column: str, log: ProblemLog
+) -> pa.Array:
     """Return `arr` with invalid UTF-8 values replaced by null, reporting each."""
     try:
         arr.validate(full=True)
@@ -179,8 +198,14 @@ def _utf8_clean(arr: pa.Array, rows: np.ndarray, file: str, column: str, log: Pr
             clean.append(v.decode("utf-8"))
         except UnicodeDecodeError:
             clean.append(None)
-            log.error("bad_encoding", file, "invalid UTF-8 bytes; save the file as UTF-8",
-                      row=int(rows[i]), column=column, value=repr(v[:40]))
+            log.error(
+                "bad_encoding",
+                file,
+                "invalid UTF-8 bytes; save the file as UTF-8",
+                row=int(rows[i]),
+                column=column,
+                value=repr(v[:40]),
+            )
     return pa.array(clean, type=pa.string())
 
 
@@ -221,7 +246,9 @@ def _stage_csv_stream(
         log.error("corrupt_file", file, f"cannot read the file: {exc}")
         return None
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-        log.error("empty_file", file, "the file is empty: expected a header row and data rows", row=1)
+        log.error(
+            "empty_file", file, "the file is empty: expected a header row and data rows", row=1
+        )
         return None
     encoding = _sniff_encoding(head, complete=len(head) < SNIFF_BYTES)
     if encoding not in ("utf-8",):
@@ -266,7 +293,9 @@ def _stage_csv_stream(
                 block_size=BLOCK_SIZE,
                 encoding="utf8" if encoding == "utf-8" else encoding,
             ),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 include_columns=[mapping[c] for c in cols],
@@ -302,7 +331,10 @@ def _stage_csv_stream(
 def _read_failure(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "straddling" in text or "block" in text:
-        return f"a row is longer than {BLOCK_SIZE >> 20} MB or a quote is never closed; reading stopped here"
+        return (
+            f"a row is longer than {BLOCK_SIZE >> 20} MB or a quote is never closed; "
+            "reading stopped here"
+        )
     if isinstance(exc, (OSError, EOFError)):
         return f"compressed data is corrupt or truncated ({text}); reading stopped here"
     return f"cannot parse the CSV from here on ({text})"

@@ -9,10 +9,10 @@ National Grid (EPSG:27700, metres).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a column's text is parsed and checked."""
 
     ID = "id"  # non-empty identifier, kept as text
@@ -75,11 +75,15 @@ class Table:
 
 
 def _lat(name: str = "lat", required: bool = True) -> Column:
-    return Column(name, Kind.FLOAT, required, min=-90, max=90, description="latitude, WGS84 degrees")
+    return Column(
+        name, Kind.FLOAT, required, min=-90, max=90, description="latitude, WGS84 degrees"
+    )
 
 
 def _lon(name: str = "lon", required: bool = True) -> Column:
-    return Column(name, Kind.FLOAT, required, min=-180, max=180, description="longitude, WGS84 degrees")
+    return Column(
+        name, Kind.FLOAT, required, min=-180, max=180, description="longitude, WGS84 degrees"
+    )
 
 
 EVENT_TYPES = ("voice", "sms")
@@ -150,7 +154,10 @@ TABLES: dict[str, Table] = {
                 Column("birth_year", Kind.INT, True, min=1900, max=2100),
                 Column("sex", Kind.ENUM, values=("male", "female", "other", "unknown")),
                 Column("home_address_id", Kind.ID),
-                *(Column(f, Kind.BOOL, description="true/false; empty is unknown") for f in RISK_FACTORS),
+                *(
+                    Column(f, Kind.BOOL, description="true/false; empty is unknown")
+                    for f in RISK_FACTORS
+                ),
                 Column("missing_episodes", Kind.INT, min=0, description="count"),
             ),
             key="person_id",
