@@ -23,12 +23,12 @@ from countylines import __version__
 from countylines.casefolder import CaseFiles, TableFile, find_case_files
 from countylines.duckdb_checks import (
     SQL_TYPES,
-    TABLE_RULES,
     Check,
     column_checks,
     install_macros,
     parse_expr,
     quote,
+    table_rules,
 )
 from countylines.geography import read_areas, store_areas
 from countylines.problems import CaseError, Problem, ProblemLog, Severity
@@ -134,7 +134,7 @@ def _row_checks(staged: StagedTable) -> list[Check]:
     for col in table.columns:
         if col.name in staged.columns:
             checks.extend(column_checks(col, quote("raw_" + col.name), quote(col.name)))
-    checks.extend(TABLE_RULES.get(table.name, ()))
+    checks.extend(table_rules(table))
     return checks
 
 
@@ -222,7 +222,7 @@ def _check_reference(
                 Severity.ERROR,
                 "unknown_reference",
                 file,
-                f"{ref.column} {v!r} is not a {ref.target_column} in {target_file}",
+                f"{ref.column} {v!r} not found in {target_file} ({ref.target_column})",
                 row=int(r),
                 column=ref.column,
                 value=str(v),

@@ -12,19 +12,20 @@ from dataclasses import dataclass
 import duckdb
 
 from countylines.problems import Severity
-from countylines.schema import Column, Kind
+from countylines.schema import Column, Kind, Table
 
 MACROS = (
     # Luhn check of a 15-digit string (IMEI check digit).
-    """CREATE OR REPLACE MACRO cl_luhn_ok(s) AS list_sum([
+    """CREATE OR REPLACE MACRO cl_luhn_ok(s) AS CASE WHEN regexp_full_match(s, '[0-9]{15}')
+        THEN list_sum([
         CASE WHEN (15 - i) % 2 = 1
              THEN (CASE WHEN 2 * CAST(s[i] AS INTEGER) > 9 THEN 2 * CAST(s[i] AS INTEGER) - 9
                         ELSE 2 * CAST(s[i] AS INTEGER) END)
              ELSE CAST(s[i] AS INTEGER) END
-        FOR i IN range(1, 16)]) % 10 = 0""",
-    # Phone number to E.164: strip separators; 00 -> +; UK national 0... and 44... -> +44...
+        FOR i IN range(1, 16)]) % 10 = 0 ELSE false END""",
+    # Phone number to E.164: drop '(0)' and separators; 00 -> +; UK 0... and 44... -> +44...
     r"""CREATE OR REPLACE MACRO cl_phone(v) AS (
-        WITH s AS (SELECT regexp_replace(v, '[\s\-().]', '', 'g') AS s)
+        WITH s AS (SELECT regexp_replace(replace(v, '(0)', ''), '[\s\-().]', '', 'g') AS s)
         SELECT CASE
             WHEN s LIKE '+%' THEN s
             WHEN s LIKE '00%' THEN '+' || s[3:]
@@ -35,6 +36,16 @@ MACROS = (
         regexp_full_match(p, '\+[1-9][0-9]{6,14}')
         AND (p NOT LIKE '+44%' OR regexp_full_match(p, '\+44[1-9][0-9]{8,9}'))""",
 )
+
+WITHHELD = ("withheld", "private", "anonymous", "unknown", "unavailable", "restricted")
+"""Values that network operators write for a number that was not presented; loaded as NULL."""
+
+ISO_8601 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
+"""Date, optional time, optional Z or numeric offset; zone names such as BST are refused."""
 
 BOOL_TRUE = ("true", "t", "yes", "y", "1")
 BOOL_FALSE = ("false", "f", "no", "n", "0")
@@ -99,17 +110,21 @@ def parse_expr(col: Column, raw: str) -> str:
     if k is Kind.ID:
         return v
     if k is Kind.TIMESTAMP:
-        return f"TRY_CAST({v} AS TIMESTAMPTZ)"
+        return (
+            f"CASE WHEN regexp_full_match({v}, '{ISO_8601}') THEN TRY_CAST({v} AS TIMESTAMPTZ) END"
+        )
     if k is Kind.DATE:
-        return f"TRY_CAST({v} AS DATE)"
+        date_ok = f"regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+        return f"CASE WHEN {date_ok} THEN TRY_CAST({v} AS DATE) END"
     if k is Kind.PHONE:
-        return f"cl_phone({v})"
+        return f"CASE WHEN lower({v}) NOT IN ({_literal_list(WITHHELD)}) THEN cl_phone({v}) END"
     if k in (Kind.IMEI, Kind.IMSI):
         return rf"regexp_replace({v}, '[\s\-]', '', 'g')"
     if k is Kind.VRM:
-        return rf"upper(regexp_replace({v}, '\s', '', 'g'))"
+        return rf"upper(regexp_replace({v}, '[\s\-]', '', 'g'))"
     if k is Kind.INT:
-        return f"CASE WHEN {_int_text_ok(v)} THEN TRY_CAST(TRY_CAST({v} AS DOUBLE) AS BIGINT) END"
+        whole = rf"regexp_replace({v}, '\.0*$', '')"
+        return f"CASE WHEN {_int_text_ok(v)} THEN TRY_CAST({whole} AS BIGINT) END"
     if k is Kind.FLOAT:
         return f"CASE WHEN isfinite(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST({v} AS DOUBLE) END"
     if k is Kind.BOOL:
@@ -165,9 +180,19 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
             Check(
                 "bad_phone",
                 col.name,
-                f"{present} AND NOT cl_phone_ok({typed})",
+                f"{present} AND lower({v}) NOT IN ({_literal_list(WITHHELD)}) "
+                f"AND NOT cl_phone_ok({typed})",
                 "not a phone number: expected E.164 (+447700900123) or UK national form "
                 "(07700 900123)",
+            )
+        )
+        checks.append(
+            Check(
+                "withheld_number",
+                col.name,
+                f"lower({v}) IN ({_literal_list(WITHHELD)})",
+                "number withheld or unknown; loaded as empty",
+                Severity.WARNING,
             )
         )
     elif k is Kind.IMEI:
@@ -246,7 +271,23 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
     return checks
 
 
-TABLE_RULES: dict[str, tuple[Check, ...]] = {
+UK_BOUNDS = (49.5, 61.0, -10.5, 2.0)
+"""lat_min, lat_max, lon_min, lon_max (WGS84 degrees) of the United Kingdom and its seas."""
+
+
+def _outside_uk(lat: str, lon: str) -> Check:
+    la0, la1, lo0, lo1 = UK_BOUNDS
+    return Check(
+        "outside_uk",
+        lat,
+        f"{lat} IS NOT NULL AND {lon} IS NOT NULL AND NOT "
+        f"({lat} BETWEEN {la0} AND {la1} AND {lon} BETWEEN {lo0} AND {lo1})",
+        "point is outside the United Kingdom: are lat and lon swapped?",
+        Severity.WARNING,
+    )
+
+
+_TABLE_RULES: dict[str, tuple[Check, ...]] = {
     "events": (
         Check(
             "sms_duration",
@@ -275,4 +316,10 @@ TABLE_RULES: dict[str, tuple[Check, ...]] = {
         ),
     ),
 }
-"""Checks across columns of one row, written against the typed columns."""
+
+
+def table_rules(table: Table) -> tuple[Check, ...]:
+    """Checks across columns of one row, written against the typed columns."""
+    names = set(table.column_names)
+    points = [(p + "lat", p + "lon") for p in ("", "found_") if {p + "lat", p + "lon"} <= names]
+    return _TABLE_RULES.get(table.name, ()) + tuple(_outside_uk(la, lo) for la, lo in points)

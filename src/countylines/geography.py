@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import shapely
 
 from countylines.problems import ProblemLog
@@ -27,113 +28,125 @@ def read_areas(path: Path, log: ProblemLog) -> gpd.GeoDataFrame | None:
     """Read, check and project the areas file; None when it has errors that stop its use."""
     file = path.name
     try:
-        gdf = gpd.read_file(path)
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        layer = "areas" if "areas" in layers else layers[0] if len(layers) == 1 else None
+        if layer is None:
+            log.error(
+                "bad_geography",
+                file,
+                f"has {len(layers)} layers ({', '.join(layers)}); name the area layer 'areas'",
+            )
+            return None
+        gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        log.error(
-            "bad_geography", file, f"cannot read the geography file ({str(exc).splitlines()[0]})"
-        )
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.error("bad_geography", file, f"cannot read the geography file ({first})")
         return None
     if len(gdf) == 0:
         log.error("empty_file", file, "the geography file has no features")
         return None
     attrs = [c for c in gdf.columns if c != gdf.geometry.name]
-    mapping = map_columns(AREAS, attrs, file, log, warn_unknown=False)
+    mapping = map_columns(AREAS, attrs, file, log, warn_unknown=False, header_row=None)
     if mapping is None or "area_id" not in mapping or "name" not in mapping:
         return None
     gdf = gdf.rename(columns={v: k for k, v in mapping.items()})
     for c in gdf.columns:
-        if (
-            c not in mapping
-            and c != gdf.geometry.name
-            and not pd.api.types.is_numeric_dtype(gdf[c])
-        ):
+        numeric = pd.api.types.is_numeric_dtype(gdf[c])
+        if c not in mapping and c != gdf.geometry.name and not numeric:
             log.warning(
                 "unknown_column",
                 file,
                 f"column {c!r} is not numeric, so not an indicator; ignored",
-                row=1,
                 column=c,
             )
-    ok = _check_rows(gdf, file, log)
+    gdf = gdf.reset_index(drop=True)
+    gdf["source_row"] = range(1, len(gdf) + 1)
+    ok = _check_features(gdf, file, log)
     gdf = _to_bng(gdf, file, log)
     if gdf is None or not ok:
         return None
     return gdf
 
 
-def _check_rows(gdf: gpd.GeoDataFrame, file: str, log: ProblemLog) -> bool:
+def _flag(
+    log: ProblemLog,
+    file: str,
+    gdf: gpd.GeoDataFrame,
+    mask: pd.Series,
+    code: str,
+    message: str | pd.Series,
+    column: str,
+) -> None:
+    """Log an error for every feature where `mask` holds (rows are feature numbers from 1)."""
+    for i in gdf.index[mask.fillna(False).astype(bool)]:
+        text = message if isinstance(message, str) else str(message[i])
+        value = None if column == "geometry" else str(gdf.at[i, column])
+        log.error(code, file, text, row=int(gdf.at[i, "source_row"]), column=column, value=value)
+
+
+def _check_features(gdf: gpd.GeoDataFrame, file: str, log: ProblemLog) -> bool:
     start = log.n_errors
-    ids = gdf["area_id"].astype("string").str.strip()
-    for i in ids.index[ids.isna() | (ids == "")]:
-        log.error(
-            "missing_value", file, "required value is empty", row=int(i) + 1, column="area_id"
-        )
-    dup = ids[ids.duplicated(keep="first") & ids.notna()]
-    for i, v in dup.items():
-        first = int(ids.index[ids == v][0]) + 1
-        log.error(
-            "duplicate_key",
+    for col in ("area_id", "name"):
+        text = gdf[col].astype("string").str.strip()
+        _flag(
+            log,
             file,
-            f"area_id {v!r} also on feature {first}",
-            row=int(i) + 1,
-            column="area_id",
-            value=str(v),
+            gdf,
+            text.isna() | (text == ""),
+            "missing_value",
+            "required value is empty",
+            col,
         )
+    ids = gdf["area_id"].astype("string").str.strip()
+    first = ids.groupby(ids).transform(lambda s: int(gdf.at[s.index[0], "source_row"]))
+    _flag(
+        log,
+        file,
+        gdf,
+        ids.duplicated(keep="first") & ids.notna(),
+        "duplicate_key",
+        "area_id is not unique: first on feature " + first.astype("string"),
+        "area_id",
+    )
     if "population" in gdf:
         pop = pd.to_numeric(gdf["population"], errors="coerce")
-        bad = gdf.index[(pop.isna() & gdf["population"].notna()) | (pop < 0)]
-        for i in bad:
-            log.error(
-                "bad_int",
-                file,
-                "population must be a whole number >= 0",
-                row=int(i) + 1,
-                column="population",
-                value=str(gdf.at[i, "population"]),
-            )
+        bad = (pop.isna() & gdf["population"].notna()) | (pop < 0) | (pop % 1 != 0)
+        _flag(
+            log, file, gdf, bad, "bad_int", "population must be a whole number >= 0", "population"
+        )
     geom = gdf.geometry
-    for i in geom.index[geom.isna() | geom.is_empty]:
-        log.error(
-            "missing_geometry", file, "feature has no geometry", row=int(i) + 1, column="geometry"
-        )
-    present = geom[geom.notna() & ~geom.is_empty]
-    wrong = present[~present.geom_type.isin(["Polygon", "MultiPolygon"])]
-    for i, g in wrong.items():
-        log.error(
-            "bad_geometry",
-            file,
-            f"expected a Polygon or MultiPolygon, found {g.geom_type}",
-            row=int(i) + 1,
-            column="geometry",
-        )
-    invalid = present[~shapely.is_valid(present.values)]
-    for i, g in invalid.items():
-        log.error(
-            "bad_geometry",
-            file,
-            f"invalid polygon: {shapely.is_valid_reason(g)}",
-            row=int(i) + 1,
-            column="geometry",
-        )
+    empty = geom.isna() | geom.is_empty
+    _flag(log, file, gdf, empty, "missing_geometry", "feature has no geometry", "geometry")
+    polygonal = geom.geom_type.isin(["Polygon", "MultiPolygon"])
+    _flag(
+        log,
+        file,
+        gdf,
+        ~empty & ~polygonal,
+        "bad_geometry",
+        "expected a Polygon or MultiPolygon, found " + geom.geom_type.astype("string"),
+        "geometry",
+    )
+    invalid = ~empty & polygonal & ~geom.is_valid
+    reasons = pd.Series(shapely.is_valid_reason(geom.values), index=gdf.index)
+    _flag(log, file, gdf, invalid, "bad_geometry", "invalid polygon: " + reasons, "geometry")
     return log.n_errors == start
 
 
 def _to_bng(gdf: gpd.GeoDataFrame, file: str, log: ProblemLog) -> gpd.GeoDataFrame | None:
-    if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            log.warning(
-                "no_crs", file, "no coordinate reference system given; read as WGS84 degrees"
-            )
-            gdf = gdf.set_crs(WGS84)
-        else:
-            log.error(
-                "no_crs",
-                file,
-                "no coordinate reference system given and coordinates are not "
-                "WGS84 degrees; save the file with its CRS (e.g. EPSG:27700)",
-            )
-            return None
+    minx, miny, maxx, maxy = gdf.total_bounds
+    degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if gdf.crs is None and degrees:
+        log.warning("no_crs", file, "no coordinate reference system given; read as WGS84 degrees")
+        gdf = gdf.set_crs(WGS84)
+    elif (gdf.crs is None or gdf.crs.is_geographic) and not degrees:
+        log.error(
+            "bad_crs",
+            file,
+            "coordinates are not WGS84 degrees (British National Grid metres?): GeoJSON "
+            "must be in WGS84; or save as GeoPackage with its CRS (e.g. EPSG:27700)",
+        )
+        return None
     try:
         return gdf.to_crs(BNG)
     except Exception as exc:  # pyproj raises several types
@@ -147,12 +160,14 @@ def store_areas(con: duckdb.DuckDBPyConnection, gdf: gpd.GeoDataFrame) -> int:
     indicators = [
         c
         for c in gdf.columns
-        if c not in named and c != gdf.geometry.name and pd.api.types.is_numeric_dtype(gdf[c])
+        if c not in (*named, "source_row", gdf.geometry.name)
+        and pd.api.types.is_numeric_dtype(gdf[c])
     ]
     centroids = gdf.geometry.centroid
     wgs = gpd.GeoSeries(centroids, crs=BNG).to_crs(WGS84)
     frame = pd.DataFrame(
         {
+            "source_row": gdf["source_row"].astype("int64"),
             "area_id": gdf["area_id"].astype("string").str.strip(),
             "name": gdf["name"].astype("string"),
             "population": pd.to_numeric(gdf.get("population"), errors="coerce").astype("Int64")

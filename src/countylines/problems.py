@@ -12,6 +12,59 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+PROBLEM_CODES: dict[str, str] = {
+    # The case folder and its files
+    "unknown_file": "a file or folder that is not a case table or geography file; ignored",
+    "not_a_file": "a table name used by a folder or special file",
+    "duplicate_table": "the same table given twice",
+    "empty_file": "the file is empty, or the geography file has no features",
+    "bad_header": "the header row is blank, unreadable or implausibly long",
+    "encoding": "the file is not UTF-8; read in the encoding named",
+    "bad_encoding": "invalid UTF-8 bytes in a value",
+    "not_gzip": "a .csv.gz file that is not gzip data",
+    "corrupt_file": "the file cannot be read at all",
+    "unreadable": "reading stopped part-way (row too long, quote never closed, corrupt data)",
+    "bad_parquet": "not a readable Parquet file",
+    "no_rows": "a header but no data rows",
+    "blank_rows": "blank rows were skipped",
+    "ragged_row": "a row with more or fewer fields than the header; skipped",
+    # Columns
+    "repeated_column": "the same column name twice in the header",
+    "missing_column": "a required column is missing",
+    "renamed_column": "a header matched a column only after ignoring case, spaces or hyphens",
+    "unknown_column": "a column that is not part of the table; ignored",
+    # Values
+    "missing_value": "a required value is empty",
+    "bad_timestamp": "not an ISO 8601 date-time between 1970 and 2100",
+    "bad_date": "not an ISO 8601 date",
+    "bad_phone": "not a phone number after normalisation",
+    "withheld_number": "a withheld or unknown number; loaded as empty",
+    "bad_imei": "not an IMEI (15 digits, Luhn) or IMEISV (16 digits)",
+    "bad_imsi": "not 14 or 15 digits",
+    "bad_vrm": "not a vehicle registration mark",
+    "bad_int": "not a whole number",
+    "bad_number": "not a finite number",
+    "bad_bool": "not a true/false value",
+    "bad_enum": "not one of the column's allowed values",
+    "out_of_range": "a number outside the column's range",
+    "outside_uk": "a point outside the United Kingdom (lat and lon swapped?)",
+    # Rows and tables
+    "sms_duration": "an sms with a non-zero duration",
+    "same_number": "an event from a number to itself",
+    "end_before_start": "an episode that ends before it starts",
+    "half_location": "only one of found_lat and found_lon",
+    "duplicate_key": "a key value on more than one row",
+    "unknown_reference": "a value not found in the table it refers to",
+    "no_target_table": "a column refers to a table the case does not have; not checked",
+    # Geography
+    "bad_geography": "the geography file cannot be read",
+    "missing_geometry": "an area feature without geometry",
+    "bad_geometry": "an area geometry that is not a valid Polygon or MultiPolygon",
+    "no_crs": "no coordinate reference system given; read as WGS84 degrees",
+    "bad_crs": "coordinates cannot be placed on British National Grid",
+}
+"""Every problem code with its meaning; `docs/data-formats.md` documents the same list."""
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -29,6 +82,10 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in PROBLEM_CODES:
+            raise ValueError(f"unregistered problem code {self.code!r}")
 
     def location(self) -> str:
         parts = [self.file]

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -20,6 +21,7 @@ from typing import BinaryIO
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from countylines.casefolder import TableFile
@@ -53,9 +55,18 @@ def normalise_header(name: str) -> str:
 
 
 def map_columns(
-    table: Table, header: list[str], file: str, log: ProblemLog, warn_unknown: bool = True
+    table: Table,
+    header: list[str],
+    file: str,
+    log: ProblemLog,
+    warn_unknown: bool = True,
+    header_row: int | None = 1,
 ) -> dict[str, str] | None:
-    """Match a file's header to the schema; report missing, renamed, unknown and repeated names."""
+    """Match a file's header to the schema; report missing, renamed, unknown and repeated names.
+
+    `header_row` is the row number problems with names are reported at (None where the file has
+    no header row, as in a geography file).
+    """
     seen: dict[str, int] = {}
     for name in header:
         seen[name] = seen.get(name, 0) + 1
@@ -65,7 +76,7 @@ def map_columns(
             "repeated_column",
             file,
             f"column name repeated in the header: {repeated[0]!r}",
-            row=1,
+            row=header_row,
             column=repeated[0],
         )
         return None
@@ -80,7 +91,7 @@ def map_columns(
                 "renamed_column",
                 file,
                 f"header {by_norm[col.name]!r} read as {col.name!r}",
-                row=1,
+                row=header_row,
                 column=col.name,
             )
     used = set(mapping.values())
@@ -93,7 +104,7 @@ def map_columns(
                 file,
                 f"required column {col.name!r} is missing"
                 + (f" (is {hint!r} it?)" if hint else ""),
-                row=1,
+                row=header_row,
                 column=col.name,
             )
     for h in unknown if warn_unknown else ():
@@ -101,7 +112,7 @@ def map_columns(
             "unknown_column",
             file,
             f"column {h!r} is not part of the {table.name} table; ignored",
-            row=1,
+            row=header_row,
             column=h,
         )
     return mapping
@@ -150,12 +161,17 @@ def _sniff_encoding(head: bytes, complete: bool) -> str:
         return "latin-1"
 
 
-def _header(head: bytes, encoding: str) -> list[str] | None:
-    text = head.decode(encoding, errors="replace")
-    text = text.removeprefix("\ufeff")
-    for record in csv.reader(io.StringIO(text)):
-        return list(record)
-    return None
+def _header(head: bytes, encoding: str, complete: bool) -> list[str] | str:
+    """The header row's names, or a message saying why there is none."""
+    text = head.decode(encoding, errors="replace").removeprefix("\ufeff")
+    if not complete and "\n" not in text:
+        return f"the header row is longer than {SNIFF_BYTES >> 10} KiB; is this a CSV file?"
+    try:
+        for record in csv.reader(io.StringIO(text)):
+            return list(record) if any(h.strip() for h in record) else "the header row is blank"
+    except csv.Error as exc:
+        return f"cannot read the header row ({exc})"
+    return "no header row found"
 
 
 class _RowNumbers:
@@ -188,7 +204,7 @@ def _utf8_clean(
         return arr
     except pa.ArrowInvalid:
         pass
-    values = pa.compute.cast(arr, pa.binary()).to_pylist()
+    values = pc.cast(arr, pa.binary()).to_pylist()
     clean: list[str | None] = []
     for i, v in enumerate(values):
         if v is None:
@@ -242,7 +258,7 @@ def _stage_csv_stream(
     file = tf.display
     try:
         head = stream.read(SNIFF_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         log.error("corrupt_file", file, f"cannot read the file: {exc}")
         return None
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
@@ -253,9 +269,9 @@ def _stage_csv_stream(
     encoding = _sniff_encoding(head, complete=len(head) < SNIFF_BYTES)
     if encoding not in ("utf-8",):
         log.warning("encoding", file, f"file is not UTF-8; read as {encoding}")
-    header = _header(head, encoding)
-    if not header:
-        log.error("empty_file", file, "no header row found", row=1)
+    header = _header(head, encoding, complete=len(head) < SNIFF_BYTES)
+    if isinstance(header, str):
+        log.error("bad_header", file, header, row=1)
         return None
     mapping = map_columns(table, header, file, log)
     if mapping is None:
@@ -268,6 +284,7 @@ def _stage_csv_stream(
         + ")"
     )
     numbers = _RowNumbers()
+    blank_rows = 0
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
         number = row.number if row.number is not None else numbers.good + len(numbers.skipped) + 2
@@ -275,7 +292,8 @@ def _stage_csv_stream(
         log.error(
             "ragged_row",
             file,
-            f"row has {row.actual_columns} fields, the header has {row.expected_columns}",
+            f"row has {row.actual_columns} fields, the header has {row.expected_columns}"
+            + ("; a quote is never closed" if row.text.count('"') % 2 else ""),
             row=number,
             value=row.text[:80],
         )
@@ -294,11 +312,10 @@ def _stage_csv_stream(
                 encoding="utf8" if encoding == "utf-8" else encoding,
             ),
             parse_options=pa_csv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
-                include_columns=[mapping[c] for c in cols],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
@@ -306,6 +323,10 @@ def _stage_csv_stream(
         )
         for batch in reader:
             rows = numbers.next_batch(batch.num_rows)
+            keep = _not_blank(batch)
+            if keep is not None:
+                blank_rows += batch.num_rows - pc.sum(keep).as_py()
+                batch, rows = batch.filter(keep), rows[keep.to_numpy(zero_copy_only=False)]
             arrays = [pa.array(rows)]
             for c in cols:
                 arr = batch.column(mapping[c])
@@ -319,13 +340,27 @@ def _stage_csv_stream(
             staged.rows += batch.num_rows
             if progress is not None:
                 progress(raw.tell())
-    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         staged.complete = False
         after = numbers.good + len(numbers.skipped) + 1
         log.error("unreadable", file, _read_failure(exc), row=after + 1)
+    if blank_rows:
+        log.warning("blank_rows", file, f"{blank_rows:,} blank rows ignored")
     if staged.rows == 0 and staged.complete:
         log.warning("no_rows", file, "the file has a header but no data rows")
     return staged
+
+
+def _not_blank(batch: pa.RecordBatch) -> pa.BooleanArray | None:
+    """Mask of rows with at least one non-empty field; None when no row is blank."""
+    filled = None
+    for arr in batch.columns:
+        has = pc.greater(pc.binary_length(arr.cast(pa.binary())), 0)
+        has = pc.fill_null(has, False)
+        filled = has if filled is None else pc.or_(filled, has)
+    if filled is None or pc.all(filled).as_py():
+        return None
+    return filled
 
 
 def _read_failure(exc: BaseException) -> str:
@@ -335,7 +370,7 @@ def _read_failure(exc: BaseException) -> str:
             f"a row is longer than {BLOCK_SIZE >> 20} MB or a quote is never closed; "
             "reading stopped here"
         )
-    if isinstance(exc, (OSError, EOFError)):
+    if isinstance(exc, (OSError, EOFError, zlib.error)):
         return f"compressed data is corrupt or truncated ({text}); reading stopped here"
     return f"cannot parse the CSV from here on ({text})"
 

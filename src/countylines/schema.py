@@ -8,7 +8,7 @@ National Grid (EPSG:27700, metres).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -61,7 +61,6 @@ class Table:
     key: str | None = None
     references: tuple[Reference, ...] = ()
     description: str = ""
-    required_for: tuple[str, ...] = field(default_factory=tuple)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -119,7 +118,6 @@ TABLES: dict[str, Table] = {
                 Reference("b_cell_id", "cells", "cell_id"),
             ),
             description="communications events (call data records, handset downloads)",
-            required_for=("lines",),
         ),
         Table(
             "cells",

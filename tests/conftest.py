@@ -1,0 +1,256 @@
+"""Shared helpers: copies of the example case, spreadsheet-row editing and CLI runners.
+
+Rows are addressed as a spreadsheet shows them (the CSV header is row 1, the first data row is
+row 2), the same convention the validator reports in, so a test that breaks "row 5" can assert
+that "row 5" is reported without counting by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from countylines.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "minimal-case"
+CLI_EXE = Path(sys.executable).with_name("countylines")
+
+# Codes that describe one row of one file; every example of these must carry a row number.
+ROW_CODES = frozenset({
+    "missing_value", "bad_timestamp", "bad_date", "bad_phone", "bad_imei", "bad_imsi", "bad_vrm",
+    "bad_int", "bad_number", "bad_bool", "bad_enum", "out_of_range", "ragged_row", "duplicate_key",
+    "unknown_reference", "bad_encoding", "sms_duration", "same_number", "end_before_start",
+    "half_location",
+})
+
+
+# --------------------------------------------------------------------------------------------
+# Case folders
+# --------------------------------------------------------------------------------------------
+
+
+def copy_example(dest: Path) -> Path:
+    """A fresh copy of the valid example case at `dest`."""
+    shutil.copytree(EXAMPLE, dest)
+    return dest
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Path:
+    """A writable copy of the valid example case."""
+    return copy_example(tmp_path / "case")
+
+
+def keep_only(case: Path, *tables: str) -> Path:
+    """Delete every table file (and areas) of `case` except `tables`: smaller cases run faster."""
+    for path in case.iterdir():
+        name = path.name.split(".")[0]
+        if name not in tables:
+            path.unlink()
+    return case
+
+
+def read_table(case: Path, table: str) -> list[list[str]]:
+    """All records of `table`.csv (header first) as lists of strings."""
+    with open(case / f"{table}.csv", newline="", encoding="utf-8") as fh:
+        return [list(r) for r in csv.reader(fh)]
+
+
+def csv_text(rows: Iterable[Sequence[str]], lineterminator: str = "\n") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=lineterminator).writerows(rows)
+    return buf.getvalue()
+
+
+def write_table(case: Path, table: str, rows: Iterable[Sequence[str]], encoding: str = "utf-8") -> Path:
+    path = case / f"{table}.csv"
+    path.write_bytes(csv_text(rows).encode(encoding))
+    return path
+
+
+def set_cell(case: Path, table: str, row: int, column: str, value: str) -> str:
+    """Set one cell, addressed by spreadsheet row number and column name; returns the old value."""
+    rows = read_table(case, table)
+    assert row >= 2, "row 1 is the header"
+    j = rows[0].index(column)
+    old = rows[row - 1][j]
+    rows[row - 1][j] = value
+    write_table(case, table, rows)
+    return old
+
+
+def cell(case: Path, table: str, row: int, column: str) -> str:
+    rows = read_table(case, table)
+    return rows[row - 1][rows[0].index(column)]
+
+
+def row_of(case: Path, table: str, column: str, value: str) -> int:
+    """Spreadsheet row number of the first record whose `column` equals `value`."""
+    rows = read_table(case, table)
+    j = rows[0].index(column)
+    for i, r in enumerate(rows[1:], start=2):
+        if r[j] == value:
+            return i
+    raise AssertionError(f"{value!r} not found in {table}.{column}")
+
+
+def luhn_ok(digits: str) -> bool:
+    """Independent Luhn check (the IMEI check digit)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def tree_state(folder: Path) -> dict[str, tuple[int, int, str]]:
+    """Every entry below `folder`: relative path -> (size, mtime_ns, kind)."""
+    state = {}
+    for p in sorted(folder.rglob("*")):
+        st = p.lstat()
+        kind = "dir" if p.is_dir() else "file"
+        state[str(p.relative_to(folder))] = (st.st_size if kind == "file" else 0, st.st_mtime_ns, kind)
+    st = folder.stat()
+    state["."] = (0, st.st_mtime_ns, "dir")
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# Running the CLI
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """The outcome of one CLI run."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def flat(self) -> str:
+        """stdout and stderr with all runs of whitespace collapsed (Rich wraps long lines)."""
+        return " ".join(self.output.split())
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.stdout)
+
+    def assert_clean(self, *codes: int) -> Run:
+        """Exit code is one of `codes` and nothing escaped as an exception or traceback."""
+        assert "Traceback" not in self.output, self.output
+        assert self.exception is None or isinstance(self.exception, SystemExit), repr(self.exception)
+        assert self.exit_code in codes, f"exit {self.exit_code}, expected {codes}:\n{self.output}"
+        return self
+
+
+def cli(*args: str | Path) -> Run:
+    """Run the Typer app in-process (fast)."""
+    runner = CliRunner()
+    res = runner.invoke(app, [str(a) for a in args], env={"NO_COLOR": "1", "COLUMNS": "100"})
+    exc = res.exception
+    return Run(res.exit_code, res.stdout, res.stderr, exc)
+
+
+def cli_subprocess(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+    """Run the installed `countylines` command as a separate process."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full_env.pop("COUNTYLINES_DEBUG", None)
+    res = subprocess.run(
+        [str(CLI_EXE), *map(str, args)], capture_output=True, text=True, env=full_env, timeout=timeout
+    )
+    return Run(res.returncode, res.stdout, res.stderr)
+
+
+def validate_json(case: Path, *extra: str, codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    """`countylines validate CASE --json`: asserts a clean run whose exit code matches `ok`."""
+    run = cli("validate", case, "--json", *extra).assert_clean(*codes)
+    report = run.json()
+    assert run.exit_code == (0 if report["ok"] else 1), run.output
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Looking into reports
+# --------------------------------------------------------------------------------------------
+
+
+def groups(report: dict[str, Any], *, file: str | None = None, code: str | None = None,
+           column: str | None = None, severity: str | None = None) -> list[dict[str, Any]]:
+    found = []
+    for g in report["groups"]:
+        if file is not None and g["file"] != file:
+            continue
+        if code is not None and g["code"] != code:
+            continue
+        if column is not None and g["column"] != column:
+            continue
+        if severity is not None and g["severity"] != severity:
+            continue
+        found.append(g)
+    return found
+
+
+def one_group(report: dict[str, Any], **match: Any) -> dict[str, Any]:
+    found = groups(report, **match)
+    assert len(found) == 1, f"expected one group matching {match}, got {found}\nall: {report['groups']}"
+    return found[0]
+
+
+def errors(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [g for g in report["groups"] if g["severity"] == "error"]
+
+
+def warnings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [g for g in report["groups"] if g["severity"] == "warning"]
+
+
+def assert_only_errors_in(report: dict[str, Any], file: str) -> None:
+    """Every error of the report is in `file` (the one file a test broke)."""
+    others = [g for g in errors(report) if g["file"] != file]
+    assert not others, others
+
+
+def example_rows(group: dict[str, Any]) -> list[int | None]:
+    return [e["row"] for e in group["examples"]]
+
+
+def assert_error_at(report: dict[str, Any], file: str, row: int | None, column: str | None,
+                    code: str | None = None, value: str | None = None) -> dict[str, Any]:
+    """The report is a failure with an error example at exactly (file, row, column)."""
+    assert report["ok"] is False
+    assert report["errors"] >= 1
+    hits = []
+    for g in errors(report):
+        if g["file"] != file or (code is not None and g["code"] != code):
+            continue
+        for e in g["examples"]:
+            if e["file"] == file and e["row"] == row and e["column"] == column:
+                if value is None or e["value"] == value:
+                    hits.append((g, e))
+    assert hits, f"no error at {file} row {row} column {column!r} (code {code}) in {report['groups']}"
+    g, _ = hits[0]
+    assert g["column"] == column
+    return g
