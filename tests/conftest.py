@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,14 +28,33 @@ from countylines.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "minimal-case"
 CLI_EXE = Path(sys.executable).with_name("countylines")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # Codes that describe one row of one file; every example of these must carry a row number.
-ROW_CODES = frozenset({
-    "missing_value", "bad_timestamp", "bad_date", "bad_phone", "bad_imei", "bad_imsi", "bad_vrm",
-    "bad_int", "bad_number", "bad_bool", "bad_enum", "out_of_range", "ragged_row", "duplicate_key",
-    "unknown_reference", "bad_encoding", "sms_duration", "same_number", "end_before_start",
-    "half_location",
-})
+ROW_CODES = frozenset(
+    {
+        "missing_value",
+        "bad_timestamp",
+        "bad_date",
+        "bad_phone",
+        "bad_imei",
+        "bad_imsi",
+        "bad_vrm",
+        "bad_int",
+        "bad_number",
+        "bad_bool",
+        "bad_enum",
+        "out_of_range",
+        "ragged_row",
+        "duplicate_key",
+        "unknown_reference",
+        "bad_encoding",
+        "sms_duration",
+        "same_number",
+        "end_before_start",
+        "half_location",
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,7 +95,9 @@ def csv_text(rows: Iterable[Sequence[str]], lineterminator: str = "\n") -> str:
     return buf.getvalue()
 
 
-def write_table(case: Path, table: str, rows: Iterable[Sequence[str]], encoding: str = "utf-8") -> Path:
+def write_table(
+    case: Path, table: str, rows: Iterable[Sequence[str]], encoding: str = "utf-8"
+) -> Path:
     path = case / f"{table}.csv"
     path.write_bytes(csv_text(rows).encode(encoding))
     return path
@@ -126,7 +148,11 @@ def tree_state(folder: Path) -> dict[str, tuple[int, int, str]]:
     for p in sorted(folder.rglob("*")):
         st = p.lstat()
         kind = "dir" if p.is_dir() else "file"
-        state[str(p.relative_to(folder))] = (st.st_size if kind == "file" else 0, st.st_mtime_ns, kind)
+        state[str(p.relative_to(folder))] = (
+            st.st_size if kind == "file" else 0,
+            st.st_mtime_ns,
+            kind,
+        )
     st = folder.stat()
     state["."] = (0, st.st_mtime_ns, "dir")
     return state
@@ -155,33 +181,52 @@ class Run:
         """stdout and stderr with all runs of whitespace collapsed (Rich wraps long lines)."""
         return " ".join(self.output.split())
 
+    @property
+    def squashed(self) -> str:
+        """stdout and stderr without any whitespace: finds a path even where Rich broke the line."""
+        return "".join(self.output.split())
+
     def json(self) -> dict[str, Any]:
         return json.loads(self.stdout)
 
     def assert_clean(self, *codes: int) -> Run:
         """Exit code is one of `codes` and nothing escaped as an exception or traceback."""
         assert "Traceback" not in self.output, self.output
-        assert self.exception is None or isinstance(self.exception, SystemExit), repr(self.exception)
+        assert self.exception is None or isinstance(self.exception, SystemExit), repr(
+            self.exception
+        )
         assert self.exit_code in codes, f"exit {self.exit_code}, expected {codes}:\n{self.output}"
         return self
 
 
+def _plain(text: str) -> str:
+    """Text without ANSI styling: a CI that sets FORCE_COLOR must not change what tests see.
+
+    (That `--json` itself must never be styled is tested separately, on the raw output.)
+    """
+    return ANSI.sub("", text)
+
+
 def cli(*args: str | Path) -> Run:
     """Run the Typer app in-process (fast)."""
-    runner = CliRunner()
-    res = runner.invoke(app, [str(a) for a in args], env={"NO_COLOR": "1", "COLUMNS": "100"})
-    exc = res.exception
-    return Run(res.exit_code, res.stdout, res.stderr, exc)
+    res = CliRunner().invoke(app, [str(a) for a in args])
+    return Run(res.exit_code, _plain(res.stdout), _plain(res.stderr), res.exception)
 
 
-def cli_subprocess(*args: str | Path, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+def cli_subprocess(
+    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> Run:
     """Run the installed `countylines` command as a separate process."""
-    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full_env = {**os.environ, **(env or {})}
     full_env.pop("COUNTYLINES_DEBUG", None)
     res = subprocess.run(
-        [str(CLI_EXE), *map(str, args)], capture_output=True, text=True, env=full_env, timeout=timeout
+        [str(CLI_EXE), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
     )
-    return Run(res.returncode, res.stdout, res.stderr)
+    return Run(res.returncode, _plain(res.stdout), _plain(res.stderr))
 
 
 def validate_json(case: Path, *extra: str, codes: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
@@ -197,8 +242,14 @@ def validate_json(case: Path, *extra: str, codes: tuple[int, ...] = (0, 1)) -> d
 # --------------------------------------------------------------------------------------------
 
 
-def groups(report: dict[str, Any], *, file: str | None = None, code: str | None = None,
-           column: str | None = None, severity: str | None = None) -> list[dict[str, Any]]:
+def groups(
+    report: dict[str, Any],
+    *,
+    file: str | None = None,
+    code: str | None = None,
+    column: str | None = None,
+    severity: str | None = None,
+) -> list[dict[str, Any]]:
     found = []
     for g in report["groups"]:
         if file is not None and g["file"] != file:
@@ -215,7 +266,9 @@ def groups(report: dict[str, Any], *, file: str | None = None, code: str | None 
 
 def one_group(report: dict[str, Any], **match: Any) -> dict[str, Any]:
     found = groups(report, **match)
-    assert len(found) == 1, f"expected one group matching {match}, got {found}\nall: {report['groups']}"
+    assert len(found) == 1, (
+        f"expected one group matching {match}, got {found}\nall: {report['groups']}"
+    )
     return found[0]
 
 
@@ -237,8 +290,14 @@ def example_rows(group: dict[str, Any]) -> list[int | None]:
     return [e["row"] for e in group["examples"]]
 
 
-def assert_error_at(report: dict[str, Any], file: str, row: int | None, column: str | None,
-                    code: str | None = None, value: str | None = None) -> dict[str, Any]:
+def assert_error_at(
+    report: dict[str, Any],
+    file: str,
+    row: int | None,
+    column: str | None,
+    code: str | None = None,
+    value: str | None = None,
+) -> dict[str, Any]:
     """The report is a failure with an error example at exactly (file, row, column)."""
     assert report["ok"] is False
     assert report["errors"] >= 1
@@ -247,10 +306,12 @@ def assert_error_at(report: dict[str, Any], file: str, row: int | None, column: 
         if g["file"] != file or (code is not None and g["code"] != code):
             continue
         for e in g["examples"]:
-            if e["file"] == file and e["row"] == row and e["column"] == column:
-                if value is None or e["value"] == value:
-                    hits.append((g, e))
-    assert hits, f"no error at {file} row {row} column {column!r} (code {code}) in {report['groups']}"
+            at = e["file"] == file and e["row"] == row and e["column"] == column
+            if at and (value is None or e["value"] == value):
+                hits.append((g, e))
+    assert hits, (
+        f"no error at {file} row {row} column {column!r} (code {code}) in {report['groups']}"
+    )
     g, _ = hits[0]
     assert g["column"] == column
     return g

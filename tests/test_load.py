@@ -15,7 +15,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import CLI_EXE, EXAMPLE, cli, copy_example, read_table, set_cell, tree_state, write_table
+from conftest import (
+    CLI_EXE,
+    EXAMPLE,
+    cli,
+    copy_example,
+    keep_only,
+    read_table,
+    set_cell,
+    tree_state,
+    write_table,
+)
 
 from countylines.schema import TABLES
 
@@ -30,15 +40,21 @@ def leftovers(out: Path) -> list[str]:
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return sorted(r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall())
+    return sorted(
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    )
 
 
 def snapshot(db: Path) -> dict[str, list[tuple]]:
     """Every table of the database, every row, in a fixed order."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in table_names(con)}
+        return {
+            t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in table_names(con)
+        }
     finally:
         con.close()
 
@@ -46,7 +62,9 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 def counts(db: Path) -> dict[str, int]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in table_names(con)}
+        return {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in table_names(con)
+        }
     finally:
         con.close()
 
@@ -77,7 +95,9 @@ def test_load_twice_gives_identical_tables(tmp_path: Path) -> None:
         n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         assert n == data_rows(EXAMPLE, name), name
         if table.key:
-            distinct = con.execute(f'SELECT count(DISTINCT "{table.key}") FROM "{name}"').fetchone()[0]
+            distinct = con.execute(
+                f'SELECT count(DISTINCT "{table.key}") FROM "{name}"'
+            ).fetchone()[0]
             assert distinct == n, name
 
 
@@ -134,7 +154,7 @@ def write_big_events(path: Path, n: int) -> None:
         fh.write(b"event_id,start_time,event_type,a_number,b_number,duration_s\n")
         step = 250_000
         for s in range(0, n, step):
-            fh.write("".join(line[s: s + step].to_pylist()).encode())
+            fh.write("".join(line[s : s + step].to_pylist()).encode())
 
 
 @pytest.mark.slow
@@ -148,7 +168,8 @@ def test_killed_load_keeps_the_old_database(case: Path, tmp_path: Path) -> None:
     write_big_events(case / "events.csv", 1_200_000)
     proc = subprocess.Popen(
         [str(CLI_EXE), "load", str(case), "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     tmp_name = f".case.duckdb.{proc.pid}.tmp"
     try:
@@ -184,15 +205,64 @@ def test_killed_load_keeps_the_old_database(case: Path, tmp_path: Path) -> None:
 def test_temporaries_of_a_live_load_are_not_removed(case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    live = out / f".case.duckdb.{os.getpid()}.tmp"  # this process is alive
+    live = out / f".case.duckdb.{os.getppid()}.tmp"  # our parent process: alive, not us
     live.write_bytes(b"in use")
     cli("load", case, "--out", out, "--quiet").assert_clean(0)
     assert live.read_bytes() == b"in use"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a stale temporary whose pid is the current process's "
+    "(pid reuse, e.g. a new container) is neither removed nor overwritten: DuckDB "
+    "refuses it -> internal error, exit 3",
+)
+def test_stale_temporary_with_a_reused_pid_is_replaced(case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    # The in-process CLI runs with this test's pid, as a load in a restarted container would.
+    (out / f".case.duckdb.{os.getpid()}.tmp").write_bytes(b"half-written by a killed load")
+    cli("load", case, "--out", out, "--quiet").assert_clean(0)
+    assert leftovers(out) == []
+    assert counts(out / "case.duckdb")["events"] == data_rows(case, "events")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a stale temporary database with the current pid is "
+    "reused, so tables left in it by a killed load end up in the new database",
+)
+def test_stale_tables_never_reach_the_loaded_database(case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = duckdb.connect(str(out / f".case.duckdb.{os.getpid()}.tmp"))
+    stale.execute("CREATE TABLE stale_leftover AS SELECT 42 AS x")
+    stale.close()
+    cli("load", case, "--out", out, "--quiet").assert_clean(0)
+    assert "stale_leftover" not in counts(out / "case.duckdb")
+
+
 # --------------------------------------------------------------------------------------------
 # (d) the case folder is read-only to countylines
 # --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an unusable output location (--out is a file, or OUT/case.duckdb is a folder) "
+    "is an internal error (exit 3, FileExistsError / IsADirectoryError) instead of exit 2",
+)
+@pytest.mark.parametrize("what", ["out_is_a_file", "database_is_a_folder"])
+def test_unusable_output_location_exits_2(case: Path, tmp_path: Path, what: str) -> None:
+    keep_only(case, "events", "cells")
+    out = tmp_path / "out"
+    if what == "out_is_a_file":
+        out.write_text("not a folder")
+    else:
+        (out / "case.duckdb").mkdir(parents=True)
+    run = cli("load", case, "--out", out)
+    run.assert_clean(2)
+    assert str(out) in run.squashed
 
 
 @pytest.mark.parametrize("where", ["inside", "same", "symlink"])
@@ -224,7 +294,6 @@ def test_validate_and_load_never_write_to_the_case(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE / "events.csv", case / "events.csv")
     good = tree_state(case)
     cli("validate", case, "--json").assert_clean(0)
-    cli("load", case, "--out", tmp_path / "out").assert_clean(0)
     cli("load", case, "--out", tmp_path / "out").assert_clean(0)
     assert tree_state(case) == good
     assert (tmp_path / "out" / "case.duckdb").is_file()

@@ -14,7 +14,6 @@ import io
 import tempfile
 from pathlib import Path
 
-import pytest
 from conftest import ROW_CODES, cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -29,16 +28,52 @@ SETTINGS = settings(
 
 # Values that are valid for some column, plus CSV-hostile text.
 SPECIAL = [
-    "", " ", '"', '""', ",", "\n", "\r\n", "\r", ";", "a,b", 'say "hi"', "line\nbreak", "é£€", "😀",
-    "\x00", "NULL", "NaN", "inf", "-1", "0", "1.0", "1e400", "99999999999999999999", "2019-01-01T09:00:00Z",
-    "2019-01-01 09:00:00+01:00", "31/01/2019", "sms", "voice", "07700 900123", "+447700900123",
-    "354344395891751", "234150000000001", "P001", "P001;P002", "true", "no", "male", "1990",
+    "",
+    " ",
+    '"',
+    '""',
+    ",",
+    "\n",
+    "\r\n",
+    "\r",
+    ";",
+    "a,b",
+    'say "hi"',
+    "line\nbreak",
+    "é£€",
+    "😀",
+    "\x00",
+    "NULL",
+    "NaN",
+    "inf",
+    "-1",
+    "0",
+    "1.0",
+    "1e400",
+    "99999999999999999999",
+    "2019-01-01T09:00:00Z",
+    "2019-01-01 09:00:00+01:00",
+    "31/01/2019",
+    "sms",
+    "voice",
+    "07700 900123",
+    "+447700900123",
+    "354344395891751",
+    "234150000000001",
+    "P001",
+    "P001;P002",
+    "true",
+    "no",
+    "male",
+    "1990",
 ]
 CELL = st.one_of(
     st.sampled_from(SPECIAL),
     st.text(max_size=12),
-    st.text(alphabet="0123456789 +-.:;,\"\nTZ", max_size=16),
+    st.text(alphabet='0123456789 +-.:;,"\nTZ', max_size=16),
 )
+
+
 def _rows(table: str) -> st.SearchStrategy[list[list[str]]]:
     width = len(TABLES[table].column_names)
     exact = st.lists(CELL, min_size=width, max_size=width)
@@ -82,10 +117,26 @@ def _check_random_rows(table: str, rows: list[list[str]]) -> None:
 
 
 @SETTINGS
-@example(table="events", rows=[  # a malformed IMEI once crashed the Luhn check (exit 3)
-    ["E1", "2019-01-01T09:00:00Z", "sms", "+447700900101", "+447700900202", "0", "12345", "", "", "ABC",
-     "", "", ""],
-])
+@example(
+    table="events",
+    rows=[  # a malformed IMEI once crashed the Luhn check (exit 3)
+        [
+            "E1",
+            "2019-01-01T09:00:00Z",
+            "sms",
+            "+447700900101",
+            "+447700900202",
+            "0",
+            "12345",
+            "",
+            "",
+            "ABC",
+            "",
+            "",
+            "",
+        ],
+    ],
+)
 @given(table=st.sampled_from(["events", "persons"]), rows=st.data())
 def test_random_rows_validate_cleanly(table: str, rows: st.DataObject | list[list[str]]) -> None:
     if isinstance(rows, st.DataObject):
@@ -108,7 +159,9 @@ RANDOM_CSV = st.one_of(
 RANDOM_GZ = st.one_of(
     st.binary(max_size=400),
     RANDOM_CSV.map(gzip.compress),
-    st.tuples(RANDOM_CSV, st.integers(0, 200)).map(lambda t: gzip.compress(t[0])[: t[1]]),  # truncated
+    st.tuples(RANDOM_CSV, st.integers(0, 200)).map(
+        lambda t: gzip.compress(t[0])[: t[1]]
+    ),  # truncated
     st.binary(min_size=1, max_size=400).map(lambda b: b"\x1f\x8b\x08\x00" + b),  # gzip header, junk
 )
 RANDOM_PARQUET = st.one_of(
@@ -138,8 +191,12 @@ def _corrupt_deflate(data: bytes) -> bytes:
 
 
 @SETTINGS
-@example(pair=(  # corrupt deflate data once escaped as zlib.error (exit 3)
-    "events.csv.gz", _corrupt_deflate(EVENT_HEADER + b"\nE1,2019-01-01T09:00:00Z,sms,1,2,0\n" * 50)))
+@example(
+    pair=(  # corrupt deflate data once escaped as zlib.error (exit 3)
+        "events.csv.gz",
+        _corrupt_deflate(EVENT_HEADER + b"\nE1,2019-01-01T09:00:00Z,sms,1,2,0\n" * 50),
+    )
+)
 @given(
     pair=st.one_of(
         st.tuples(st.just("events.csv"), RANDOM_CSV),

@@ -33,8 +33,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
+out = Console(emoji=False, highlight=False)
 
 CaseArg = Annotated[
     Path, typer.Argument(help="Case folder: one file per table (see docs/data-formats.md).")
@@ -89,13 +89,18 @@ def _progress(enabled: bool) -> Iterator[StepCallback | None]:
         yield on_step
 
 
+def _print_json(data: Any) -> None:
+    """Plain JSON on stdout (never coloured), for scripts."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
 def _order(p: Problem) -> tuple[bool, str, int]:
     return (p.severity is not Severity.ERROR, p.file, p.row or 0)
 
 
 def _report(result: BuildResult, quiet: bool, as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(result.to_dict()))
+        _print_json(result.to_dict())
         return
     log = result.log
     groups = list(log.groups())
@@ -215,7 +220,7 @@ def schema(
             ]
             for n, cols in columns.items()
         }
-        out.print_json(json.dumps(data))
+        _print_json(data)
         return
     for n, cols in columns.items():
         t = RichTable(title=n, title_justify="left", header_style="bold")

@@ -37,6 +37,7 @@ from countylines.schema import TABLES, Kind, Reference, Table
 
 DB_NAME = "case.duckdb"
 MEMORY_LIMIT = "2GB"
+STAGE = "stage"
 
 StepCallback = Callable[[str, TableFile | None], Progress | None]
 """Called when a table starts; may return a callback that receives bytes read so far."""
@@ -58,46 +59,57 @@ class BuildResult:
         return {"case": str(self.case), "ok": self.ok, "rows": self.rows, **self.log.to_dict()}
 
 
-def connect(path: Path, temp_dir: Path) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file with bounded memory, spilling to `temp_dir`, times in UTC."""
-    con = duckdb.connect(str(path))
+def connect(path: Path | None, temp_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file (in memory if `path` is None) with bounded memory and times in UTC.
+
+    Raw text is staged in the in-memory schema `stage`; whatever exceeds the memory limit
+    spills to `temp_dir`.
+    """
+    con = duckdb.connect(":memory:" if path is None else str(path))
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = '{temp_dir.as_posix()}'")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"ATTACH ':memory:' AS {STAGE}")
     install_macros(con)
     return con
 
 
-def _run_row_checks(
-    con: duckdb.DuckDBPyConnection,
-    staged: StagedTable,
-    checks: list[Check],
-    log: ProblemLog,
-    k: int,
-) -> None:
-    """Run all row checks of one staged table in a single scan, logging examples and counts."""
-    if not checks:
-        return
-    table = staged.table
-    raw = [
-        f"{quote(c.name) if c.name in staged.columns else 'NULL::VARCHAR'}"
-        f" AS {quote('raw_' + c.name)}"
-        for c in table.columns
+def _parse_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> str:
+    """Parse the staged raw text once into `stage.typed_NAME` (raw and typed side by side)."""
+    typed_name = f"{STAGE}.typed_{staged.table.name}"
+    raw = [f"{quote(c)} AS {quote('raw_' + c)}" for c in staged.columns]
+    typed = [
+        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}"
+        f"::{SQL_TYPES[c.kind]} AS {quote(c.name)}"
+        for c in staged.table.columns
     ]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {typed_name} AS SELECT _row, {', '.join(raw + typed)} "
+        f"FROM {staged.raw_name}"
+    )
+    con.execute(f"DROP TABLE {staged.raw_name}")
+    return typed_name
+
+
+def _run_row_checks(
+    con: duckdb.DuckDBPyConnection, staged: StagedTable, typed_name: str, log: ProblemLog, k: int
+) -> None:
+    """Run all row checks of one parsed table in a single scan, logging examples and counts."""
+    checks = _row_checks(staged)
     aggs = []
     for i, ch in enumerate(checks):
+        shown = (
+            quote("raw_" + ch.column)
+            if ch.column in staged.columns
+            else f"CAST({quote(ch.column)} AS VARCHAR)"
+        )
         aggs.append(f"count(*) FILTER (WHERE {ch.condition}) AS n{i}")
         aggs.append(
-            f"arg_min(struct_pack(r := _row, v := {quote('raw_' + ch.column)}), _row, {k})"
+            f"arg_min(struct_pack(r := _row, v := {shown}), _row, {k})"
             f" FILTER (WHERE {ch.condition}) AS e{i}"
         )
-    sql = (
-        f"WITH t AS (SELECT _row, {', '.join(raw + _typed_columns(staged))} "
-        f"FROM {quote(staged.raw_name)}) "
-        f"SELECT {', '.join(aggs)} FROM t"
-    )
-    row = con.execute(sql).fetchone()
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {typed_name}").fetchone()
     assert row is not None
     for i, ch in enumerate(checks):
         total, examples = int(row[2 * i]), row[2 * i + 1] or []
@@ -119,32 +131,23 @@ def _run_row_checks(
             )
 
 
-def _typed_columns(staged: StagedTable) -> list[str]:
-    """SQL select items parsing every schema column (NULL of the right type when absent)."""
-    return [
-        f"{parse_expr(c, quote(c.name)) if c.name in staged.columns else 'NULL'}"
-        f"::{SQL_TYPES[c.kind]} AS {quote(c.name)}"
-        for c in staged.table.columns
-    ]
-
-
 def _row_checks(staged: StagedTable) -> list[Check]:
-    table = staged.table
     checks: list[Check] = []
-    for col in table.columns:
+    for col in staged.table.columns:
         if col.name in staged.columns:
             checks.extend(column_checks(col, quote("raw_" + col.name), quote(col.name)))
-    checks.extend(table_rules(table))
+    checks.extend(table_rules(staged.table))
     return checks
 
 
-def _type_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> None:
-    """Create the typed table from the staged raw text, keeping each row's source row number."""
+def _store_table(con: duckdb.DuckDBPyConnection, staged: StagedTable, typed_name: str) -> None:
+    """Write the typed table into the database, keeping each row's source row number."""
+    cols = ", ".join(quote(c.name) for c in staged.table.columns)
     con.execute(
-        f"CREATE OR REPLACE TABLE {quote(staged.table.name)} AS SELECT _row AS source_row, "
-        f"{', '.join(_typed_columns(staged))} FROM {quote(staged.raw_name)} ORDER BY _row"
+        f"CREATE OR REPLACE TABLE {quote(staged.table.name)} AS "
+        f"SELECT _row AS source_row, {cols} FROM {typed_name}"
     )
-    con.execute(f"DROP TABLE {quote(staged.raw_name)}")
+    con.execute(f"DROP TABLE {typed_name}")
 
 
 def _check_key(
@@ -235,15 +238,20 @@ def _check_reference(
 
 def build_case_database(
     case: Path,
-    db_path: Path,
+    db_path: Path | None,
     log: ProblemLog | None = None,
     on_step: StepCallback | None = None,
+    temp_dir: Path | None = None,
 ) -> BuildResult:
-    """Validate and load every table of `case` into the DuckDB file `db_path`."""
+    """Validate and load every table of `case` into the DuckDB file `db_path` (None: memory)."""
     log = log or ProblemLog()
     result = BuildResult(Path(case), log)
     files = find_case_files(Path(case), log)
-    temp_dir = db_path.with_name(db_path.name + ".spill")
+    own_temp = temp_dir is None
+    if temp_dir is None:
+        if db_path is None:
+            raise ValueError("an in-memory build needs a temp_dir to spill to")
+        temp_dir = db_path.with_name(db_path.name + ".spill")
     con = connect(db_path, temp_dir)
     try:
         present: set[str] = set()
@@ -252,11 +260,12 @@ def build_case_database(
             if tf is None:
                 continue
             progress = on_step(name, tf) if on_step else None
-            staged = stage_table(con, tf, table, f"_raw_{name}", log, progress)
+            staged = stage_table(con, tf, table, f"{STAGE}.raw_{name}", log, progress)
             if staged is None:
                 continue
-            _run_row_checks(con, staged, _row_checks(staged), log, log.max_examples)
-            _type_table(con, staged)
+            typed_name = _parse_table(con, staged)
+            _run_row_checks(con, staged, typed_name, log, log.max_examples)
+            _store_table(con, staged, typed_name)
             result.rows[name] = staged.rows
             present.add(name)
         if files.areas is not None:
@@ -276,7 +285,8 @@ def build_case_database(
         con.execute("CHECKPOINT")
     finally:
         con.close()
-        shutil.rmtree(temp_dir, ignore_errors=True)
+        if own_temp:
+            shutil.rmtree(temp_dir, ignore_errors=True)
     return result
 
 
@@ -328,18 +338,25 @@ def validate_case(
 ) -> BuildResult:
     """Check a case without keeping anything: the database is built in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="countylines-validate-") as tmp:
-        return build_case_database(
-            Path(case), Path(tmp) / DB_NAME, ProblemLog(max_examples), on_step
-        )
+        return build_case_database(Path(case), None, ProblemLog(max_examples), on_step, Path(tmp))
 
 
 @contextmanager
 def _temporary_sibling(target: Path) -> Iterator[Path]:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    _remove(tmp)  # left by an earlier process with the same pid
     try:
         yield tmp
     finally:
-        for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+        _remove(tmp)
+
+
+def _remove(tmp: Path) -> None:
+    """Delete a temporary database with its write-ahead log and spill folder."""
+    for p in (tmp, tmp.with_name(tmp.name + ".wal"), tmp.with_name(tmp.name + ".spill")):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
             p.unlink(missing_ok=True)
 
 
@@ -355,8 +372,12 @@ def load_case(
             f"the output folder {out} is inside the case folder {case}; choose a folder outside it "
             "(the input folder is never written to)"
         )
+    if out.exists() and not out.is_dir():
+        raise CaseError(f"the output folder {out} is a file; choose a folder")
     out.mkdir(parents=True, exist_ok=True)
     target = out / DB_NAME
+    if target.exists() and not target.is_file():
+        raise CaseError(f"{target} exists and is not a database file; move it away first")
     _remove_stale_temporaries(out)
     with _temporary_sibling(target) as tmp:
         result = build_case_database(case, tmp, ProblemLog(max_examples), on_step)
@@ -370,10 +391,7 @@ def _remove_stale_temporaries(out: Path) -> None:
     for p in out.glob(f".{DB_NAME}.*.tmp*"):
         pid = p.name.split(".")[3] if len(p.name.split(".")) > 3 else ""
         if pid.isdigit() and not _pid_alive(int(pid)):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+            _remove(p)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -14,27 +14,35 @@ import duckdb
 from countylines.problems import Severity
 from countylines.schema import Column, Kind, Table
 
+
+def _luhn_sum_sql(s: str) -> str:
+    """SQL summing the Luhn terms of the 15-digit string `s` (every second digit doubled)."""
+    terms = []
+    for i in range(1, 16):
+        d = f"(ord({s}[{i}]) - 48)"
+        terms.append(d if (15 - i) % 2 == 0 else f"(2 * {d} - 9 * ({d} >= 5)::INTEGER)")
+    return " + ".join(terms)
+
+
 MACROS = (
     # Luhn check of a 15-digit string (IMEI check digit).
-    """CREATE OR REPLACE MACRO cl_luhn_ok(s) AS CASE WHEN regexp_full_match(s, '[0-9]{15}')
-        THEN list_sum([
-        CASE WHEN (15 - i) % 2 = 1
-             THEN (CASE WHEN 2 * CAST(s[i] AS INTEGER) > 9 THEN 2 * CAST(s[i] AS INTEGER) - 9
-                        ELSE 2 * CAST(s[i] AS INTEGER) END)
-             ELSE CAST(s[i] AS INTEGER) END
-        FOR i IN range(1, 16)]) % 10 = 0 ELSE false END""",
-    # Phone number to E.164: drop '(0)' and separators; 00 -> +; UK 0... and 44... -> +44...
-    r"""CREATE OR REPLACE MACRO cl_phone(v) AS (
-        WITH s AS (SELECT regexp_replace(replace(v, '(0)', ''), '[\s\-().]', '', 'g') AS s)
-        SELECT CASE
-            WHEN s LIKE '+%' THEN s
-            WHEN s LIKE '00%' THEN '+' || s[3:]
-            WHEN s LIKE '44%' AND length(s) BETWEEN 11 AND 12 THEN '+' || s
-            WHEN s LIKE '0%' THEN '+44' || s[2:]
-            ELSE s END FROM s)""",
+    f"""CREATE OR REPLACE MACRO cl_luhn_ok(s) AS CASE WHEN regexp_full_match(s, '[0-9]{{15}}')
+        THEN ({_luhn_sum_sql("s")}) % 10 = 0 ELSE false END""",
+    # E.164 from a number without separators: 00 -> +; UK 0... and 44... -> +44...
+    """CREATE OR REPLACE MACRO cl_e164(s) AS CASE
+        WHEN s[1] = '+' THEN s
+        WHEN starts_with(s, '00') THEN '+' || s[3:]
+        WHEN starts_with(s, '44') AND length(s) BETWEEN 11 AND 12 THEN '+' || s
+        WHEN s[1] = '0' THEN '+44' || s[2:]
+        ELSE s END""",
+    # Phone number to E.164: drop '(0)' after 44, then separators. The one-element list binds
+    # the cleaned text to `s` once (a macro argument is otherwise re-evaluated at each use).
+    r"""CREATE OR REPLACE MACRO cl_phone(v) AS list_transform([regexp_replace(
+        regexp_replace(v, '^(\+?44)\s*\(0\)', '\1'), '[\s\-().]', '', 'g')],
+        lambda s: cl_e164(s))[1]""",
     r"""CREATE OR REPLACE MACRO cl_phone_ok(p) AS
         regexp_full_match(p, '\+[1-9][0-9]{6,14}')
-        AND (p NOT LIKE '+44%' OR regexp_full_match(p, '\+44[1-9][0-9]{8,9}'))""",
+        AND (NOT starts_with(p, '+44') OR regexp_full_match(p, '\+44[1-9][0-9]{8,9}'))""",
 )
 
 WITHHELD = ("withheld", "private", "anonymous", "unknown", "unavailable", "restricted")
@@ -101,8 +109,16 @@ def _int_text_ok(v: str) -> str:
     return rf"regexp_full_match({v}, '[+-]?[0-9]+(\.0*)?')"
 
 
+def _bind(value: str, body: str) -> str:
+    """Evaluate `value` once and use it as `x` in `body` (a macro argument repeats otherwise)."""
+    return f"list_transform([{value}], lambda x: {body})[1]"
+
+
 def parse_expr(col: Column, raw: str) -> str:
-    """SQL turning the raw text expression `raw` into the column's typed, normalised value."""
+    """SQL turning the raw text `raw` into the column's typed, normalised value.
+
+    The result is NULL when the text is empty or not a valid value of the column's kind.
+    """
     v = _text(raw)
     k = col.kind
     if k is Kind.TEXT:
@@ -110,33 +126,66 @@ def parse_expr(col: Column, raw: str) -> str:
     if k is Kind.ID:
         return v
     if k is Kind.TIMESTAMP:
-        return (
-            f"CASE WHEN regexp_full_match({v}, '{ISO_8601}') THEN TRY_CAST({v} AS TIMESTAMPTZ) END"
-        )
+        ts = f"CASE WHEN regexp_full_match({v}, '{ISO_8601}') THEN TRY_CAST({v} AS TIMESTAMPTZ) END"
+        return _bind(ts, "CASE WHEN year(x) BETWEEN 1970 AND 2100 THEN x END")
     if k is Kind.DATE:
         date_ok = f"regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
         return f"CASE WHEN {date_ok} THEN TRY_CAST({v} AS DATE) END"
     if k is Kind.PHONE:
-        return f"CASE WHEN lower({v}) NOT IN ({_literal_list(WITHHELD)}) THEN cl_phone({v}) END"
-    if k in (Kind.IMEI, Kind.IMSI):
-        return rf"regexp_replace({v}, '[\s\-]', '', 'g')"
+        return _bind(f"cl_phone({v})", "CASE WHEN cl_phone_ok(x) THEN x END")
+    if k is Kind.IMEI:
+        ok = "cl_luhn_ok(x) OR regexp_full_match(x, '[0-9]{16}')"
+        return _bind(rf"regexp_replace({v}, '[\s\-]', '', 'g')", f"CASE WHEN {ok} THEN x END")
+    if k is Kind.IMSI:
+        ok = "regexp_full_match(x, '[0-9]{14,15}')"
+        return _bind(rf"regexp_replace({v}, '[\s\-]', '', 'g')", f"CASE WHEN {ok} THEN x END")
     if k is Kind.VRM:
-        return rf"upper(regexp_replace({v}, '[\s\-]', '', 'g'))"
+        ok = "regexp_full_match(x, '[A-Z0-9]{1,8}')"
+        clean = rf"upper(regexp_replace({v}, '[\s\-]', '', 'g'))"
+        return _bind(clean, f"CASE WHEN {ok} THEN x END")
     if k is Kind.INT:
         whole = rf"regexp_replace({v}, '\.0*$', '')"
         return f"CASE WHEN {_int_text_ok(v)} THEN TRY_CAST({whole} AS BIGINT) END"
     if k is Kind.FLOAT:
-        return f"CASE WHEN isfinite(TRY_CAST({v} AS DOUBLE)) THEN TRY_CAST({v} AS DOUBLE) END"
+        return _bind(f"TRY_CAST({v} AS DOUBLE)", "CASE WHEN isfinite(x) THEN x END")
     if k is Kind.BOOL:
         return (
             f"CASE WHEN lower({v}) IN ({_literal_list(BOOL_TRUE)}) THEN true "
             f"WHEN lower({v}) IN ({_literal_list(BOOL_FALSE)}) THEN false END"
         )
     if k is Kind.ENUM:
-        return f"replace(replace(lower({v}), ' ', '_'), '-', '_')"
+        value = f"replace(replace(lower({v}), ' ', '_'), '-', '_')"
+        return _bind(value, f"CASE WHEN x IN ({_literal_list(col.values)}) THEN x END")
     if k is Kind.ID_LIST:
         return f"[trim(x) FOR x IN string_split({v}, ';') IF trim(x) <> '']"
     raise ValueError(f"unknown column kind {k}")
+
+
+PARSE_FAILURES: dict[Kind, tuple[str, str]] = {
+    Kind.TIMESTAMP: (
+        "bad_timestamp",
+        "not an ISO 8601 date-time between 1970 and 2100 "
+        "(expected e.g. 2019-01-31T14:05:00Z or 2019-01-31 14:05:00+00:00)",
+    ),
+    Kind.DATE: ("bad_date", "not an ISO 8601 date (expected e.g. 2019-01-31)"),
+    Kind.PHONE: (
+        "bad_phone",
+        "not a phone number: expected E.164 (+447700900123) or UK national form (07700 900123)",
+    ),
+    Kind.IMEI: (
+        "bad_imei",
+        "not an IMEI: expected 15 digits with a valid Luhn check digit (or a 16-digit IMEISV)",
+    ),
+    Kind.IMSI: ("bad_imsi", "not an IMSI: expected 14 or 15 digits"),
+    Kind.VRM: ("bad_vrm", "not a vehicle registration mark: expected up to 8 letters and digits"),
+    Kind.INT: ("bad_int", "not a whole number"),
+    Kind.FLOAT: ("bad_number", "not a finite number"),
+    Kind.BOOL: (
+        "bad_bool",
+        "not true/false (also accepted: yes/no, y/n, 1/0; empty means unknown)",
+    ),
+}
+"""For kinds whose parse can fail: the problem code and message when text gives NULL."""
 
 
 def _range_condition(col: Column, typed: str) -> str | None:
@@ -155,103 +204,25 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
     if col.required:
         checks.append(Check("missing_value", col.name, f"{v} IS NULL", "required value is empty"))
     k = col.kind
-    present = f"{v} IS NOT NULL"
-    if k is Kind.TIMESTAMP:
-        checks.append(
-            Check(
-                "bad_timestamp",
-                col.name,
-                f"{present} AND ({typed} IS NULL OR year({typed}) NOT BETWEEN 1970 AND 2100)",
-                "not an ISO 8601 date-time between 1970 and 2100 "
-                "(expected e.g. 2019-01-31T14:05:00Z or 2019-01-31 14:05:00+00:00)",
-            )
-        )
-    elif k is Kind.DATE:
-        checks.append(
-            Check(
-                "bad_date",
-                col.name,
-                f"{present} AND {typed} IS NULL",
-                "not an ISO 8601 date (expected e.g. 2019-01-31)",
-            )
-        )
-    elif k is Kind.PHONE:
-        checks.append(
-            Check(
-                "bad_phone",
-                col.name,
-                f"{present} AND lower({v}) NOT IN ({_literal_list(WITHHELD)}) "
-                f"AND NOT cl_phone_ok({typed})",
-                "not a phone number: expected E.164 (+447700900123) or UK national form "
-                "(07700 900123)",
-            )
-        )
+    failed = f"{v} IS NOT NULL AND {typed} IS NULL"
+    if k is Kind.PHONE:
+        withheld = f"lower({v}) IN ({_literal_list(WITHHELD)})"
+        failed = f"{failed} AND NOT {withheld}"
         checks.append(
             Check(
                 "withheld_number",
                 col.name,
-                f"lower({v}) IN ({_literal_list(WITHHELD)})",
+                withheld,
                 "number withheld or unknown; loaded as empty",
                 Severity.WARNING,
             )
         )
-    elif k is Kind.IMEI:
-        ok = (
-            f"(regexp_full_match({typed}, '[0-9]{{15}}') AND cl_luhn_ok({typed})) "
-            f"OR regexp_full_match({typed}, '[0-9]{{16}}')"
-        )
-        checks.append(
-            Check(
-                "bad_imei",
-                col.name,
-                f"{present} AND NOT ({ok})",
-                "not an IMEI: expected 15 digits with a valid Luhn check digit "
-                "(or a 16-digit IMEISV)",
-            )
-        )
-    elif k is Kind.IMSI:
-        checks.append(
-            Check(
-                "bad_imsi",
-                col.name,
-                f"{present} AND NOT regexp_full_match({typed}, '[0-9]{{14,15}}')",
-                "not an IMSI: expected 14 or 15 digits",
-            )
-        )
-    elif k is Kind.VRM:
-        checks.append(
-            Check(
-                "bad_vrm",
-                col.name,
-                f"{present} AND NOT regexp_full_match({typed}, '[A-Z0-9]{{1,8}}')",
-                "not a vehicle registration mark: expected up to 8 letters and digits",
-            )
-        )
-    elif k is Kind.INT:
-        checks.append(
-            Check("bad_int", col.name, f"{present} AND {typed} IS NULL", "not a whole number")
-        )
-    elif k is Kind.FLOAT:
-        checks.append(
-            Check("bad_number", col.name, f"{present} AND {typed} IS NULL", "not a finite number")
-        )
-    elif k is Kind.BOOL:
-        checks.append(
-            Check(
-                "bad_bool",
-                col.name,
-                f"{present} AND {typed} IS NULL",
-                "not true/false (also accepted: yes/no, y/n, 1/0; empty means unknown)",
-            )
-        )
+    if k in PARSE_FAILURES:
+        code, message = PARSE_FAILURES[k]
+        checks.append(Check(code, col.name, failed, message))
     elif k is Kind.ENUM:
         checks.append(
-            Check(
-                "bad_enum",
-                col.name,
-                f"{present} AND {typed} NOT IN ({_literal_list(col.values)})",
-                "must be one of: " + ", ".join(col.values),
-            )
+            Check("bad_enum", col.name, failed, "must be one of: " + ", ".join(col.values))
         )
     rng = _range_condition(col, typed)
     if rng is not None and k in (Kind.INT, Kind.FLOAT):

@@ -14,9 +14,9 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import numpy as np
@@ -278,11 +278,6 @@ def _stage_csv_stream(
         return None
     staged = StagedTable(table, tf, raw_name, mapping)
     cols = list(mapping)
-    con.execute(
-        f"CREATE OR REPLACE TABLE {quote(raw_name)} (_row BIGINT, "
-        + ", ".join(f"{quote(c)} VARCHAR" for c in cols)
-        + ")"
-    )
     numbers = _RowNumbers()
     blank_rows = 0
 
@@ -299,56 +294,63 @@ def _stage_csv_stream(
         )
         return "skip"
 
-    # Re-open from the start, so Arrow sees the header too.
-    if hasattr(stream, "seek"):
-        stream.seek(0)
-    source = pa.PythonFile(stream, mode="r")
-    try:
-        reader = pa_csv.open_csv(
-            source,
-            read_options=pa_csv.ReadOptions(
-                use_threads=False,
-                block_size=BLOCK_SIZE,
-                encoding="utf8" if encoding == "utf-8" else encoding,
-            ),
-            parse_options=pa_csv.ParseOptions(
-                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={h: pa.string() for h in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                check_utf8=False,
-            ),
-        )
-        for batch in reader:
-            rows = numbers.next_batch(batch.num_rows)
-            keep = _not_blank(batch)
-            if keep is not None:
-                blank_rows += batch.num_rows - pc.sum(keep).as_py()
-                batch, rows = batch.filter(keep), rows[keep.to_numpy(zero_copy_only=False)]
-            arrays = [pa.array(rows)]
-            for c in cols:
-                arr = batch.column(mapping[c])
-                if arr.type != pa.string():
-                    arr = arr.cast(pa.string())
-                arrays.append(_utf8_clean(arr, rows, file, c, log))
-            chunk = pa.RecordBatch.from_arrays(arrays, names=["_row", *cols])
-            con.register("_cl_chunk", chunk)
-            con.execute(f"INSERT INTO {quote(raw_name)} SELECT * FROM _cl_chunk")
-            con.unregister("_cl_chunk")
-            staged.rows += batch.num_rows
-            if progress is not None:
-                progress(raw.tell())
-    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
-        staged.complete = False
-        after = numbers.good + len(numbers.skipped) + 1
-        log.error("unreadable", file, _read_failure(exc), row=after + 1)
+    def batches() -> Iterator[pa.RecordBatch]:
+        """Row-numbered, cleaned batches; stops (logging why) where the file becomes unreadable."""
+        nonlocal blank_rows
+        try:
+            for batch in _open_reader(stream, header, encoding, on_invalid):
+                rows = numbers.next_batch(batch.num_rows)
+                keep = _not_blank(batch)
+                if keep is not None:
+                    blank_rows += batch.num_rows - pc.sum(keep).as_py()
+                    batch, rows = batch.filter(keep), rows[keep.to_numpy(zero_copy_only=False)]
+                arrays = [pa.array(rows)]
+                for c in cols:
+                    arr = batch.column(mapping[c])
+                    if arr.type != pa.string():
+                        arr = arr.cast(pa.string())
+                    arrays.append(_utf8_clean(arr, rows, file, c, log))
+                staged.rows += batch.num_rows
+                if progress is not None:
+                    progress(raw.tell())
+                yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+            staged.complete = False
+            after = numbers.good + len(numbers.skipped) + 1
+            log.error("unreadable", file, _read_failure(exc), row=after + 1)
+
+    schema = pa.schema([("_row", pa.int64()), *((c, pa.string()) for c in cols)])
+    stream.seek(0)  # Arrow reads the header again itself
+    source = pa.RecordBatchReader.from_batches(schema, batches())  # noqa: F841 - used by SQL
+    con.execute(f"CREATE OR REPLACE TABLE {raw_name} AS SELECT * FROM source")
     if blank_rows:
         log.warning("blank_rows", file, f"{blank_rows:,} blank rows ignored")
     if staged.rows == 0 and staged.complete:
         log.warning("no_rows", file, "the file has a header but no data rows")
     return staged
+
+
+def _open_reader(
+    stream: BinaryIO, header: list[str], encoding: str, on_invalid: Callable[[Any], str]
+) -> pa_csv.CSVStreamingReader:
+    """Arrow's streaming CSV reader: every column as text, one block at a time."""
+    return pa_csv.open_csv(
+        pa.PythonFile(stream, mode="r"),
+        read_options=pa_csv.ReadOptions(
+            use_threads=False,
+            block_size=BLOCK_SIZE,
+            encoding="utf8" if encoding == "utf-8" else encoding,
+        ),
+        parse_options=pa_csv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={h: pa.string() for h in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            check_utf8=False,
+        ),
+    )
 
 
 def _not_blank(batch: pa.RecordBatch) -> pa.BooleanArray | None:
@@ -394,7 +396,7 @@ def stage_parquet(
     select = ", ".join(f"CAST({quote(mapping[c])} AS VARCHAR) AS {quote(c)}" for c in mapping)
     try:
         con.execute(
-            f"CREATE OR REPLACE TABLE {quote(raw_name)} AS SELECT file_row_number + 1 AS _row"
+            f"CREATE OR REPLACE TABLE {raw_name} AS SELECT file_row_number + 1 AS _row"
             + (f", {select}" if select else "")
             + " FROM read_parquet(?, file_row_number = true)",
             [path],
@@ -402,7 +404,7 @@ def stage_parquet(
     except duckdb.Error as exc:
         log.error("bad_parquet", file, f"cannot read the Parquet data ({str(exc).splitlines()[0]})")
         return None
-    staged.rows = int(con.execute(f"SELECT count(*) FROM {quote(raw_name)}").fetchone()[0])  # type: ignore[index]
+    staged.rows = int(con.execute(f"SELECT count(*) FROM {raw_name}").fetchone()[0])  # type: ignore[index]
     if staged.rows == 0:
         log.warning("no_rows", file, "the file has no rows")
     return staged
