@@ -148,11 +148,8 @@ def test_missing_case_folder_real_process(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when stderr is not a terminal (pipe, CI log) Rich "
-    "hard-wraps messages at 80 columns, splitting file paths across lines",
-)
+# Regression (was a bug): when stderr is not a terminal (pipe, CI log) Rich hard-wraps messages at
+# 80 columns, splitting file paths across lines
 def test_error_messages_keep_paths_on_one_line(tmp_path: Path) -> None:
     missing = tmp_path / ("a-long-folder-name-" * 4) / "no-such-case"
     run = cli_subprocess("validate", missing).assert_clean(2)
@@ -197,11 +194,8 @@ def test_human_report_summarises_rows(tmp_path: Path) -> None:
     assert "OK" in run.flat
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the human report passes values through Rich's emoji "
-    "substitution, so ':smile:' in a bad value is shown as an emoji, not verbatim",
-)
+# Regression (was a bug): the human report passes values through Rich's emoji substitution, so
+# ':smile:' in a bad value is shown as an emoji, not verbatim
 def test_human_report_shows_values_verbatim(tmp_path: Path) -> None:
     case = keep_only(copy_example(tmp_path / "case"), "events")
     value = "fax :smile: [b]x[/b]"
@@ -211,11 +205,8 @@ def test_human_report_shows_values_verbatim(tmp_path: Path) -> None:
     assert value in run.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --json output goes through Rich's JSON highlighter, so with FORCE_COLOR set "
-    "(common in CI) stdout is full of ANSI codes and is not JSON",
-)
+# Regression (was a bug): --json output goes through Rich's JSON highlighter, so with FORCE_COLOR
+# set (common in CI) stdout is full of ANSI codes and is not JSON
 def test_json_output_is_plain_even_when_colour_is_forced() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COUNTYLINES_DEBUG")}
     env["FORCE_COLOR"] = "1"

@@ -211,12 +211,8 @@ def test_temporaries_of_a_live_load_are_not_removed(case: Path, tmp_path: Path) 
     assert live.read_bytes() == b"in use"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a stale temporary whose pid is the current process's "
-    "(pid reuse, e.g. a new container) is neither removed nor overwritten: DuckDB "
-    "refuses it -> internal error, exit 3",
-)
+# Regression (was a bug): a stale temporary whose pid is the current process's (pid reuse, e.g. a
+# new container) is neither removed nor overwritten: DuckDB refuses it -> internal error, exit 3
 def test_stale_temporary_with_a_reused_pid_is_replaced(case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -227,11 +223,8 @@ def test_stale_temporary_with_a_reused_pid_is_replaced(case: Path, tmp_path: Pat
     assert counts(out / "case.duckdb")["events"] == data_rows(case, "events")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a stale temporary database with the current pid is "
-    "reused, so tables left in it by a killed load end up in the new database",
-)
+# Regression (was a bug): a stale temporary database with the current pid is reused, so tables
+# left in it by a killed load end up in the new database
 def test_stale_tables_never_reach_the_loaded_database(case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -247,11 +240,8 @@ def test_stale_tables_never_reach_the_loaded_database(case: Path, tmp_path: Path
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unusable output location (--out is a file, or OUT/case.duckdb is a folder) "
-    "is an internal error (exit 3, FileExistsError / IsADirectoryError) instead of exit 2",
-)
+# Regression (was a bug): an unusable output location (--out is a file, or OUT/case.duckdb is a
+# folder) is an internal error (exit 3, FileExistsError / IsADirectoryError) instead of exit 2
 @pytest.mark.parametrize("what", ["out_is_a_file", "database_is_a_folder"])
 def test_unusable_output_location_exits_2(case: Path, tmp_path: Path, what: str) -> None:
     keep_only(case, "events", "cells")

@@ -159,6 +159,7 @@ def test_unparseable_timestamp(case: Path, value: str) -> None:
     assert g["count"] == 1
 
 
+# Regression (was a bug): DuckDB's special words passed the timestamp and date checks.
 @pytest.mark.parametrize("value", ["infinity", "epoch"])
 def test_special_timestamp_words_are_rejected(case: Path, value: str) -> None:
     keep_only(case, "events")
@@ -217,6 +218,7 @@ def test_imei_with_separators_is_checked_on_its_digits(case: Path) -> None:
     assert example_rows(g) == [3]
 
 
+# Regression (was a bug): an IMEI that is not 15/16 digits crashed the Luhn macro (exit 3).
 @pytest.mark.parametrize("value", ["12345", "35434439589175X"])
 def test_malformed_imei_is_an_error_not_a_crash(case: Path, value: str) -> None:
     keep_only(case, "events")
@@ -456,6 +458,7 @@ def test_ragged_rows_are_numbered_after_a_multiline_field(case: Path) -> None:
     assert "events.csv, row 10, column 'duration_s'" in run.flat
 
 
+# Regression (was a bug): Arrow skipped blank lines, shifting every later row number by one.
 def test_row_numbers_after_blank_rows(case: Path) -> None:
     keep_only(case, "events")
     lines = (case / "events.csv").read_text().splitlines()
@@ -539,6 +542,7 @@ def test_truncated_gz(case: Path, size: str) -> None:
     assert "events.csv.gz" in run.flat
 
 
+# Regression (was a bug): corrupt deflate data escaped as zlib.error (exit 3).
 def test_corrupt_gz(case: Path) -> None:
     keep_only(case, "events")
     packed = bytearray(gzip.compress(_big_events_csv(5_000)))
