@@ -271,8 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--cells", type=int, default=5_000)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--cache",
+        action="store_true",
+        help="OUT is a cache folder: reuse or create OUT/case-N-sSEED-vVERSION and print its path",
+    )
     a = p.parse_args(argv)
-    facts = write_case(a.out, a.events, a.cells, a.seed)
+    if a.cache:
+        case, facts = cached_case(a.out, a.events, a.seed)
+        facts["case"] = str(case)
+    else:
+        facts = write_case(a.out, a.events, a.cells, a.seed)
     print(json.dumps(facts))
     return 0
 

@@ -230,3 +230,62 @@ def schema(
             notes = " | ".join(c.values) if c.values else c.description
             t.add_row(c.name, c.kind.value, "yes" if c.required else "", escape(notes))
         out.print(t)
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Argument(help="New folder for the simulated case.")],
+    scenario: Annotated[str, typer.Option(help="Built-in region to simulate.")] = "west-mercia",
+    scale: Annotated[str, typer.Option(help="tiny, small (the demo), full or huge.")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same case.")] = 1,
+    months: Annotated[int | None, typer.Option(min=1, max=24, help="Months to simulate.")] = None,
+    region: Annotated[
+        Path | None, typer.Option(help="A region file to use instead of the built-in one.")
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate county lines in a region and write a case folder with its ground truth."""
+    from countylines.simulate.params import params_for
+    from countylines.simulate.region import RegionError, builtin_region, load_region
+    from countylines.simulate.run import simulate as run_simulation
+
+    def body() -> int:
+        try:
+            world_region = load_region(region) if region else builtin_region(scenario)
+            params = params_for(scale, seed=seed, **({"months": months} if months else {}))
+        except (RegionError, ValueError, OSError) as exc:
+            raise CaseError(str(exc)) from None
+        if out_dir.exists():
+            raise CaseError(f"{out_dir} already exists; choose a new folder")
+        show = not quiet and not as_json and sys.stderr.isatty()
+        with Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            TextColumn("day {task.completed}"),
+            console=err,
+            transient=True,
+            disable=not show,
+        ) as bar:
+            task = bar.add_task("days", total=params.months * 30)
+            summary = run_simulation(
+                out_dir, params, world_region, lambda done, total: bar.update(task, completed=done)
+            )
+        data = {
+            "out": str(summary.out),
+            "days": summary.days,
+            "events": summary.events,
+            "lines": summary.lines,
+            "phones": summary.phones,
+            "persons": summary.persons,
+        }
+        if as_json:
+            _print_json(data)
+        elif not quiet:
+            err.print(
+                f"wrote {escape(str(summary.out))}: {summary.events:,} events, "
+                f"{summary.lines} lines, {summary.days} days (ground truth in truth/)"
+            )
+        return 0
+
+    _run(body)
