@@ -16,8 +16,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/countylines validate examples/minimal-case
-	$(BIN)/countylines load examples/minimal-case --out $(DEMO_OUT)
+	rm -rf $(DEMO_OUT)
+	$(BIN)/countylines simulate $(DEMO_OUT)/case --scenario west-mercia --scale small --seed 1
+	$(BIN)/countylines validate $(DEMO_OUT)/case
+	$(BIN)/countylines load $(DEMO_OUT)/case --out $(DEMO_OUT)/work
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

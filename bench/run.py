@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -71,16 +72,23 @@ class _TimedConnection:
     def _phase(self, sql: str) -> str:
         s = " ".join(sql.split())
         table = self._current.get("table", "?")
-        if s.startswith('INSERT INTO "_raw_'):
-            return f"{table}: duckdb insert of arrow batch (raw text)"
-        if s.startswith('CREATE OR REPLACE TABLE "_raw_'):
-            return f"{table}: create raw table"
-        if s.startswith("WITH t AS"):
-            return f"{table}: row-check query (parse + all checks, one scan)"
-        if "AS SELECT _row AS source_row" in s:
-            return f"{table}: typed-table CREATE (parse again + ORDER BY _row)"
+        created = re.match(r"CREATE (?:OR REPLACE )?(?:TEMP |TEMPORARY )?TABLE (\S+) AS (.*)", s)
+        if created:
+            target, body = created.group(1).replace('"', ""), created.group(2)
+            if "raw_" in target:
+                return f"{table}: {STAGING}"
+            if "typed_" in target:
+                return f"{table}: parse raw text to typed values (one pass)"
+            if "source_row" in body:
+                return f"{table}: store typed table in the database file"
+        if s.startswith("INSERT INTO") and "raw_" in s.split(" ", 3)[2]:
+            return f"{table}: {STAGING}"
+        if s.startswith("CREATE") and "raw_" in s.split(" (", 1)[0]:
+            return f"{table}: {STAGING}"
+        if "FILTER (WHERE" in s:
+            return f"{table}: row-check query (all checks, one scan)"
         if s.startswith("DROP TABLE"):
-            return f"{table}: drop raw table"
+            return f"{table}: drop staging tables"
         if "ANTI JOIN" in s:
             return "links: reference checks"
         if "HAVING count(*) > 1" in s:
@@ -89,24 +97,48 @@ class _TimedConnection:
             return "checkpoint"
         if "_case_" in s:
             return "metadata tables"
-        if "MACRO" in s or s.startswith("SET "):
+        if "MACRO" in s or s.startswith(("SET ", "ATTACH ")):
             return "connect + macros"
-        return "other sql"
+        return "other sql: " + s[:60]
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        # DuckDB finds Arrow objects named in the SQL among the *calling* frame's variables
+        # (replacement scans); this wrapper is the calling frame now, so register them.
+        import pyarrow as pa
+
+        caller = sys._getframe(1).f_locals
+        arrow = (pa.RecordBatchReader, pa.Table, pa.RecordBatch)
+        names = [
+            n
+            for n, v in caller.items()
+            if isinstance(v, arrow) and re.search(rf"\b{re.escape(n)}\b", sql)
+        ]
+        for n in names:
+            self._con.register(n, caller[n])
         t0 = time.perf_counter()
         try:
             return self._con.execute(sql, *args, **kwargs)
         finally:
             k = self._phase(sql)
             self._phases[k] = self._phases.get(k, 0.0) + time.perf_counter() - t0
+            for n in names:
+                self._con.unregister(n)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
 
 
+STAGING = "staging statement (arrow parse + python glue + duckdb insert)"
+ARROW = "arrow CSV parse (inside staging)"
+
+
 def child_phases(case: str, out: str) -> int:
-    """Run `load_case` in-process with timers around each phase; print the breakdown as JSON."""
+    """Run `load_case` in-process with timers around each phase; print the breakdown as JSON.
+
+    Only this child process is patched: `countylines.database.connect` returns a connection
+    wrapper that times every statement, and `countylines.reader.pa_csv.open_csv` returns a reader
+    that times each Arrow batch. Nothing on disk changes.
+    """
     import types
 
     import pyarrow.csv as real_csv
@@ -121,9 +153,9 @@ def child_phases(case: str, out: str) -> int:
 
     real_connect = database.connect
 
-    def connect(path: Path, temp_dir: Path) -> Any:
+    def connect(*a: Any, **k: Any) -> Any:
         t0 = time.perf_counter()
-        con = real_connect(path, temp_dir)
+        con = real_connect(*a, **k)
         add("connect + macros", time.perf_counter() - t0)
         return _TimedConnection(con, phases, current)
 
@@ -139,15 +171,15 @@ def child_phases(case: str, out: str) -> int:
             try:
                 return next(self._r)
             finally:
-                add(
-                    f"{current.get('table', '?')}: arrow CSV parse (next batch)",
-                    time.perf_counter() - t0,
-                )
+                add(f"{current.get('table', '?')}: {ARROW}", time.perf_counter() - t0)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._r, name)
 
     def open_csv(*a: Any, **k: Any) -> Any:
         t0 = time.perf_counter()
         r = real_csv.open_csv(*a, **k)
-        add(f"{current.get('table', '?')}: arrow CSV parse (next batch)", time.perf_counter() - t0)
+        add(f"{current.get('table', '?')}: {ARROW}", time.perf_counter() - t0)
         return _TimedReader(r)
 
     shim = types.ModuleType("pyarrow.csv")
@@ -159,11 +191,7 @@ def child_phases(case: str, out: str) -> int:
 
     def stage_table(con: Any, tf: Any, table: Any, *a: Any, **k: Any) -> Any:
         current["table"] = table.name
-        t0 = time.perf_counter()
-        try:
-            return real_stage(con, tf, table, *a, **k)
-        finally:
-            add(f"{table.name}: staging total (arrow + python + insert)", time.perf_counter() - t0)
+        return real_stage(con, tf, table, *a, **k)
 
     database.connect = connect
     database.stage_table = stage_table
@@ -171,17 +199,14 @@ def child_phases(case: str, out: str) -> int:
     t0 = time.perf_counter()
     result, _ = database.load_case(Path(case), Path(out))
     total = time.perf_counter() - t0
-    # Python-side staging work (row numbers, UTF-8 validation, batch assembly, register).
-    for name in ("events", "cells"):
-        k = f"{name}: staging total (arrow + python + insert)"
-        if k in phases:
-            rest = (
-                phases[k]
-                - phases.get(f"{name}: arrow CSV parse (next batch)", 0.0)
-                - phases.get(f"{name}: duckdb insert of arrow batch (raw text)", 0.0)
-                - phases.get(f"{name}: create raw table", 0.0)
-            )
-            phases[f"{name}: python glue (row numbers, utf8 check, register)"] = max(rest, 0.0)
+    # The staging statement pulls Arrow batches from a Python generator: split it into the Arrow
+    # parse and the rest (DuckDB's insert plus the generator's Python work).
+    for k in [k for k in phases if k.endswith(STAGING)]:
+        table = k.split(":", 1)[0]
+        arrow = phases.get(f"{table}: {ARROW}", 0.0)
+        if arrow <= phases[k]:
+            phases[f"{table}: duckdb insert + python glue (inside staging)"] = phases.pop(k) - arrow
+    phases["python outside SQL (files, areas, bookkeeping)"] = max(total - sum(phases.values()), 0)
     print(
         json.dumps(
             {
@@ -200,6 +225,21 @@ def child_phases(case: str, out: str) -> int:
 # Measuring
 # ---------------------------------------------------------------------------------------------
 
+# A tiny launcher runs each measured command: peak RSS comes from its RUSAGE_CHILDREN. Linux
+# carries a process's high-water RSS across fork and exec, so measuring a child of this (large)
+# process directly would report at least this process's own peak; the launcher's is ~10 MB.
+LAUNCHER = r"""
+import json, resource, subprocess, sys, time
+argv = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+code = subprocess.call(argv)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[2], "w") as fh:
+    json.dump({"exit_code": code, "wall_s": wall, "ru_maxrss": ru.ru_maxrss,
+               "utime": ru.ru_utime, "stime": ru.ru_stime}, fh)
+"""
+
 
 def _ru_maxrss_mb(ru_maxrss: int) -> float:
     return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024
@@ -211,11 +251,18 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
 
     load_before = os.getloadavg()[0]
     cpu_before = psutil.cpu_times()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory(prefix="bench-usage-") as tmp,
+    ):
+        usage_file = Path(tmp) / "usage.json"
         stop = threading.Event()
         sampled = {"peak": 0, "samples": 0}
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT)
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, json.dumps(cmd), str(usage_file)]
+        proc = subprocess.Popen(
+            launcher, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT
+        )
 
         def sample() -> None:
             try:
@@ -225,7 +272,7 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
             while not stop.is_set():
                 total = 0
                 try:
-                    tree = [p, *p.children(recursive=True)]
+                    tree = p.children(recursive=True)  # the command's tree, not the launcher
                 except psutil.NoSuchProcess:
                     return
                 for q in tree:
@@ -237,9 +284,7 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         cpu_after = psutil.cpu_times()
         stop.set()
         sampler.join()
@@ -247,17 +292,22 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+        usage = json.loads(usage_file.read_text()) if usage_file.exists() else None
+    if usage is None:
+        raise RuntimeError(f"the launcher failed for {label}: {stderr[-2000:]}")
+    wall = usage["wall_s"]
+    cpu = usage["utime"] + usage["stime"]
     result = {
         "command": label,
         "argv": [str(c) for c in cmd],
-        "exit_code": proc.returncode,
+        "exit_code": usage["exit_code"],
         "wall_s": round(wall, 3),
-        "peak_rss_mb": round(_ru_maxrss_mb(usage.ru_maxrss), 1),
+        "peak_rss_mb": round(_ru_maxrss_mb(usage["ru_maxrss"]), 1),
         "sampled_tree_peak_rss_mb": round(sampled["peak"] / 2**20, 1),
         "rss_samples": sampled["samples"],
-        "user_cpu_s": round(usage.ru_utime, 2),
-        "system_cpu_s": round(usage.ru_stime, 2),
-        "other_processes_cpu_share": _other_cpu_share(cpu_before, cpu_after, usage, wall),
+        "user_cpu_s": round(usage["utime"], 2),
+        "system_cpu_s": round(usage["stime"], 2),
+        "other_processes_cpu_share": _other_cpu_share(cpu_before, cpu_after, cpu, wall),
         "loadavg_1min_before": round(load_before, 2),
         "loadavg_1min_after": round(os.getloadavg()[0], 2),
     }
@@ -265,12 +315,12 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
         result["output"] = json.loads(stdout)
     except json.JSONDecodeError:
         result["stdout_tail"] = stdout[-2000:]
-    if proc.returncode != 0:
+    if usage["exit_code"] != 0:
         result["stderr_tail"] = stderr[-4000:]
     return result
 
 
-def _other_cpu_share(before: Any, after: Any, usage: Any, wall: float) -> float:
+def _other_cpu_share(before: Any, after: Any, child_cpu_s: float, wall: float) -> float:
     """Share of the machine's CPU time used by processes other than the measured child.
 
     Above ~0.1 the machine was not quiet (for example tests running in parallel) and wall times
@@ -281,8 +331,20 @@ def _other_cpu_share(before: Any, after: Any, usage: Any, wall: float) -> float:
         return float(sum(t)) - t.idle - getattr(t, "iowait", 0.0)
 
     ncpu = os.cpu_count() or 1
-    other = busy(after) - busy(before) - usage.ru_utime - usage.ru_stime
+    other = busy(after) - busy(before) - child_cpu_s
     return round(max(other, 0.0) / (wall * ncpu), 3) if wall > 0 else 0.0
+
+
+def ensure_case(work: Path, n: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    """Generate (or reuse) the case of `n` events, in a child so this process stays small."""
+    cmd = [sys.executable, str(HERE / "make_events.py"), str(work), "--events", str(n)]
+    done = subprocess.run(
+        [*cmd, "--seed", str(seed), "--cache"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"generating {n} events failed:\n{done.stderr[-3000:]}")
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    return Path(facts["case"]), facts
 
 
 def _countylines() -> list[str]:
@@ -586,9 +648,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = p.parse_args(argv)
 
-    sys.path.insert(0, str(HERE))
-    from make_events import cached_case
-
     n = a.events if a.events is not None else (QUICK_EVENTS if a.quick else DEFAULT_EVENTS)
     small_n = a.rss_events if a.rss_events is not None else n // 10
     if small_n >= n:
@@ -627,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         log(f"case of {size:,} events:")
         t0 = time.perf_counter()
-        case, facts = cached_case(a.work, size, a.seed)
+        case, facts = ensure_case(a.work, size, a.seed)
         log(
             f"  generated in {facts['seconds']} s"
             + (" (cached)" if facts.get("cached") else "")
@@ -640,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
                 "events": size,
                 "role": "main" if size == n else "rss_scaling",
                 "case": str(case),
-                "events_csv_mb": round(int(facts["events_csv_bytes"]) / 2**20, 1),  # type: ignore[call-overload]
+                "events_csv_mb": round(int(facts["events_csv_bytes"]) / 2**20, 1),
                 "generator": {k: facts[k] for k in ("seconds", "cached", "generator_version")},
                 **res,
                 "ratios": ratios(res),
@@ -665,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
 
     phase_n = {"small": small_n or n, "main": n, "none": 0}[a.phases]
     if phase_n:
-        case, _ = cached_case(a.work, phase_n, a.seed)
+        case, _ = ensure_case(a.work, phase_n, a.seed)
         out_dir = a.work / f"phases-out-{phase_n}"
         shutil.rmtree(out_dir, ignore_errors=True)
         log(f"phase breakdown (in-process load with timers), {phase_n:,} events ...")
@@ -675,17 +734,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out_dir, ignore_errors=True)
         out = m.get("output")
         if isinstance(out, dict):
-            ph = dict(sorted(out["phases_s"].items(), key=lambda kv: -kv[1]))
-            # Staging totals overlap their parts; list them apart so the rest sums to ~total.
-            totals = {k: round(v, 3) for k, v in ph.items() if "staging total" in k}
-            parts = {k: round(v, 3) for k, v in ph.items() if "staging total" not in k}
+            ph = sorted(out["phases_s"].items(), key=lambda kv: -kv[1])
             report["phases"] = {
                 "events": phase_n,
                 "total_s": round(out["total_s"], 3),
                 "peak_rss_mb": m["peak_rss_mb"],
-                "phases_s": parts,
-                "staging_totals_s": totals,
-                "note": "wall seconds inside load_case; parts are disjoint",
+                "other_processes_cpu_share": m["other_processes_cpu_share"],
+                "phases_s": {k: round(v, 3) for k, v in ph},
+                "note": "wall seconds inside load_case; the parts are disjoint and sum to total_s",
             }
         else:
             report["phases"] = {

@@ -18,7 +18,7 @@ from countylines.simulate.events import (
     call_durations,
     times_of_day,
 )
-from countylines.simulate.social import local_cells
+from countylines.simulate.social import bulk_send, local_cells
 from countylines.simulate.world import Account, PhoneKind, World
 
 BULK_KINDS = ("surgery", "pharmacy", "school", "takeaway")
@@ -130,21 +130,8 @@ class BusinessTraffic:
             to = biz.contacts[rng.random(len(biz.contacts)) < reach]
             hourly = HOURLY_EVENING if biz.kind == "takeaway" else HOURLY_OFFICE
             t0 = times_of_day(rng, day, 1, hourly)[0]
-            t = t0 + rng.uniform(0, 600, len(to)).astype(np.int64)
-            a = np.full(len(to), biz.phone)
             text = world.message(BULK_TEXTS[biz.kind])
-            parts.append(
-                Events.make(
-                    t,
-                    True,
-                    a,
-                    to,
-                    None,
-                    world.phone["home_cell"][a],
-                    local_cells(world, to),
-                    np.full(len(to), text),
-                )
-            )
+            parts.append(bulk_send(world, biz.phone, to, int(t0), 600, text))
         return Events.concat(parts)
 
     @staticmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from countylines.simulate.events import HOURLY_LINES, Events, call_durations, times_of_day
-from countylines.simulate.social import local_cells
+from countylines.simulate.social import bulk_send, local_cells
 from countylines.simulate.world import DAY_S, Account, PhoneKind, World
 
 BRANDS = (
@@ -422,19 +422,8 @@ class LineTraffic:
         day = t0 // DAY_S
         known = line.customers[line.customer_since <= day]
         to = known[rng.random(len(known)) < reach]
-        t = t0 + rng.uniform(0, p.marketing_burst_s, len(to)).astype(np.int64)
-        deal = np.full(len(to), seg.phone)
         text = world.message(template.format(b=line.brand)) if seg.texts_known else 0
-        return Events.make(
-            t,
-            True,
-            deal,
-            to,
-            None,
-            world.phone["home_cell"][deal],
-            local_cells(world, to),
-            np.full(len(to), text),
-        )
+        return bulk_send(world, seg.phone, to, t0, p.marketing_burst_s, text)
 
     def _marketing(self, world: World, line: Line, seg: Segment, day: int) -> Events:
         rng, p = world.rng, world.params

@@ -39,6 +39,25 @@ def local_cells(world: World, phones: np.ndarray, home_share: float = 0.7) -> np
     return np.where(world.rng.random(len(phones)) < home_share, home, away)
 
 
+def bulk_send(
+    world: World, sender: int, recipients: np.ndarray, t0: int, burst_s: float, text: int
+) -> Events:
+    """One bulk send: texts from `sender` to every recipient within `burst_s` seconds of t0."""
+    n = len(recipients)
+    t = t0 + world.rng.uniform(0, burst_s, n).astype(np.int64)
+    a = np.full(n, sender)
+    return Events.make(
+        t,
+        True,
+        a,
+        recipients,
+        None,
+        world.phone["home_cell"][a],
+        local_cells(world, recipients),
+        np.full(n, text),
+    )
+
+
 def contacts_for(
     world: World, phones: np.ndarray, pool: np.ndarray, k: int, same_town: float
 ) -> np.ndarray:
