@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,14 @@ PACKAGE = ROOT / "src" / "countylines"
 README = ROOT / "README.md"
 DATA_FORMATS = ROOT / "docs" / "data-formats.md"
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
+SIMULATOR = ROOT / "docs" / "simulator.md"
 
 ALL_TABLES: dict[str, tuple[Column, ...]] = {
     **{name: t.columns for name, t in TABLES.items()},
     "areas": AREA_COLUMNS,
 }
 MODULES = sorted(p.name for p in PACKAGE.glob("*.py"))
+SIM_MODULES = sorted(p.name for p in (PACKAGE / "simulate").glob("*.py"))
 
 # Problem codes are the first string argument of these calls in src/countylines.
 def _read(path: Path) -> str:
@@ -211,19 +214,26 @@ def test_stored_area_columns_are_documented() -> None:
 # --- docs/architecture.md -------------------------------------------------------------------
 
 
-def _module_map() -> dict[str, set[str]]:
-    """Module file → the countylines modules it may import, from the module map table."""
+def _module_map(prefix: str = "") -> dict[str, set[str]]:
+    """Module file → the countylines modules it may import, from the module map table.
+
+    `prefix` "" reads the table of the top-level modules; "simulate/" the table of the
+    `simulate` subpackage, whose rows name `simulate/NAME.py`.
+    """
     section = _section(_read(ARCHITECTURE), "Module map and dependency rules", 2)
     for table in _markdown_tables(section):
         if table[0][:1] == ["Module"] and "May import" in table[0]:
             col = table[0].index("May import")
             out: dict[str, set[str]] = {}
             for row in table[1:]:
-                m = re.fullmatch(r"`([\w.]+\.py)`", row[0])
+                m = re.fullmatch(rf"`{re.escape(prefix)}([\w.]+\.py)`", row[0])
                 if m:
                     out[m.group(1)] = set(re.findall(r"`(\w+)`", row[col]))
-            return out
-    raise AssertionError("docs/architecture.md: no module map table with a 'May import' column")
+            if out:
+                return out
+    raise AssertionError(
+        f"docs/architecture.md: no module map table with a 'May import' column for `{prefix}*.py`"
+    )
 
 
 def test_every_module_is_named_in_architecture() -> None:
@@ -280,6 +290,122 @@ def test_imports_follow_the_dependency_rules(module: str) -> None:
         f"src/countylines/{module} imports {extra}, which docs/architecture.md does not allow; "
         "either remove the import or change the rule (and its reason) in the docs"
     )
+
+
+def _simulate_imports(path: Path) -> set[str]:
+    """The countylines modules a simulate module imports: `X` for countylines.simulate.X (or
+    countylines.X)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != "countylines" or len(parts) < 2:
+                continue
+            found.add(parts[2] if parts[1] == "simulate" and len(parts) > 2 else parts[1])
+    return found
+
+
+def test_simulate_module_map_matches_the_subpackage() -> None:
+    documented = set(_module_map("simulate/"))
+    assert not set(SIM_MODULES) - documented, (
+        "docs/architecture.md, simulate module map: add "
+        f"{sorted('simulate/' + m for m in set(SIM_MODULES) - documented)}"
+    )
+    assert not documented - set(SIM_MODULES), (
+        "docs/architecture.md, simulate module map: "
+        f"{sorted('simulate/' + m for m in documented - set(SIM_MODULES))} do not exist"
+    )
+
+
+@pytest.mark.parametrize("module", SIM_MODULES)
+def test_simulate_imports_follow_the_dependency_rules(module: str) -> None:
+    allowed = _module_map("simulate/").get(module)
+    assert allowed is not None, f"docs/architecture.md, simulate module map: add `{module}`"
+    allowed = set() if allowed == {"nothing"} else allowed
+    extra = sorted(_simulate_imports(PACKAGE / "simulate" / module) - allowed)
+    assert not extra, (
+        f"src/countylines/simulate/{module} imports {extra}, which docs/architecture.md does "
+        "not allow; either remove the import or change the rule (and its reason) in the docs"
+    )
+
+
+# --- docs/simulator.md ----------------------------------------------------------------------
+
+
+def _param_value(value: object) -> str:
+    """A parameter value as docs/simulator.md writes it."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _param_rows(header: str) -> dict[str, list[str]]:
+    """Rows of the docs/simulator.md table whose first header cell is `header`, by name."""
+    section = _section(_read(SIMULATOR), "Parameters", 2)
+    for table in _markdown_tables(section):
+        if table[0][0] == header:
+            rows: dict[str, list[str]] = {}
+            for cells in table[1:]:
+                m = re.fullmatch(r"`(\w+)`", cells[0])
+                if m:
+                    rows[m.group(1)] = cells
+            return rows
+    raise AssertionError(f"docs/simulator.md, Parameters: no table headed | {header} |")
+
+
+def test_every_simulator_parameter_is_documented() -> None:
+    from countylines.simulate.params import describe
+
+    expected = {name: (value, doc, source) for name, value, doc, source in describe()}
+    rows = _param_rows("Parameter")
+    missing = [n for n in expected if n not in rows]
+    stale = [n for n in rows if n not in expected]
+
+    def row(name: str) -> str:
+        value, doc, source = expected[name]
+        doc, source = doc.replace("|", "\\|"), source.replace("|", "\\|")
+        return f"| `{name}` | {_param_value(value)} | {doc} | {source} |"
+
+    assert not missing, (
+        "docs/simulator.md, Parameters: add the rows\n" + "\n".join(row(n) for n in missing)
+    )
+    assert not stale, f"docs/simulator.md, Parameters: {stale} are no longer parameters"
+    for name, (value, _, _) in expected.items():
+        assert rows[name][1] == _param_value(value), (
+            f"docs/simulator.md, Parameters, `{name}`: the default is now {_param_value(value)}"
+        )
+
+
+def test_every_scale_preset_is_documented() -> None:
+    from countylines.simulate.params import SCALES, params_for
+
+    section = _section(_read(SIMULATOR), "Parameters", 2)
+    tables = [t for t in _markdown_tables(section) if t[0][0] == "Scale parameter"]
+    assert tables, "docs/simulator.md, Parameters: no table headed | Scale parameter |"
+    header = [re.sub(r"`", "", c) for c in tables[0][0]]
+    assert header[1:] == list(SCALES), f"docs/simulator.md: scale columns should be {list(SCALES)}"
+    rows = _param_rows("Scale parameter")
+    changed = {name for preset in SCALES.values() for name in preset}
+    assert set(rows) == changed, (
+        f"docs/simulator.md, scale presets: list exactly {sorted(changed)}"
+    )
+    for name in changed:
+        for i, scale in enumerate(SCALES, start=1):
+            value = _param_value(getattr(params_for(scale), name))
+            assert rows[name][i] == value, (
+                f"docs/simulator.md, scale presets: `{name}` at `{scale}` is {value}"
+            )
 
 
 # --- README.md ------------------------------------------------------------------------------

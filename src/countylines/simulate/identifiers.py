@@ -6,6 +6,8 @@ they describe no real subscriber.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 IMSI_NETWORKS = ("23410", "23415", "23420", "23430")  # UK MCC-MNC of the four networks
@@ -44,3 +46,29 @@ def imsis(rng: np.random.Generator, n: int) -> np.ndarray:
     network = rng.choice(np.array(IMSI_NETWORKS), size=n)
     serial = rng.choice(10**10, size=n, replace=False)
     return np.char.add(network, np.char.zfill(serial.astype("U10"), 10)).astype(object)
+
+
+def prefixed_ids(prefix: str, index: np.ndarray, width: int) -> np.ndarray:
+    """Case identifiers for 0-based indices: prefix and the 1-based number, zero-padded."""
+    numbers = (np.asarray(index, dtype=np.int64) + 1).astype(f"U{width}")
+    if numbers.size == 0:
+        return np.empty(numbers.shape, dtype=object)
+    return np.char.add(prefix, np.char.zfill(numbers, width)).astype(object)
+
+
+def person_ids(index: np.ndarray) -> np.ndarray:
+    """Person ids (P0000001, ...) of person indices."""
+    return prefixed_ids("P", index, 7)
+
+
+def address_ids(index: np.ndarray) -> np.ndarray:
+    """Address ids (A0000001, ...) of address indices."""
+    return prefixed_ids("A", index, 7)
+
+
+def utc_text(start: date, seconds: np.ndarray | int) -> np.ndarray:
+    """Seconds since midnight UTC of `start` as case-format text (2018-10-01T07:39:40Z)."""
+    moments = np.datetime64(start, "s") + np.asarray(seconds, dtype=np.int64).astype(
+        "timedelta64[s]"
+    )
+    return np.char.add(np.datetime_as_string(moments, unit="s"), "Z").astype(object)

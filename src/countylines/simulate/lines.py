@@ -344,7 +344,8 @@ class LineTraffic:
             parts.append(self._orders(world, line, seg, chains, day))
             parts.append(self._marketing(world, line, seg, day))
             parts.append(self._holder(world, line, seg, day))
-            if seg is not line.segments[0] and lo <= seg.start_s < hi:
+            first_of_chain = next(s for s in line.segments if s.chain == seg.chain)
+            if seg is not first_of_chain and lo <= seg.start_s < hi:
                 parts.append(self._announce(world, line, seg))
         return Events.concat(parts)
 

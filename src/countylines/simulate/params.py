@@ -31,6 +31,11 @@ class Params:
 
     # Background population: ordinary subscribers
     n_background: int = _p(1_500, "ordinary subscribers (one phone each)", "scale choice")
+    bg_hub_share: float = _p(
+        0.15,
+        "share of background subscribers living in the hub cities",
+        "choice: the case is a West Mercia one; hub numbers appear as contacts",
+    )
     bg_events_per_day: float = _p(
         4.0,
         "median calls and texts sent a day per subscriber",
@@ -98,7 +103,10 @@ class Params:
         0.12, "share of a line's customers who also buy elsewhere", "choice"
     )
     orders_per_customer_day: float = _p(
-        0.3, "orders a day per customer", "chosen so deals/day give GBP 1-5k/day revenue"
+        0.3,
+        "orders a day per customer",
+        "choice: about GBP 500/day at the median list, GBP 5k+/day for the largest lists "
+        "(NCA 2018: up to GBP 3-5k a day per line)",
     )
     order_text_share: float = _p(0.6, "share of orders placed by text rather than call", "choice")
     deal_price: float = _p(15.0, "pounds per deal", "NCA 2018 / Hansard 2017: GBP 10-20 a deal")
@@ -168,6 +176,159 @@ class Params:
     subscriber_check_share: float = _p(0.8, "share of numbers with a subscriber check", "choice")
     person_known_share: float = _p(
         0.15, "share of background people in the persons table", "choice"
+    )
+
+    # Movement
+    runner_rail_share: float = _p(
+        0.5,
+        "share of child runners' trips made by train (when both ends have a station)",
+        "NCA 2018/BTP: runners travel by train, hire car or taxi; choice",
+    )
+    runner_stay_days_min: int = _p(
+        2, "shortest stay of a child runner in the market town, days", "NCA 2018: stays of days"
+    )
+    runner_stay_days_max: int = _p(
+        5, "longest stay of a child runner in the market town, days", "choice"
+    )
+    runner_hub_days_min: int = _p(2, "fewest days a child runner spends back in the hub", "choice")
+    runner_hub_days_max: int = _p(
+        5, "most days a child runner spends back in the hub (trips roughly weekly)", "choice"
+    )
+    line_vehicles_max: int = _p(
+        3, "most hire cars, taxis or private-hire cars a line uses (at least 1)", "choice"
+    )
+    cuckoo_visit_share: float = _p(
+        0.2,
+        "share of orders placed from the cuckooed address (customers visit it)",
+        "Home Office 2018: cuckooed homes used as a base to deal from",
+    )
+    road_camera_minutes: float = _p(
+        20.0, "minutes of driving between ANPR cameras along a road", "choice"
+    )
+    anpr_read_prob: float = _p(0.9, "chance a camera reads a passing vehicle's plate", "choice")
+    private_car_share: float = _p(
+        0.15, "private cars driving between towns per background subscriber", "choice"
+    )
+    private_trips_per_day: float = _p(
+        0.1, "out-and-back drives to another town a day per private car", "choice"
+    )
+    fleet_vehicle_share: float = _p(
+        0.01,
+        "legitimate hire cars, taxis and private-hire cars per background subscriber (at least 6)",
+        "choice",
+    )
+    fleet_trips_per_day: float = _p(
+        0.5, "out-and-back drives to another town a day per legitimate fleet vehicle", "choice"
+    )
+    care_children_share: float = _p(
+        0.02,
+        "children in care (not exploited) who go missing, per background subscriber (at least 10)",
+        "choice",
+    )
+    care_missing_per_month: float = _p(
+        0.8,
+        "missing episodes a month of a child in care who is not exploited",
+        "choice: repeat episodes are common for children in care",
+    )
+    runner_missing_report_prob: float = _p(
+        0.75,
+        "chance a trip of a child runner known to care is reported as a missing episode",
+        "Children's Society / NCA: going missing is a key indicator of exploitation",
+    )
+
+    # Violence: line-caused incidents (taxing, rivalry, show of strength) and background crime
+    taxing_per_line_month: float = _p(
+        0.8,
+        "taxing incidents (robbing or attacking a customer who owes, or a rival dealer) "
+        "a line-month",
+        "choice; NPCC 2024: 3 in 4 county-lines offenders have violence or weapons convictions",
+    )
+    show_of_strength_per_line_month: float = _p(
+        0.4,
+        "public shows of strength (weapon brandished, attack at a cuckooed address) a line-month",
+        "choice",
+    )
+    rivalry_prob: float = _p(0.6, "chance two lines working the same town become rivals", "choice")
+    rivalry_max_per_line: int = _p(
+        2, "most rivalries a line is drawn into", "choice: keeps busy towns from all-out war"
+    )
+    rivalry_delay_days: float = _p(
+        14.0, "mean days from two lines meeting in a town to the first rivalry", "choice"
+    )
+    rivalry_base_per_month: float = _p(
+        0.8,
+        "rivalry incidents a month between two rival lines in the rivalry's first month",
+        "choice",
+    )
+    rivalry_growth: float = _p(
+        1.6,
+        "factor by which a rivalry's incident rate grows each month (escalation)",
+        "choice: tit-for-tat escalation",
+    )
+    rivalry_max_per_month: float = _p(8.0, "cap on a rivalry's incident rate a month", "choice")
+    rivalry_weapon_escalation: float = _p(
+        0.35,
+        "log-weight per rivalry month (up to 4) shifting weapons toward machetes, guns and acid",
+        "choice; NCA 2017: knives 85% of forces, firearms 74%, acid noted since 2016",
+    )
+    line_suspect_named_share: float = _p(
+        0.7, "share of line incidents in which the line's runners are named", "choice"
+    )
+    motive_mention_share: float = _p(
+        0.35, "share of line incident descriptions that mention the motive", "choice"
+    )
+    incident_call_prob: float = _p(
+        0.5, "chance the runner calls the deal line within minutes of a line incident", "choice"
+    )
+    weapon_unknown_share: float = _p(
+        0.15,
+        "share of incidents whose weapon field is 'unknown' (the text may still name it)",
+        "choice",
+    )
+    weapon_silent_share: float = _p(
+        0.2, "share of incidents whose description does not repeat the weapon field", "choice"
+    )
+    typo_share: float = _p(0.12, "share of incident descriptions with a typo", "choice")
+    bg_violence_per_1000_month: float = _p(
+        2.29,
+        "background violence incidents per 1,000 residents a month",
+        "data.police.uk West Mercia street crime 2018-10..2019-01, 'Violence and sexual "
+        "offences' in West Mercia LSOAs (2,856/month) / IoD 2019 mid-2015 population (1.25m)",
+    )
+    bg_weapons_per_1000_month: float = _p(
+        0.054,
+        "background weapons-possession incidents per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01, 'Possession of weapons' (68/month)",
+    )
+    bg_drugs_per_1000_month: float = _p(
+        0.139,
+        "background drugs incidents per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01, 'Drugs' (174/month)",
+    )
+    bg_robbery_per_1000_month: float = _p(
+        0.041,
+        "background robberies per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01, 'Robbery' (51/month)",
+    )
+    bg_other_per_1000_month: float = _p(
+        0.38,
+        "background 'other' incidents (public order, other crime) per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01, 'Public order' + 'Other crime' (479/month)",
+    )
+    bg_incident_deprivation_beta: float = _p(
+        2.3,
+        "background incident rate grows as exp(beta * vulnerability), mean rate kept",
+        "Poisson fit over West Mercia LSOAs of 2018-10..2019-01 counts against IMD 2019 "
+        "rank: beta 2.2 (violence) to 2.7 (robbery)",
+    )
+    bg_incident_scale: float = _p(
+        1.0, "multiplier on all background incident rates (thin out for small demos)", "choice"
+    )
+    bg_person_incident_rate: float = _p(
+        0.02,
+        "chance a month that a known town resident (background person or drug-using customer) "
+        "is named in an unrelated incident",
+        "choice: people known to police, ~4x twice the violence rate per head (2.3/1,000)",
     )
 
 

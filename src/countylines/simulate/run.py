@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from countylines.simulate.business import BusinessTraffic, build_businesses
 from countylines.simulate.events import Events
 from countylines.simulate.lines import Line, LineTraffic, build_lines
+from countylines.simulate.movement import Movement
 from countylines.simulate.params import Params
 from countylines.simulate.region import Region
 from countylines.simulate.social import SocialGroup
+from countylines.simulate.violence import Violence
 from countylines.simulate.world import PhoneKind, World, build_background, build_world
 from countylines.simulate.writer import TIME_FORMAT, EventWriter, write_tables, write_truth
 
@@ -61,6 +65,8 @@ def build(region: Region, params: Params) -> tuple[World, list[Line], list[DayMo
         SocialGroup.build(world, np.flatnonzero(kind == PhoneKind.RUNNER), pool, 1.5),
         LineTraffic(lines),
         BusinessTraffic(businesses),
+        Movement.build(world, lines),
+        Violence.build(world, lines),
     ]
     return world, lines, models
 
@@ -98,7 +104,10 @@ def simulate(
     write_truth(tmp, world, lines)
     for m in models:
         for name, frame in (m.tables(world) if hasattr(m, "tables") else {}).items():
-            frame.to_csv(tmp / f"{name}.csv", index=False, date_format=TIME_FORMAT)
+            if isinstance(frame, pa.Table):  # large tables stay in Arrow, written as Parquet
+                pq.write_table(frame, tmp / f"{name}.parquet", compression="zstd")
+            else:
+                frame.to_csv(tmp / f"{name}.csv", index=False, date_format=TIME_FORMAT)
         for name, frame in (m.truth(world) if hasattr(m, "truth") else {}).items():
             frame.to_csv(tmp / "truth" / f"{name}.csv", index=False, date_format=TIME_FORMAT)
     tmp.rename(out)

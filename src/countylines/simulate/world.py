@@ -77,6 +77,12 @@ class Cells:
     place: np.ndarray
     by_place: list[np.ndarray]
 
+    def __post_init__(self) -> None:
+        self.count = np.array([len(c) for c in self.by_place])
+        self.table = np.zeros((len(self.by_place), max(self.count, default=1)), dtype=np.int64)
+        for i, c in enumerate(self.by_place):
+            self.table[i, : len(c)] = c
+
 
 @dataclass
 class Table:
@@ -142,11 +148,9 @@ class World:
 
     def cells_near(self, place: np.ndarray) -> np.ndarray:
         """A random cell of each given place."""
-        out = np.empty(len(place), dtype=np.int64)
-        for p in np.unique(place):
-            mask = place == p
-            out[mask] = self.rng.choice(self.cells.by_place[p], size=int(mask.sum()))
-        return out
+        cells = self.cells
+        pick = (self.rng.random(len(place)) * cells.count[place]).astype(np.int64)
+        return cells.table[place, pick]
 
     def add_persons(
         self,
@@ -271,7 +275,11 @@ def build_cells(region: Region, places: Places, rng: np.random.Generator) -> Cel
 def build_background(world: World) -> np.ndarray:
     """Ordinary subscribers spread over places by population; returns their phone ids."""
     p, rng = world.params, world.rng
-    weights = world.places.population / world.places.population.sum()
+    pop = world.places.population.astype(float)
+    hub = world.places.is_hub
+    weights = np.where(
+        hub, p.bg_hub_share * pop / pop[hub].sum(), (1 - p.bg_hub_share) * pop / pop[~hub].sum()
+    )
     place = rng.choice(len(weights), size=p.n_background, p=weights)
     ages = rng.integers(18, 80, size=p.n_background)
     persons = world.add_persons(

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from countylines.simulate.events import Events
+from countylines.simulate.identifiers import address_ids, person_ids
 from countylines.simulate.lines import Line
 from countylines.simulate.world import ACCOUNT_NAMES, DAY_S, PhoneKind, World
 
@@ -115,10 +116,8 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     """Everything but the events: people, phones, places, intelligence."""
     p, rng = world.params, world.rng
     ph, pe, ad = world.phone, world.person, world.address
-    person_ids = np.char.add("P", np.char.zfill(np.arange(1, len(pe["kind"]) + 1).astype("U7"), 7))
-    address_ids = np.char.add(
-        "A", np.char.zfill(np.arange(1, len(ad["place"]) + 1).astype("U7"), 7)
-    )
+    person = person_ids(np.arange(len(pe["kind"])))
+    address = address_ids(np.arange(len(ad["place"])))
     cells = world.cells
     _csv(
         pd.DataFrame(
@@ -143,7 +142,7 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
                 "number": ph["number"],
                 "account_type": np.array(ACCOUNT_NAMES)[ph["account"]],
                 "registered": np.where(ph["registered"], "true", "false"),
-                "person_id": np.where(owner_known, person_ids[np.maximum(ph["person"], 0)], ""),
+                "person_id": np.where(owner_known, person[np.maximum(ph["person"], 0)], ""),
                 "activation_date": activation.strftime("%Y-%m-%d"),
             }
         )[checked],
@@ -152,10 +151,10 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     tri = {-1: "", 0: "false", 1: "true"}
     persons = pd.DataFrame(
         {
-            "person_id": person_ids,
+            "person_id": person,
             "birth_year": pe["birth_year"],
             "sex": np.where(pe["male"], "male", "female"),
-            "home_address_id": address_ids[pe["address"]],
+            "home_address_id": address[pe["address"]],
             **{
                 k: pd.Series(pe[k]).map(tri)
                 for k in ("mental_health", "drug_use", "debt_bondage", "known_to_care")
@@ -170,10 +169,10 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     _csv(
         pd.DataFrame(
             {
-                "address_id": address_ids,
+                "address_id": address,
                 "lat": ad["lat"].round(6),
                 "lon": ad["lon"].round(6),
-                "occupant_person_id": np.where(occupant_known, person_ids[ad["occupant"]], ""),
+                "occupant_person_id": np.where(occupant_known, person[ad["occupant"]], ""),
             }
         )[used],
         out / "addresses.csv",
@@ -268,7 +267,7 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
     _csv(
         pd.DataFrame(
             [
-                (ln.line_id, f"A{a + 1:07d}", _time(world, d * DAY_S))
+                (ln.line_id, address_ids(np.array([a]))[0], _time(world, d * DAY_S))
                 for ln in lines
                 for a, d in ln.cuckoo
             ],
