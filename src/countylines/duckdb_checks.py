@@ -132,10 +132,21 @@ def parse_expr(col: Column, raw: str) -> str:
         date_ok = f"regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
         return f"CASE WHEN {date_ok} THEN TRY_CAST({v} AS DATE) END"
     if k is Kind.PHONE:
-        return _bind(f"cl_phone({v})", "CASE WHEN cl_phone_ok(x) THEN x END")
+        # Fast paths for the common clean forms; anything else is cleaned by cl_phone.
+        slow = _bind(f"cl_phone({v})", "CASE WHEN cl_phone_ok(x) THEN x END")
+        return (
+            f"CASE WHEN regexp_full_match({v}, '\\+[0-9]{{7,15}}') "
+            f"THEN (CASE WHEN cl_phone_ok({v}) THEN {v} END) "
+            f"WHEN regexp_full_match({v}, '0[1-9][0-9]{{8,9}}') THEN '+44' || {v}[2:] "
+            f"ELSE {slow} END"
+        )
     if k is Kind.IMEI:
         ok = "cl_luhn_ok(x) OR regexp_full_match(x, '[0-9]{16}')"
-        return _bind(rf"regexp_replace({v}, '[\s\-]', '', 'g')", f"CASE WHEN {ok} THEN x END")
+        slow = _bind(rf"regexp_replace({v}, '[\s\-]', '', 'g')", f"CASE WHEN {ok} THEN x END")
+        return (
+            f"CASE WHEN regexp_full_match({v}, '[0-9]{{15}}') "
+            f"THEN (CASE WHEN cl_luhn_ok({v}) THEN {v} END) ELSE {slow} END"
+        )
     if k is Kind.IMSI:
         ok = "regexp_full_match(x, '[0-9]{14,15}')"
         return _bind(rf"regexp_replace({v}, '[\s\-]', '', 'g')", f"CASE WHEN {ok} THEN x END")
