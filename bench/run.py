@@ -262,8 +262,26 @@ def wait_for_quiet(max_s: float, threshold: float = 15.0) -> float:
     return round(time.perf_counter() - t0, 1)
 
 
-def measure(cmd: list[str], label: str) -> dict[str, Any]:
-    """Run `cmd` as a fresh child; wall time, exit code, peak RSS (kernel and sampled), stdout."""
+def _disk_bytes(patterns: list[str]) -> int:
+    """Bytes in the files matching any glob pattern (folders counted recursively)."""
+    import glob
+
+    total = 0
+    for pattern in patterns:
+        for hit in glob.glob(pattern):
+            with contextlib.suppress(OSError):
+                total += _dir_bytes(Path(hit))
+    return total
+
+
+def measure(
+    cmd: list[str], label: str, disk: list[str] | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run `cmd` as a fresh child; wall time, exit code, peak RSS (kernel and sampled), stdout.
+
+    `disk`: glob patterns of the files and folders the command writes (database, spill); their
+    total size is sampled about once a second and the peak is reported as `peak_disk_mb`.
+    """
     import psutil
 
     waited = wait_for_quiet(QUIET_WAIT_S) if QUIET_WAIT_S > 0 else 0.0
@@ -276,10 +294,16 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
     ):
         usage_file = Path(tmp) / "usage.json"
         stop = threading.Event()
-        sampled = {"peak": 0, "samples": 0}
+        sampled = {"peak": 0, "samples": 0, "disk": 0}
+        disk_before = _disk_bytes(disk) if disk else 0
         launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, json.dumps(cmd), str(usage_file)]
         proc = subprocess.Popen(
-            launcher, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT
+            launcher,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )
 
         def sample() -> None:
@@ -298,6 +322,8 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
                         total += q.memory_info().rss
                 sampled["peak"] = max(sampled["peak"], total)
                 sampled["samples"] += 1
+                if disk and sampled["samples"] % 20 == 1:
+                    sampled["disk"] = max(sampled["disk"], _disk_bytes(disk) - disk_before)
                 stop.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -306,6 +332,8 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
         cpu_after = psutil.cpu_times()
         stop.set()
         sampler.join()
+        if disk:  # files left at the end (a short run may finish between samples)
+            sampled["disk"] = max(sampled["disk"], _disk_bytes(disk) - disk_before)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
@@ -323,6 +351,7 @@ def measure(cmd: list[str], label: str) -> dict[str, Any]:
         "peak_rss_mb": round(_ru_maxrss_mb(usage["ru_maxrss"]), 1),
         "sampled_tree_peak_rss_mb": round(sampled["peak"] / 2**20, 1),
         "rss_samples": sampled["samples"],
+        "peak_disk_mb": round(sampled["disk"] / 2**20, 1) if disk else None,
         "user_cpu_s": round(usage["utime"], 2),
         "system_cpu_s": round(usage["stime"], 2),
         "other_processes_cpu_share": _other_cpu_share(cpu_before, cpu_after, cpu, wall),
@@ -401,6 +430,7 @@ def run_size(case: Path, n: int, work: Path, keep_db: bool, log: Any) -> dict[st
     m = measure(
         [sys.executable, str(HERE / "run.py"), "_baseline", str(events_csv), str(base_db)],
         "baseline: duckdb CREATE TABLE AS read_csv(all_varchar)",
+        disk=[f"{base_db}*"],
     )
     m["db_bytes"] = base_db.stat().st_size if base_db.exists() else None
     if not keep_db:
@@ -408,15 +438,25 @@ def run_size(case: Path, n: int, work: Path, keep_db: bool, log: Any) -> dict[st
     res["baseline"] = m
 
     log(f"  validate  (countylines validate), {n:,} events ...")
+    # A private TMPDIR, so the size of validate's temporary folder (spill) can be watched.
+    tmp_dir = work / f"validate-tmp-{n}"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
     res["validate"] = measure(
-        [*_countylines(), "validate", str(case), "--json"], "countylines validate"
+        [*_countylines(), "validate", str(case), "--json"],
+        "countylines validate",
+        disk=[str(tmp_dir)],
+        env={"TMPDIR": str(tmp_dir)},
     )
+    shutil.rmtree(tmp_dir, ignore_errors=True)
 
     out_dir = work / f"load-out-{n}"
     shutil.rmtree(out_dir, ignore_errors=True)
     log(f"  load      (countylines load --out), {n:,} events ...")
     m = measure(
-        [*_countylines(), "load", str(case), "--out", str(out_dir), "--json"], "countylines load"
+        [*_countylines(), "load", str(case), "--out", str(out_dir), "--json"],
+        "countylines load",
+        disk=[str(out_dir)],
     )
     m["db_bytes"] = _dir_bytes(out_dir) if out_dir.exists() else None
     if not keep_db:
@@ -625,7 +665,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             cpu = m["user_cpu_s"] + m["system_cpu_s"]
             lines.append(
                 f"  {name:<9} {m['wall_s']:8.1f} s  {m['events_per_s']:>10,} events/s  "
-                f"peak RSS {m['peak_rss_mb']:7.0f} MB  CPU {cpu:7.1f} s{flag}"
+                f"peak RSS {m['peak_rss_mb']:7.0f} MB  CPU {cpu:7.1f} s  "
+                f"disk {m.get('peak_disk_mb') or 0:6.0f} MB{flag}"
             )
         r = run["ratios"]
         lines.append(

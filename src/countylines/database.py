@@ -30,7 +30,6 @@ from countylines.duckdb_checks import (
     quote,
     table_rules,
 )
-from countylines.geography import read_areas, store_areas
 from countylines.problems import CaseError, Problem, ProblemLog, Severity
 from countylines.reader import Progress, StagedTable, stage_table
 from countylines.schema import TABLES, Kind, Reference, Table
@@ -140,14 +139,21 @@ def _row_checks(staged: StagedTable) -> list[Check]:
     return checks
 
 
-def _store_table(con: duckdb.DuckDBPyConnection, staged: StagedTable, typed_name: str) -> None:
-    """Write the typed table into the database, keeping each row's source row number."""
+def _store_table(
+    con: duckdb.DuckDBPyConnection, staged: StagedTable, typed_name: str, persist: bool
+) -> None:
+    """Expose the typed table under its own name, keeping each row's source row number.
+
+    A load copies it into the database file; a validation only needs a view of the staged copy.
+    """
     cols = ", ".join(quote(c.name) for c in staged.table.columns)
+    kind = "TABLE" if persist else "VIEW"
     con.execute(
-        f"CREATE OR REPLACE TABLE {quote(staged.table.name)} AS "
+        f"CREATE OR REPLACE {kind} {quote(staged.table.name)} AS "
         f"SELECT _row AS source_row, {cols} FROM {typed_name}"
     )
-    con.execute(f"DROP TABLE {typed_name}")
+    if persist:
+        con.execute(f"DROP TABLE {typed_name}")
 
 
 def _check_key(
@@ -265,12 +271,14 @@ def build_case_database(
                 continue
             typed_name = _parse_table(con, staged)
             _run_row_checks(con, staged, typed_name, log, log.max_examples)
-            _store_table(con, staged, typed_name)
+            _store_table(con, staged, typed_name, persist=db_path is not None)
             result.rows[name] = staged.rows
             present.add(name)
         if files.areas is not None:
             if on_step:
                 on_step("areas", None)
+            from countylines.geography import read_areas, store_areas  # geopandas: only if needed
+
             gdf = read_areas(files.areas, log)
             if gdf is not None:
                 result.rows["areas"] = store_areas(con, gdf)
