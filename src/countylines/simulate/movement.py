@@ -18,7 +18,6 @@ the ground truth `journeys`, `vehicles_of_interest` and `missing_truth`.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike
 from countylines.simulate.events import HOURLY_PEOPLE, Events
 from countylines.simulate.identifiers import person_ids, utc_text
 from countylines.simulate.lines import Line
+from countylines.simulate.region import shortest_paths
 from countylines.simulate.world import DAY_S, METRES_PER_DEGREE, PhoneKind, World, offset
 
 RAIL, ROAD = 0, 1
@@ -71,28 +71,6 @@ class Route:
     seconds: float
     points: np.ndarray
     at: np.ndarray
-
-
-def _dijkstra(
-    edges: list[tuple[str, str, float]], source: str
-) -> tuple[dict[str, float], dict[str, str]]:
-    graph: dict[str, list[tuple[str, float]]] = {}
-    for a, b, w in edges:
-        graph.setdefault(a, []).append((b, w))
-        graph.setdefault(b, []).append((a, w))
-    dist, prev = {source: 0.0}, {}
-    queue = [(0.0, source)]
-    while queue:
-        d, node = heapq.heappop(queue)
-        if d > dist.get(node, math.inf):
-            continue
-        for nxt, w in graph.get(node, ()):
-            nd = d + w
-            if nd < dist.get(nxt, math.inf):
-                dist[nxt] = nd
-                prev[nxt] = node
-                heapq.heappush(queue, (nd, nxt))
-    return dist, prev
 
 
 def _walk(prev: dict[str, str], source: str, target: str) -> list[str]:
@@ -172,12 +150,12 @@ class Network:
 
     def _rail_tree(self, code: str) -> tuple[dict[str, float], dict[str, str]]:
         if code not in self._rail:
-            self._rail[code] = _dijkstra(self.rail_edges, code)
+            self._rail[code] = shortest_paths(self.rail_edges, code)
         return self._rail[code]
 
     def _road_tree(self, place: str) -> tuple[dict[str, float], dict[str, str]]:
         if place not in self._road:
-            self._road[place] = _dijkstra(self.road_edges, place)
+            self._road[place] = shortest_paths(self.road_edges, place)
         return self._road[place]
 
     def _route(

@@ -286,12 +286,15 @@ def _voronoi_cells(points: Any, outline: shapely.Geometry) -> list[shapely.Geome
     return cells
 
 
-def _dijkstra(edges: Iterable[tuple[str, str, float]], source: str) -> dict[str, float]:
+def shortest_paths(
+    edges: Iterable[tuple[str, str, float]], source: str
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Dijkstra over two-way edges: (distance to each reachable node, predecessor on its path)."""
     graph: dict[str, list[tuple[str, float]]] = {}
     for a, b, w in edges:
         graph.setdefault(a, []).append((b, w))
         graph.setdefault(b, []).append((a, w))
-    dist = {source: 0.0}
+    dist, prev = {source: 0.0}, {}
     queue = [(0.0, source)]
     while queue:
         d, node = heapq.heappop(queue)
@@ -301,8 +304,13 @@ def _dijkstra(edges: Iterable[tuple[str, str, float]], source: str) -> dict[str,
             nd = d + w
             if nd < dist.get(nxt, math.inf):
                 dist[nxt] = nd
+                prev[nxt] = node
                 heapq.heappush(queue, (nd, nxt))
-    return dist
+    return dist, prev
+
+
+def _dijkstra(edges: Iterable[tuple[str, str, float]], source: str) -> dict[str, float]:
+    return shortest_paths(edges, source)[0]
 
 
 # --- loading ----------------------------------------------------------------------------------
