@@ -491,6 +491,27 @@ def run_size(case: Path, n: int, work: Path, keep_db: bool, log: Any) -> dict[st
 # ---------------------------------------------------------------------------------------------
 
 
+def log(msg: str) -> None:
+    """Progress for the person running the benchmark (stderr, so stdout stays clean)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def new_report(
+    benchmark: str, settings: dict[str, Any], work: Path, results: Path
+) -> tuple[dt.datetime, dict[str, Any]]:
+    """Create the work and results folders; the start time and the report's common header."""
+    work.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    return started, {
+        "benchmark": benchmark,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "machine": machine_facts(),
+        "git": git_facts(),
+        "settings": {**settings, "countylines_cli": " ".join(_countylines())},
+    }
+
+
 def machine_facts() -> dict[str, Any]:
     import duckdb
     import numpy
@@ -754,26 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     small_n = a.rss_events if a.rss_events is not None else n // 10
     if small_n >= n:
         small_n = 0
-    a.work.mkdir(parents=True, exist_ok=True)
-    a.results.mkdir(parents=True, exist_ok=True)
-
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
-    started = dt.datetime.now(dt.UTC)
-    report: dict[str, Any] = {
-        "benchmark": "validate_load",
-        "started_utc": started.isoformat(timespec="seconds"),
-        "machine": machine_facts(),
-        "git": git_facts(),
-        "settings": {
-            "memory_limit": MEMORY_LIMIT,
-            "baseline_threads": BASELINE_THREADS,
-            "seed": a.seed,
-            "countylines_cli": " ".join(_countylines()),
-        },
-        "runs": [],
-    }
+    started, report = new_report(
+        "validate_load",
+        {"memory_limit": MEMORY_LIMIT, "baseline_threads": BASELINE_THREADS, "seed": a.seed},
+        a.work,
+        a.results,
+    )
+    report["runs"] = []
     log("startup (RSS and time floor of each child, no data) ...")
     report["startup"] = {
         "countylines": measure([*_countylines(), "--version"], "countylines --version"),

@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from run import _countylines, git_facts, machine_facts, measure  # noqa: E402
+from run import _countylines, log, measure, new_report  # noqa: E402
 
 SEED = 11
 BASELINE_CHUNK = 500_000
@@ -267,22 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in scales if s not in ("tiny", "small", "full", "huge")]
     if unknown:
         p.error(f"unknown scale {unknown[0]!r}")
-    a.work.mkdir(parents=True, exist_ok=True)
-    a.results.mkdir(parents=True, exist_ok=True)
-
-    def log(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
-
-    started = dt.datetime.now(dt.UTC)
-    report: dict[str, Any] = {
-        "benchmark": "simulate",
-        "started_utc": started.isoformat(timespec="seconds"),
-        "machine": machine_facts(),
-        "git": git_facts(),
-        "settings": {"seed": a.seed, "scales": scales, "countylines_cli": " ".join(_countylines())},
-        "startup": measure([*_countylines(), "--version"], "countylines --version"),
-        "runs": {},
-    }
+    started, report = new_report("simulate", {"seed": a.seed, "scales": scales}, a.work, a.results)
+    report["startup"] = measure([*_countylines(), "--version"], "countylines --version")
+    report["runs"] = {}
     stamped = a.results / f"simulate-{started.strftime('%Y%m%d-%H%M%S')}.json"
     for scale in scales:
         report["runs"][scale] = run_scale(scale, a.seed, a.work, log)
