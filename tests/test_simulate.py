@@ -569,3 +569,72 @@ def test_simulate_with_a_missing_region_or_bad_scale_exits_2(tmp_path: Path) -> 
     run = cli("simulate", tmp_path / "b", "--scale", "enormous").assert_clean(2)
     assert "enormous" in run.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Behaviour presets and --set
+# --------------------------------------------------------------------------------------------
+
+
+def _deal_phone_town_share(case: Path) -> float:
+    """Share of deal-number calls and texts made from a cell within 8 km of the line's first
+    market town (by straight-line distance on the sphere, from cells.csv)."""
+    region = builtin_region(REGION)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE towns (name VARCHAR, lat DOUBLE, lon DOUBLE)")
+    con.executemany(
+        "INSERT INTO towns VALUES (?, ?, ?)", [(t.name, t.lat, t.lon) for t in region.towns]
+    )
+    return float(
+        con.execute(
+            f"""
+            WITH deal AS (
+                SELECT s.number, split_part(l.market_towns, ';', 1) AS town
+                FROM read_csv('{case}/truth/line_numbers.csv', all_varchar = true) s
+                JOIN read_csv('{case}/truth/lines.csv', all_varchar = true) l USING (line_id)
+                WHERE s.role = 'deal_line')
+            SELECT avg((6371 * acos(least(1, sin(radians(c.lat)) * sin(radians(t.lat))
+                + cos(radians(c.lat)) * cos(radians(t.lat)) * cos(radians(c.lon - t.lon))))
+                < 8)::INT)
+            FROM read_parquet('{case}/events.parquet') e
+            JOIN deal ON e.a_number = deal.number
+            JOIN read_csv('{case}/cells.csv', all_varchar = true, types = {{'lat': 'DOUBLE',
+                'lon': 'DOUBLE'}}) c ON c.cell_id = e.a_cell_id
+            JOIN towns t ON t.name = deal.town
+            """
+        ).fetchone()[0]
+    )
+
+
+def test_evasive_behaviour_keeps_deal_phones_in_the_market_town(
+    tmp_path: Path, tiny11: Path
+) -> None:
+    out = tmp_path / "evasive"
+    res = cli(
+        "simulate", out, "--scale", "tiny", "--seed", "11", "--behaviour", "evasive", "--quiet"
+    )
+    assert res.exit_code == 0, res.stderr
+    params = json.loads((out / "truth" / "params.json").read_text())
+    assert params["deal_phones_in_town"] is True and params["number_change_days"] == 4.0
+    assert _deal_phone_town_share(out) > 0.9
+    assert _deal_phone_town_share(tiny11) < 0.1
+
+
+def test_set_overrides_one_parameter_and_refuses_bad_ones(tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    res = cli(
+        "simulate", out, "--scale", "tiny", "--set", "n_lines=2", "--set", "months=1", "--quiet"
+    )
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((out / "truth" / "params.json").read_text())["n_lines"] == 2
+    for bad, message in (
+        ("n_lines=two", "not a valid int"),
+        ("no_such=1", "NAME a simulator parameter"),
+        ("deal_phones_in_town=maybe", "not a valid bool"),
+        ("n_lines", "NAME=VALUE"),
+    ):
+        res = cli("simulate", tmp_path / "bad", "--scale", "tiny", "--set", bad)
+        assert res.exit_code == 2 and message in res.stderr, (bad, res.stderr)
+        assert not (tmp_path / "bad").exists()
+    res = cli("simulate", tmp_path / "bad", "--behaviour", "sloppy")
+    assert res.exit_code == 2 and "unknown behaviour" in res.stderr

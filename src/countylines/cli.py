@@ -239,6 +239,13 @@ def simulate(
     scale: Annotated[str, typer.Option(help="tiny, small (the demo), full or huge.")] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same case.")] = 1,
     months: Annotated[int | None, typer.Option(min=1, max=24, help="Months to simulate.")] = None,
+    behaviour: Annotated[
+        str, typer.Option(help="default, or evasive (few bulk texts, fast number changes).")
+    ] = "default",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="NAME=VALUE: change one simulator parameter (repeatable)."),
+    ] = None,
     region: Annotated[
         Path | None, typer.Option(help="A region file to use instead of the built-in one.")
     ] = None,
@@ -246,14 +253,17 @@ def simulate(
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate county lines in a region and write a case folder with its ground truth."""
-    from countylines.simulate.params import params_for
+    from countylines.simulate.params import params_for, parse_override
     from countylines.simulate.region import RegionError, builtin_region, load_region
     from countylines.simulate.run import simulate as run_simulation
 
     def body() -> int:
         try:
             world_region = load_region(region) if region else builtin_region(scenario)
-            params = params_for(scale, seed=seed, **({"months": months} if months else {}))
+            overrides = dict(parse_override(item) for item in set_ or [])
+            if months:
+                overrides["months"] = months
+            params = params_for(scale, behaviour, seed=seed, **overrides)
         except (RegionError, ValueError, OSError) as exc:
             raise CaseError(str(exc)) from None
         if out_dir.exists():

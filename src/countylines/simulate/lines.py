@@ -119,6 +119,7 @@ def town_weights(world: World, hub: int, noise: np.ndarray) -> np.ndarray:
 def _segments(world: World, line: Line, chain: int, start_s: int, end_s: int) -> None:
     """Plan the chain of deal numbers of one deal phone slot from `start_s` to `end_s`."""
     p, rng = world.params, world.rng
+    place = line.towns[0][0] if p.deal_phones_in_town else line.hub
     t = start_s
     handset = None
     while t < end_s:
@@ -134,7 +135,7 @@ def _segments(world: World, line: Line, chain: int, start_s: int, end_s: int) ->
             world.add_phones(
                 PhoneKind.DEAL,
                 np.array([-1]),
-                np.array([line.hub]),
+                np.array([place]),
                 np.array([int(Account.PAYG)]),
                 np.array([False]),
                 np.array([t // DAY_S]),

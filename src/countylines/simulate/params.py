@@ -147,6 +147,11 @@ class Params:
         "mean days between planned deal-number changes",
         "NCA 2018: ~2 numbers per branded line",
     )
+    deal_phones_in_town: bool = _p(
+        False,
+        "deal phones are used from the market town instead of the hub (an evasive line)",
+        "choice: the default follows NCA 2018 (the deal line is run from the hub)",
+    )
     keep_handset_prob: float = _p(
         0.4, "chance a new deal number goes into the old handset", "choice"
     )
@@ -365,11 +370,44 @@ SCALES: dict[str, dict[str, Any]] = {
 """Scale presets: fields that differ from the defaults (`small`, the demo)."""
 
 
-def params_for(scale: str = "small", **overrides: Any) -> Params:
-    """The preset of `scale`, with `overrides` applied."""
+BEHAVIOURS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "evasive": dict(marketing_per_day=0.15, number_change_days=4.0, deal_phones_in_town=True),
+}
+"""Behaviour presets applied on top of a scale: `evasive` lines send few bulk texts, change
+number every few days and keep their deal phones in the market town."""
+
+
+def params_for(scale: str = "small", behaviour: str = "default", **overrides: Any) -> Params:
+    """The preset of `scale` with the `behaviour` preset and then `overrides` applied."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    return replace(Params(), **{**SCALES[scale], **overrides})
+    if behaviour not in BEHAVIOURS:
+        raise ValueError(f"unknown behaviour {behaviour!r}; choose one of {', '.join(BEHAVIOURS)}")
+    return replace(Params(), **{**SCALES[scale], **BEHAVIOURS[behaviour], **overrides})
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`NAME=VALUE` from the command line, VALUE converted to the parameter's type."""
+    name, sep, raw = text.partition("=")
+    types = {f.name: f.type for f in fields(Params)}
+    if not sep or name.strip() not in types:
+        raise ValueError(f"--set {text!r}: expected NAME=VALUE with NAME a simulator parameter")
+    name, raw, kind = name.strip(), raw.strip(), str(types[name.strip()])
+    try:
+        if kind == "bool":
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return name, raw.lower() in ("true", "1", "yes")
+        if kind == "int":
+            return name, int(raw)
+        if kind == "float":
+            return name, float(raw)
+        if kind == "date":
+            return name, date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"--set {name}: {raw!r} is not a valid {kind}") from None
+    return name, raw
 
 
 def describe() -> list[tuple[str, Any, str, str]]:
