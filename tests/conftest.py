@@ -7,7 +7,9 @@ that "row 5" is reported without counting by hand.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -15,7 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,56 @@ ROW_CODES = frozenset(
 # --------------------------------------------------------------------------------------------
 # Case folders
 # --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (POSIX flock)."""
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _shared_dir(factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every xdist worker of this session (or the session's own)."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / "simulated-cases"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def shared_case(
+    factory: pytest.TempPathFactory, scale: str, seed: int, behaviour: str = "default"
+) -> Path:
+    """The simulated West Mercia case of `scale`, `seed` and `behaviour`, built once per test
+    session by whichever xdist worker asks first and shared by the others."""
+    from countylines.simulate.params import params_for
+    from countylines.simulate.region import builtin_region
+    from countylines.simulate.run import simulate
+
+    folder = _shared_dir(factory)
+    name = f"{scale}-{seed}" + ("" if behaviour == "default" else f"-{behaviour}")
+    out = folder / name
+    with _locked(folder / f"{name}.lock"):
+        if not out.exists():  # simulate() renames a finished case into place
+            simulate(out, params_for(scale, behaviour, seed=seed), builtin_region("west-mercia"))
+    return out
+
+
+def shared_database(case: Path) -> Path:
+    """`case` loaded once per session; returns the path of its case.duckdb."""
+    from countylines.database import load_case
+
+    out = case.with_name(case.name + "-loaded")
+    with _locked(case.with_name(case.name + "-loaded.lock")):
+        if not (out / "case.duckdb").exists():
+            result, _ = load_case(case, out)
+            assert result.ok, result.log.problems()[:3]
+    return out / "case.duckdb"
 
 
 def copy_example(dest: Path) -> Path:

@@ -30,7 +30,9 @@ ALL_TABLES: dict[str, tuple[Column, ...]] = {
     "areas": AREA_COLUMNS,
 }
 MODULES = sorted(p.name for p in PACKAGE.glob("*.py"))
-SIM_MODULES = sorted(p.name for p in (PACKAGE / "simulate").glob("*.py"))
+SUBPACKAGES = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+SUB_MODULES = [(pkg, p.name) for pkg in SUBPACKAGES for p in sorted((PACKAGE / pkg).glob("*.py"))]
+
 
 # Problem codes are the first string argument of these calls in src/countylines.
 def _read(path: Path) -> str:
@@ -292,44 +294,48 @@ def test_imports_follow_the_dependency_rules(module: str) -> None:
     )
 
 
-def _simulate_imports(path: Path) -> set[str]:
-    """The countylines modules a simulate module imports: `X` for countylines.simulate.X (or
-    countylines.X)."""
+def _subpackage_imports(path: Path, package: str) -> set[str]:
+    """The countylines modules a module of subpackage `package` imports: `X` for
+    countylines.PACKAGE.X, else the top-level module (`lines` for countylines.lines.Y)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         names: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
+            if node.module == f"countylines.{package}":
+                names = [f"{node.module}.{a.name}" for a in node.names]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         for name in names:
             parts = name.split(".")
             if parts[0] != "countylines" or len(parts) < 2:
                 continue
-            found.add(parts[2] if parts[1] == "simulate" and len(parts) > 2 else parts[1])
+            found.add(parts[2] if parts[1] == package and len(parts) > 2 else parts[1])
     return found
 
 
-def test_simulate_module_map_matches_the_subpackage() -> None:
-    documented = set(_module_map("simulate/"))
-    assert not set(SIM_MODULES) - documented, (
-        "docs/architecture.md, simulate module map: add "
-        f"{sorted('simulate/' + m for m in set(SIM_MODULES) - documented)}"
+@pytest.mark.parametrize("package", SUBPACKAGES)
+def test_subpackage_module_map_matches_the_subpackage(package: str) -> None:
+    documented = set(_module_map(f"{package}/"))
+    actual = {m for pkg, m in SUB_MODULES if pkg == package}
+    assert not actual - documented, (
+        f"docs/architecture.md, {package} module map: add "
+        f"{sorted(f'{package}/{m}' for m in actual - documented)}"
     )
-    assert not documented - set(SIM_MODULES), (
-        "docs/architecture.md, simulate module map: "
-        f"{sorted('simulate/' + m for m in documented - set(SIM_MODULES))} do not exist"
+    assert not documented - actual, (
+        f"docs/architecture.md, {package} module map: "
+        f"{sorted(f'{package}/{m}' for m in documented - actual)} do not exist"
     )
 
 
-@pytest.mark.parametrize("module", SIM_MODULES)
-def test_simulate_imports_follow_the_dependency_rules(module: str) -> None:
-    allowed = _module_map("simulate/").get(module)
-    assert allowed is not None, f"docs/architecture.md, simulate module map: add `{module}`"
+@pytest.mark.parametrize(("package", "module"), SUB_MODULES)
+def test_subpackage_imports_follow_the_dependency_rules(package: str, module: str) -> None:
+    allowed = _module_map(f"{package}/").get(module)
+    assert allowed is not None, f"docs/architecture.md, {package} module map: add `{module}`"
     allowed = set() if allowed == {"nothing"} else allowed
-    extra = sorted(_simulate_imports(PACKAGE / "simulate" / module) - allowed)
+    extra = sorted(_subpackage_imports(PACKAGE / package / module, package) - allowed)
     assert not extra, (
-        f"src/countylines/simulate/{module} imports {extra}, which docs/architecture.md does "
+        f"src/countylines/{package}/{module} imports {extra}, which docs/architecture.md does "
         "not allow; either remove the import or change the rule (and its reason) in the docs"
     )
 
@@ -377,8 +383,8 @@ def test_every_simulator_parameter_is_documented() -> None:
         doc, source = doc.replace("|", "\\|"), source.replace("|", "\\|")
         return f"| `{name}` | {_param_value(value)} | {doc} | {source} |"
 
-    assert not missing, (
-        "docs/simulator.md, Parameters: add the rows\n" + "\n".join(row(n) for n in missing)
+    assert not missing, "docs/simulator.md, Parameters: add the rows\n" + "\n".join(
+        row(n) for n in missing
     )
     assert not stale, f"docs/simulator.md, Parameters: {stale} are no longer parameters"
     for name, (value, _, _) in expected.items():
@@ -397,9 +403,7 @@ def test_every_scale_preset_is_documented() -> None:
     assert header[1:] == list(SCALES), f"docs/simulator.md: scale columns should be {list(SCALES)}"
     rows = _param_rows("Scale parameter")
     changed = {name for preset in SCALES.values() for name in preset}
-    assert set(rows) == changed, (
-        f"docs/simulator.md, scale presets: list exactly {sorted(changed)}"
-    )
+    assert set(rows) == changed, f"docs/simulator.md, scale presets: list exactly {sorted(changed)}"
     for name in changed:
         for i, scale in enumerate(SCALES, start=1):
             value = _param_value(getattr(params_for(scale), name))

@@ -9,22 +9,19 @@ simulations: tiny with seeds 11 and 12, small with seeds 11 and 12, and two in-m
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import cli, cli_subprocess
+from conftest import cli, cli_subprocess, shared_case
 
 from countylines.database import validate_case
 from countylines.simulate.params import Params, params_for
 from countylines.simulate.region import builtin_region
-from countylines.simulate.run import build, simulate
+from countylines.simulate.run import build
 
 SEEDS = (11, 12)
 REGION = "west-mercia"
@@ -34,41 +31,6 @@ DAY = 86_400
 # --------------------------------------------------------------------------------------------
 # Cases built once per session
 # --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (POSIX flock); a no-op where flock does not exist."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _shared_dir(factory: pytest.TempPathFactory) -> Path:
-    """A folder shared by every xdist worker of this session (or the session's own)."""
-    base = factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = root / "simulated-cases"
-    folder.mkdir(exist_ok=True)
-    return folder
-
-
-def _case(factory: pytest.TempPathFactory, scale: str, seed: int) -> Path:
-    """The case of `scale` and `seed`, simulated by whichever worker asks first."""
-    folder = _shared_dir(factory)
-    out = folder / f"{scale}-{seed}"
-    with _locked(folder / f"{scale}-{seed}.lock"):
-        if not out.exists():  # simulate() renames a finished case into place
-            simulate(out, params_for(scale, seed=seed), builtin_region(REGION))
-    return out
 
 
 class Case:
@@ -112,17 +74,17 @@ class Case:
 
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
 def small(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Case:
-    return Case(_case(tmp_path_factory, "small", request.param))
+    return Case(shared_case(tmp_path_factory, "small", request.param))
 
 
 @pytest.fixture(scope="module")
 def tiny11(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _case(tmp_path_factory, "tiny", 11)
+    return shared_case(tmp_path_factory, "tiny", 11)
 
 
 @pytest.fixture(scope="module")
 def tiny12(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _case(tmp_path_factory, "tiny", 12)
+    return shared_case(tmp_path_factory, "tiny", 12)
 
 
 def _files(case: Path) -> dict[str, bytes]:
@@ -173,7 +135,7 @@ def test_different_seed_gives_a_different_case(tiny11: Path, tiny12: Path) -> No
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tiny_case_validates(seed: int, tmp_path_factory: pytest.TempPathFactory) -> None:
-    result = validate_case(_case(tmp_path_factory, "tiny", seed))
+    result = validate_case(shared_case(tmp_path_factory, "tiny", seed))
     assert result.ok, result.log.problems()
     assert result.log.n_errors == 0
     assert result.rows["events"] > 10_000
@@ -181,7 +143,7 @@ def test_tiny_case_validates(seed: int, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.mark.slow
 def test_small_case_validates(tmp_path_factory: pytest.TempPathFactory) -> None:
-    case = _case(tmp_path_factory, "small", SEEDS[0])
+    case = shared_case(tmp_path_factory, "small", SEEDS[0])
     result = validate_case(case)
     assert result.ok, result.log.problems()
     assert result.log.n_errors == 0
@@ -400,7 +362,7 @@ def test_only_a_replacement_number_announces_itself(
 ) -> None:
     wrong = []
     for seed in SEEDS:
-        case = Case(_case(tmp_path_factory, "small", seed))
+        case = Case(shared_case(tmp_path_factory, "small", seed))
         wrong += case.rows(
             """
             WITH firsts AS (

@@ -299,3 +299,92 @@ def simulate(
         return 0
 
     _run(body)
+
+
+AnalysisCaseArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A loaded case (the --out folder of `load`, or its case.duckdb) or a case folder, "
+        "which is loaded into OUT first."
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+
+
+@app.command()
+def lines(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Deal-line score that makes a number a line.")
+    ] = 0.5,
+    price: Annotated[float, typer.Option(min=0.0, help="Pounds per deal, for revenue.")] = 15.0,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the deal lines, link their numbers, attach runners and holders, and profile them."""
+    from countylines.database import case_database
+    from countylines.lines.detect import LineSettings, find_lines
+    from countylines.lines.report import summary, write_outputs
+
+    def body() -> int:
+        with _progress(not quiet and not as_json and sys.stderr.isatty()) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
+            result = find_lines(database, LineSettings(threshold=threshold, deal_price=price))
+        paths = write_outputs(result, out_dir)
+        if as_json:
+            _print_json(
+                {
+                    "database": str(database),
+                    "lines": len(result.lines),
+                    "numbers": result.numbers["role"].value_counts().to_dict(),
+                    "candidates": result.n_candidates,
+                    "files": [str(p) for p in paths],
+                }
+            )
+        elif not quiet:
+            out.print(escape(summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def evaluate(
+    case: Annotated[Path, typer.Argument(help="The simulated case folder (with truth/).")],
+    out_dir: Annotated[Path, typer.Argument(help="The folder with the analysis outputs.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the outputs in OUT against CASE/truth; writes OUT/evaluation.json."""
+    from countylines.evaluate import evaluate as run_evaluation
+
+    def body() -> int:
+        metrics = run_evaluation(case, out_dir)
+        (out_dir / "evaluation.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        if as_json:
+            _print_json(metrics)
+            return 0
+        table = RichTable("analysis", "metric", "value", box=None)
+        for analysis, values in metrics.items():
+            for name, value in values.items():
+                shown = (
+                    ", ".join(f"{k} {v}" for k, v in value.items())
+                    if isinstance(value, dict)
+                    else str(value)
+                )
+                table.add_row(analysis, name, shown)
+        out.print(table)
+        return 0
+
+    _run(body)
+
+
+def _live(quiet: bool, as_json: bool) -> bool:
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

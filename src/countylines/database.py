@@ -410,3 +410,22 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def case_database(case: Path, out: Path, on_step: StepCallback | None = None) -> Path:
+    """The loaded database an analysis should read: `case` itself when it is a `.duckdb` file,
+    `case/case.duckdb` when `case` is a load's output folder, else the case folder `case` is
+    loaded into `out/case.duckdb` first (a CaseError lists the errors when it does not load)."""
+    case = Path(case)
+    if case.is_file() and case.suffix == ".duckdb":
+        return case
+    if (case / DB_NAME).is_file():
+        return case / DB_NAME
+    result, target = load_case(case, out, on_step)
+    if not result.ok:
+        first = next(p for p in result.log.problems() if p.severity is Severity.ERROR)
+        raise CaseError(
+            f"{case} did not load ({result.log.n_errors:,} errors; first: {first.location()}: "
+            f"{first.message}); run `countylines validate {case}` for the full list"
+        )
+    return target

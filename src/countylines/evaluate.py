@@ -1,0 +1,114 @@
+"""Scoring an analysis against the ground truth a simulated case carries in `truth/`.
+
+`evaluate(case, out)` compares the outputs in `out` with `case/truth` for every analysis whose
+outputs are present (today: the line register of `countylines lines`) and returns plain
+metrics. The definitions are in docs/lines.md ("How it is measured").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from countylines.problems import CaseError
+
+
+def _f1(tp: int, n_pred: int, n_true: int) -> dict[str, float]:
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _majority(members: pd.DataFrame, by: str, of: str) -> pd.DataFrame:
+    """For each `by` group: its most common `of` value and that value's share of the group."""
+    counts = members.groupby([by, of]).size().rename("n").reset_index()
+    counts["share"] = counts["n"] / counts.groupby(by)["n"].transform("sum")
+    best = counts.sort_values([by, "n", of], ascending=[True, False, True]).groupby(by).head(1)
+    return best.set_index(by)[[of, "share"]]
+
+
+def evaluate_lines(truth: Path, out: Path) -> dict[str, Any]:
+    """Deal-number, line, linking, hub, market-town and runner metrics."""
+    t_lines, t_nums = _read(truth / "lines.csv"), _read(truth / "line_numbers.csv")
+    p_lines, p_nums = _read(out / "lines.csv"), _read(out / "line_numbers.csv")
+    metrics: dict[str, Any] = {}
+    t_deal = t_nums[t_nums["role"] == "deal_line"][["line_id", "number"]]
+    p_deal = p_nums[p_nums["role"] == "deal_line"][["line_id", "number"]]
+    tp = len(set(t_deal["number"]) & set(p_deal["number"]))
+    metrics["deal_numbers"] = _f1(tp, p_deal["number"].nunique(), t_deal["number"].nunique())
+    # A true line is found when most of its deal numbers sit in one detected line.
+    both = t_deal.merge(p_deal, on="number", how="left", suffixes=("_true", "_found"))
+    both["line_id_found"] = both["line_id_found"].fillna("")
+    found = _majority(both, "line_id_true", "line_id_found")
+    found = found[(found["line_id_found"] != "") & (found["share"] > 0.5)]
+    metrics["line_recall"] = round(len(found) / max(1, t_lines["line_id"].nunique()), 4)
+    # A detected line is right when most of its deal numbers belong to one true line.
+    pred = p_deal.merge(t_deal, on="number", how="left", suffixes=("_found", "_true"))
+    pred["line_id_true"] = pred["line_id_true"].fillna("")
+    purity = _majority(pred, "line_id_found", "line_id_true")
+    right = purity[(purity["line_id_true"] != "") & (purity["share"] > 0.5)]
+    metrics["line_precision"] = round(len(right) / max(1, len(purity)), 4)
+    # Linking purity: of the true deal numbers in each detected line, the share that belong to
+    # its majority true line (numbers that are no line's are left to precision).
+    linked = pred[pred["line_id_true"] != ""]
+    sizes = linked.groupby("line_id_found").size()
+    if len(linked):
+        major = _majority(linked, "line_id_found", "line_id_true")
+        purity_value = float((major["share"] * sizes.reindex(major.index)).sum() / sizes.sum())
+    else:
+        purity_value = 0.0
+    metrics["linking_purity"] = round(purity_value, 4)
+    pairs = right.reset_index()[["line_id_found", "line_id_true"]]
+    pairs = pairs.merge(
+        p_lines.rename(columns={"line_id": "line_id_found"}), on="line_id_found"
+    ).merge(t_lines.rename(columns={"line_id": "line_id_true"}), on="line_id_true",
+            suffixes=("_found", "_true"))  # fmt: skip
+    metrics["hub_accuracy"] = (
+        round(float((pairs["hub_found"] == pairs["hub_true"]).mean()), 4) if len(pairs) else 0.0
+    )
+    town_tp = town_pred = town_true = 0
+    for row in pairs.itertuples():
+        f = {t for t in str(row.market_towns_found).split(";") if t}
+        t = {t for t in str(row.market_towns_true).split(";") if t}
+        town_tp, town_pred, town_true = town_tp + len(f & t), town_pred + len(f), town_true + len(t)
+    metrics["market_towns"] = _f1(town_tp, town_pred, town_true)
+    t_run = set(t_nums.loc[t_nums["role"] == "runner", "number"])
+    p_run = set(p_nums.loc[p_nums["role"] == "runner", "number"])
+    metrics["runners"] = _f1(len(t_run & p_run), len(p_run), len(t_run))
+    t_hold = set(t_nums.loc[t_nums["role"] == "holder", "number"])
+    p_hold = set(p_nums.loc[p_nums["role"] == "holder", "number"])
+    metrics["holders"] = _f1(len(t_hold & p_hold), len(p_hold), len(t_hold))
+    candidates = out / "line_candidates.parquet"
+    if candidates.exists():
+        cand = pd.read_parquet(candidates, columns=["number", "n_bursts"])
+        wrong = set(p_deal["number"]) - set(t_deal["number"])
+        metrics["bulk_texters_flagged"] = int(
+            cand[cand["number"].isin(wrong) & (cand["n_bursts"] > 0)]["number"].nunique()
+        )
+    metrics["counts"] = {
+        "true_lines": int(t_lines["line_id"].nunique()),
+        "found_lines": int(p_lines["line_id"].nunique()),
+        "true_deal_numbers": int(t_deal["number"].nunique()),
+        "found_deal_numbers": int(p_deal["number"].nunique()),
+    }
+    return metrics
+
+
+def evaluate(case: Path, out: Path) -> dict[str, Any]:
+    """Every metric that the outputs in `out` allow, against `case/truth`."""
+    truth = Path(case) / "truth"
+    if not truth.is_dir():
+        raise CaseError(f"{case} has no truth/ folder: only simulated cases can be evaluated")
+    results: dict[str, Any] = {}
+    if (Path(out) / "lines.csv").exists():
+        results["lines"] = evaluate_lines(truth, Path(out))
+    if not results:
+        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` first")
+    return results

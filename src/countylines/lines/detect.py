@@ -1,0 +1,287 @@
+"""`find_lines`: from a loaded case to the line register and the numbers of each line.
+
+Steps: candidates and behaviour features (`features`), the deal-line score (`model`), runners,
+linking numbers into lines and successor numbers (`link`), holders, then each line's profile
+(`profile`). The result is two plain tables with the documented columns of docs/lines.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from countylines.lines import features as fx
+from countylines.lines.link import (
+    LinkSettings,
+    holders,
+    link_numbers,
+    runners,
+    successors,
+)
+from countylines.lines.model import FEATURES, DealLineModel
+from countylines.lines.profile import (
+    areas_frame,
+    brand,
+    cell_towns,
+    generated_name,
+    market_towns,
+    nearest_hub,
+)
+
+LINE_COLUMNS = (
+    "line_id", "brand", "hub", "market_towns", "first_seen", "last_seen", "n_numbers",
+    "n_customers", "deals_per_day", "revenue_per_day", "score", "evidence",
+)  # fmt: skip
+NUMBER_COLUMNS = ("line_id", "number", "role", "first_seen", "last_seen", "score", "evidence")
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """Everything `find_lines` can be told; the defaults are the documented ones."""
+
+    threshold: float = 0.5
+    """Deal-line score at or above which a number is reported as a deal line."""
+    deal_price: float = 15.0
+    """Pounds per deal, for the revenue estimate (NCA 2018: GBP 10-20 a deal)."""
+    features: fx.FeatureSettings = field(default_factory=fx.FeatureSettings)
+    link: LinkSettings = field(default_factory=LinkSettings)
+
+
+@dataclass
+class LineResult:
+    """The line register, the numbers of each line, and every candidate's features and score."""
+
+    lines: pd.DataFrame
+    numbers: pd.DataFrame
+    candidates: pd.DataFrame
+    n_candidates: int
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _evidence(row: pd.Series, contributions: pd.Series) -> str:
+    """The strongest reasons for a deal-line score, in words, strongest first."""
+    facts = {
+        "relays_per_day": f"{row.n_relayed} orders relayed to {row.n_relay_targets} numbers that "
+        "called the customer back",
+        "served_share": f"{row.n_served} of {row.in_distinct} contacts served through a relay",
+        "bursts_per_day": f"{row.n_bursts} bulk-text bursts (largest {row.max_burst} texts)",
+        "contacts_per_day": f"{row.in_contact_days / row.span_days:.1f} distinct inbound "
+        "contacts a day",
+        "night_share": f"{row.night_in_share:.0%} of contacts between midnight and 6am",
+        "handset_changes": f"{row.n_handsets} handsets",
+        "unregistered_payg": "unregistered pay-as-you-go",
+        "no_subscriber_record": "no subscriber record",
+        "contact_km": f"contacts a median {row.contact_km:.0f} km away",
+    }
+    top = contributions[contributions > 0.25].sort_values(ascending=False)
+    return "; ".join(facts[name] for name in top.index if name in FEATURES)
+
+
+def _score_numbers(
+    con: fx.duckdb.DuckDBPyConnection, settings: LineSettings, model: DealLineModel
+) -> tuple[pd.DataFrame, int]:
+    n = fx.find_candidates(con, settings.features)
+    raw = fx.number_features(con, settings.features)
+    raw["score"] = model.predict_proba(raw)
+    contributions = model.contributions(raw)
+    raw["evidence"] = (
+        [_evidence(row, contributions.iloc[i]) for i, (_, row) in enumerate(raw.iterrows())]
+        if len(raw)
+        else []
+    )
+    return raw, n
+
+
+def _sets(frame: pd.DataFrame, key: str, value: str) -> dict[str, set[str]]:
+    """{key: set of values} from two columns of `frame`."""
+    return {str(k): set(g[value]) for k, g in frame.groupby(key)}
+
+
+def _line_ids(groups: list[list[str]], first_seen: dict[str, float]) -> dict[str, str]:
+    """L001, L002, ... in order of each line's first activity (then its first number)."""
+    order = sorted(groups, key=lambda g: (min(first_seen[n] for n in g), g[0]))
+    return {n: f"L{i + 1:03d}" for i, g in enumerate(order) for n in g}
+
+
+def find_lines(
+    database: Path, settings: LineSettings | None = None, model: DealLineModel | None = None
+) -> LineResult:
+    """Detect, link and profile the deal lines of the loaded case at `database`."""
+    s = settings or LineSettings()
+    model = model or DealLineModel.load()
+    con = fx.open_case(database)
+    raw, n_candidates = _score_numbers(con, s, model)
+    deal = raw[raw["score"] >= s.threshold]
+    deal_set = set(deal["number"])
+    relays = fx.relay_pairs(con)
+    run = runners(relays, deal_set, s.link)
+    runner_set = set(run["y"])
+    cust = fx.customers(con, sorted(deal_set), s.features)
+    cust = cust[~cust["c"].isin(deal_set | runner_set)]
+    cust_of = _sets(cust, "x", "c")
+    imeis = fx.handsets(con, sorted(deal_set))
+    groups, reasons = link_numbers(
+        sorted(deal_set), run, cust_of, _sets(imeis, "x", "imei"), s.link
+    )
+    first_seen = dict(zip(raw["number"], raw["first_seen"], strict=True))
+    line_of = _line_ids(groups, first_seen)
+    line_customers: dict[str, set[str]] = {}
+    for number, line_id in line_of.items():
+        line_customers.setdefault(line_id, set()).update(cust_of.get(number, set()))
+
+    # Numbers that re-texted a line's customers after a number change (too short-lived to score).
+    rest = raw[(raw["score"] < s.threshold) & (raw["n_bursts"] > 0)]
+    succ = successors(
+        fx.burst_recipients(con, sorted(rest["number"]), s.features), line_customers, s.link
+    )
+    for number, line_id, share in succ.itertuples(index=False):
+        line_of[number] = line_id
+        deal_set.add(number)
+        raw.loc[raw["number"] == number, ["score", "evidence"]] = [
+            share,
+            f"bulk-texted {share:.0%} of its recipients from {line_id}'s customer list",
+        ]
+    run = runners(relays, deal_set, s.link)
+    run = run.assign(line_id=run["x"].map(line_of))
+
+    numbers = _number_rows(raw, deal_set, line_of, run)
+    active_days = {
+        str(line): max(1, math.ceil((g["last_seen"].max() - g["first_seen"].min()) / fx.DAY_S))
+        for line, g in numbers.groupby("line_id")
+    }
+    partners = fx.voice_partners(con, sorted(deal_set))
+    everyone = set().union(*line_customers.values()) if line_customers else set()
+    held = holders(partners, line_of, active_days, deal_set | set(run["y"]) | everyone, s.link)
+    hold_rows = held.merge(
+        partners.assign(line_id=partners["x"].map(line_of))
+        .groupby(["line_id", "y"], as_index=False)
+        .agg(first_seen=("first_t", "min"), last_seen=("last_t", "max")),
+        left_on=["line_id", "number"],
+        right_on=["line_id", "y"],
+    )
+    numbers = pd.concat(
+        [
+            numbers,
+            pd.DataFrame(
+                {
+                    "line_id": hold_rows["line_id"],
+                    "number": hold_rows["number"],
+                    "role": "holder",
+                    "first_seen": hold_rows["first_seen"],
+                    "last_seen": hold_rows["last_seen"],
+                    "score": hold_rows["share"].clip(upper=1.0),
+                    "evidence": [
+                        f"voice contact with the line on {d} days" for d in hold_rows["days"]
+                    ],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    lines = _profile(con, numbers, line_customers, reasons, s)
+    numbers = numbers.sort_values(["line_id", "role", "first_seen", "number"], ignore_index=True)
+    numbers["first_seen"] = numbers["first_seen"].map(_iso)
+    numbers["last_seen"] = numbers["last_seen"].map(_iso)
+    return LineResult(lines, numbers[list(NUMBER_COLUMNS)], raw, n_candidates)
+
+
+def _number_rows(
+    raw: pd.DataFrame, deal_set: set[str], line_of: dict[str, str], run: pd.DataFrame
+) -> pd.DataFrame:
+    deal = raw[raw["number"].isin(deal_set)]
+    deal_rows = pd.DataFrame(
+        {
+            "line_id": deal["number"].map(line_of),
+            "number": deal["number"],
+            "role": "deal_line",
+            "first_seen": deal["first_seen"],
+            "last_seen": deal["last_seen"],
+            "score": deal["score"],
+            "evidence": deal["evidence"],
+        }
+    )
+    per = run.groupby(["line_id", "y"], as_index=False).agg(
+        n=("n", "sum"), first_seen=("first_t", "min"), last_seen=("last_t", "max")
+    )
+    runner_rows = pd.DataFrame(
+        {
+            "line_id": per["line_id"],
+            "number": per["y"],
+            "role": "runner",
+            "first_seen": per["first_seen"],
+            "last_seen": per["last_seen"],
+            "score": 1.0 - np.exp(-per["n"] / 5.0),
+            "evidence": [
+                f"called back {n} of the line's customers after a relay" for n in per["n"]
+            ],
+        }
+    )
+    return pd.concat([deal_rows, runner_rows], ignore_index=True)
+
+
+def _profile(
+    con: fx.duckdb.DuckDBPyConnection,
+    numbers: pd.DataFrame,
+    line_customers: dict[str, set[str]],
+    reasons: dict[tuple[str, str], list[str]],
+    s: LineSettings,
+) -> pd.DataFrame:
+    """One row per line with its brand, hub, towns, period, size, trade and evidence."""
+    hubs = fx.table_frame(con, "hubs", "name, lat, lon")
+    intel = fx.table_frame(con, "intel_lines", "number, upper(brand) AS brand")
+    areas = areas_frame(fx.area_towns(con))
+    everyone = sorted(set().union(*line_customers.values())) if line_customers else []
+    places = fx.main_cells(con, everyone + sorted(numbers["number"]))
+    town_of_cell = cell_towns(places[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
+    place = places.set_index("number")
+    texts = fx.bulk_texts(con, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
+    deals = fx.deals(con, numbers[["line_id", "number", "role"]])
+    rows = []
+    for line_id, g in numbers.groupby("line_id"):
+        deal = g[g["role"] == "deal_line"]
+        first, last = float(deal["first_seen"].min()), float(deal["last_seen"].max())
+        mine = texts[texts["x"].isin(deal["number"])]
+        known = intel.loc[intel["number"].isin(g["number"]), "brand"].dropna()
+        name = (
+            brand(mine["text"], mine["n"])
+            or (str(known.value_counts().index[0]) if len(known) else None)
+            or generated_name(str(deal.sort_values(["first_seen", "number"])["number"].iloc[0]))
+        )
+        hub = None
+        for role in ("holder", "deal_line", "runner"):
+            for number in g.loc[g["role"] == role, "number"]:
+                if hub is None and number in place.index:
+                    lat, lon = place.loc[number, ["lat", "lon"]].astype(float)
+                    hub = nearest_hub(lat, lon, hubs)
+        cust = sorted(line_customers.get(str(line_id), set()))
+        cells = place["cell_id"].reindex(cust).dropna()
+        towns = market_towns(cells.map(town_of_cell).dropna())
+        days = max(1.0, (last - first) / fx.DAY_S)
+        per_day = float(deals.loc[deals["line_id"] == line_id, "deals"].sum()) / days
+        linked = sorted({why for (a, b), whys in reasons.items() if a in set(deal["number"])
+                         for why in whys if b in set(deal["number"])})  # fmt: skip
+        best = deal.sort_values("score", ascending=False).iloc[0]
+        evidence = [str(best["evidence"])]
+        if linked:
+            evidence.append(f"{len(deal)} deal numbers linked by " + ", ".join(linked))
+        n_run = int((g["role"] == "runner").sum())
+        if n_run:
+            evidence.append(f"{n_run} runners")
+        if (g["role"] == "holder").any():
+            evidence.append("a holder phone" + (f" in {hub}" if hub else ""))
+        rows.append(
+            (
+                line_id, name, hub or "", ";".join(towns), _iso(first), _iso(last), len(deal),
+                len(cust), round(per_day, 1), round(per_day * s.deal_price),
+                round(float(deal["score"].max()), 3), "; ".join(e for e in evidence if e),
+            )
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(LINE_COLUMNS))

@@ -1,0 +1,117 @@
+"""Linking deal numbers into lines, and attaching each line's runners and holder.
+
+Plain pandas in and out, no database: the inputs are the relay pairs, the customer sets, the
+handsets and the voice partners of the numbers scored as deal lines (`features.py`). Two deal
+numbers belong to the same line when they share a runner, a handset, or most of their customers
+(a new number re-texts the old customer list; a second phone of the same line texts the same
+list); lines are the connected components of that graph (networkx).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import networkx as nx
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Thresholds for linking numbers and attaching runners and holders."""
+
+    runner_min_relays: int = 3
+    """Relayed orders (order, relay, callback) that make a number a line's runner."""
+    customer_overlap: float = 0.4
+    """Shared customers over the smaller customer list that link two deal numbers."""
+    holder_min_day_share: float = 0.25
+    """A holder is in voice contact with the line on at least this share of its active days."""
+    successor_overlap: float = 0.6
+    """Share of a bulk texter's recipients who are a line's customers that makes it a new
+    number of that line (the re-text after a number change)."""
+    successor_min_recipients: int = 10
+
+
+def runners(relays: pd.DataFrame, deal_numbers: set[str], s: LinkSettings) -> pd.DataFrame:
+    """(x, y, n, n_customers): relay targets y of deal numbers x with enough callbacks."""
+    ok = relays["x"].isin(deal_numbers) & ~relays["y"].isin(deal_numbers)
+    return relays[ok & (relays["n"] >= s.runner_min_relays)]
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def link_numbers(
+    deal_numbers: list[str],
+    runner_pairs: pd.DataFrame,
+    customers: dict[str, set[str]],
+    handsets: dict[str, set[str]],
+    s: LinkSettings,
+) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]]:
+    """Group deal numbers into lines; returns the groups (each sorted, groups ordered by their
+    first number) and, per linked pair, the reasons."""
+    graph = nx.Graph()
+    graph.add_nodes_from(deal_numbers)
+    reasons: dict[tuple[str, str], list[str]] = {}
+
+    def link(a: str, b: str, why: str) -> None:
+        key = (min(a, b), max(a, b))
+        reasons.setdefault(key, []).append(why)
+        graph.add_edge(*key)
+
+    for _, group in runner_pairs.groupby("y"):
+        for a, b in combinations(sorted(set(group["x"])), 2):
+            link(a, b, "shared runner")
+    by_handset: dict[str, list[str]] = {}
+    for number, imeis in handsets.items():
+        for imei in imeis:
+            by_handset.setdefault(imei, []).append(number)
+    for numbers in by_handset.values():
+        for a, b in combinations(sorted(set(numbers)), 2):
+            link(a, b, "shared handset")
+    for a, b in combinations(deal_numbers, 2):
+        share = _overlap(customers.get(a, set()), customers.get(b, set()))
+        if share >= s.customer_overlap:
+            link(a, b, f"{share:.0%} shared customers")
+    groups = [sorted(c) for c in nx.connected_components(graph)]
+    return sorted(groups, key=lambda g: g[0]), reasons
+
+
+def successors(
+    recipients: pd.DataFrame, line_customers: dict[str, set[str]], s: LinkSettings
+) -> pd.DataFrame:
+    """(number, line_id, share): bulk texters whose recipients (x, c) are mostly one line's
+    customers."""
+    rows = []
+    for number, group in recipients.groupby("x"):
+        sent = set(group["c"])
+        if len(sent) < s.successor_min_recipients:
+            continue
+        best = max(
+            ((len(sent & cust) / len(sent), line) for line, cust in line_customers.items()),
+            default=(0.0, ""),
+        )
+        if best[0] >= s.successor_overlap:
+            rows.append((number, best[1], best[0]))
+    return pd.DataFrame(rows, columns=["number", "line_id", "share"])
+
+
+def holders(
+    partners: pd.DataFrame,
+    line_of: dict[str, str],
+    active_days: dict[str, int],
+    excluded: set[str],
+    s: LinkSettings,
+) -> pd.DataFrame:
+    """(line_id, number, days, share): for each line, the voice partner of its deal numbers on the
+    most days, if that is at least `holder_min_day_share` of the line's active days.
+    `excluded` are numbers that cannot be a holder (deal numbers, runners, customers)."""
+    calls = partners[~partners["y"].isin(excluded)].copy()
+    calls["line_id"] = calls["x"].map(line_of)
+    per = calls.groupby(["line_id", "y"], as_index=False).agg(days=("days", "sum"))
+    per["share"] = per["days"] / per["line_id"].map(active_days).clip(lower=1)
+    best = per.sort_values(["line_id", "days", "y"], ascending=[True, False, True])
+    best = best.groupby("line_id").head(1)
+    best = best[best["share"] >= s.holder_min_day_share]
+    return best.rename(columns={"y": "number"})[["line_id", "number", "days", "share"]]

@@ -1,0 +1,97 @@
+"""What a line is called, where it comes from and where it sells.
+
+Plain data in and out. Places: the hub is the case's `hubs` row nearest to the holder's most used
+cell (else the deal numbers'), within `HUB_RADIUS_KM`; market towns are the areas (their `town`
+column where the areas have one, else their `name`) that hold the most used cells of a large
+enough share of the line's customers. Point-in-area work is done in British National Grid
+(EPSG:27700, metres).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+HUB_RADIUS_KM = 25.0
+TOWN_MIN_SHARE = 0.1
+TOWN_MIN_CUSTOMERS = 5
+WORD = re.compile(r"[A-Z][A-Z0-9]{1,11}")
+NOT_BRANDS = frozenset(
+    {"LINE", "OPEN", "NEW", "NUMBER", "SAME", "CALL", "NOW", "ALL", "ON", "BACK", "TEXT", "OK"}
+)
+"""Upper-case words common in deal-line texts that are not brands."""
+
+
+def brand(texts: pd.Series, counts: pd.Series | None = None) -> str | None:
+    """The brand: the upper-case word in most of a line's messages (None when there is none)."""
+    seen: Counter[str] = Counter()
+    weights = counts if counts is not None else pd.Series(1, index=texts.index)
+    for text, n in zip(texts, weights, strict=True):
+        for word in set(WORD.findall(str(text))) - NOT_BRANDS:
+            seen[word] += int(n)
+    if not seen:
+        return None
+    total = int(weights.sum())
+    word, n = min(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+    return word if n >= 0.5 * total else None
+
+
+def generated_name(first_number: str) -> str:
+    """A stable name for a line whose texts are unknown, from its earliest deal number."""
+    return "UNBRANDED-" + hashlib.sha256(first_number.encode()).hexdigest()[:6].upper()
+
+
+def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in kilometres."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    cos = np.sin(p1) * np.sin(p2) + np.cos(p1) * np.cos(p2) * np.cos(np.radians(lon2 - lon1))
+    return 6371.0 * np.arccos(np.clip(cos, -1.0, 1.0))
+
+
+def nearest_hub(lat: float, lon: float, hubs: pd.DataFrame) -> str | None:
+    """The hub within `HUB_RADIUS_KM` of (lat, lon), if any."""
+    if hubs.empty or np.isnan(lat):
+        return None
+    km = _km(
+        np.full(len(hubs), lat),
+        np.full(len(hubs), lon),
+        hubs["lat"].to_numpy(),
+        hubs["lon"].to_numpy(),
+    )
+    i = int(np.argmin(km))
+    return str(hubs["name"].iloc[i]) if km[i] <= HUB_RADIUS_KM else None
+
+
+def cell_towns(cells: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Town of each cell (index: cell_id) from the area polygon that contains it."""
+    if areas.empty or cells.empty:
+        return pd.Series(dtype=object)
+    points = gpd.GeoDataFrame(
+        {"cell_id": cells["cell_id"].to_numpy()},
+        geometry=gpd.points_from_xy(cells["lon"], cells["lat"], crs="EPSG:4326"),
+    ).to_crs(areas.crs)
+    joined = gpd.sjoin(points, areas[["town", "geometry"]], how="inner", predicate="within")
+    joined = joined.drop_duplicates("cell_id")
+    return pd.Series(joined["town"].to_numpy(), index=joined["cell_id"].to_numpy())
+
+
+def areas_frame(towns: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Areas as a GeoDataFrame (EPSG:27700) from `features.area_towns` (town, WKB)."""
+    geometry = shapely.from_wkb(towns["geometry_wkb"].map(bytes).to_numpy())
+    return gpd.GeoDataFrame({"town": towns["town"]}, geometry=geometry, crs="EPSG:27700")
+
+
+def market_towns(customer_towns: pd.Series) -> list[str]:
+    """Towns holding at least `TOWN_MIN_SHARE` (and `TOWN_MIN_CUSTOMERS`) of a line's customers,
+    most customers first."""
+    counts = customer_towns.value_counts()
+    if counts.empty:
+        return []
+    keep = counts[(counts >= TOWN_MIN_CUSTOMERS) & (counts >= TOWN_MIN_SHARE * counts.sum())]
+    return sorted(keep.index, key=lambda t: (-int(keep[t]), str(t)))

@@ -1,0 +1,69 @@
+"""Measure the line detector on held-out simulated cases and record the metrics.
+
+Simulates and loads each case (scale, behaviour, seed) below unless it is already in --work,
+runs `find_lines`, scores it with `countylines.evaluate` and writes every metric to
+bench/results/lines_accuracy.json. None of these seeds is used for training
+(tools/train_line_model.py) or by the tests. Run from the project root:
+
+    .venv/bin/python tools/evaluate_lines.py --work /tmp/line-eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulated_cases import loaded_case
+
+from countylines.evaluate import evaluate
+from countylines.lines.detect import find_lines
+from countylines.lines.report import write_outputs
+
+HELD_OUT = (
+    ("small", "default", 501),
+    ("small", "default", 502),
+    ("small", "default", 503),
+    ("small", "evasive", 601),
+    ("small", "evasive", 602),
+    ("full", "default", 21),
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_case(work: Path, scale: str, behaviour: str, seed: int) -> dict:
+    case, database = loaded_case(work, scale, behaviour, seed)
+    out = work / f"{scale}-{behaviour}-{seed}-lines"
+    start = time.perf_counter()
+    result = find_lines(database)
+    seconds = time.perf_counter() - start
+    write_outputs(result, out)
+    metrics = evaluate(case, out)["lines"]
+    print(case.name, json.dumps(metrics))
+    return {"scale": scale, "behaviour": behaviour, "seed": seed, "lines_s": round(seconds, 1),
+            **metrics}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/line-eval"))
+    parser.add_argument("--only", default="", help="comma-separated scales to run")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
+    rows = [run_case(args.work, *c) for c in cases]
+    out = ROOT / "bench" / "results" / "lines_accuracy.json"
+    out.write_text(
+        json.dumps(
+            {"measured_utc": datetime.now(UTC).isoformat(timespec="seconds"), "cases": rows},
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
