@@ -19,7 +19,7 @@ from countylines.evaluate import evaluate
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult, find_lines
 from countylines.lines.link import LinkSettings, holders, link_numbers, successors
 from countylines.lines.model import FEATURES, DealLineModel
-from countylines.lines.profile import brand, generated_name, market_towns, nearest_hub
+from countylines.lines.profile import brand, generated_name, hub_of, market_towns
 from countylines.lines.report import write_outputs
 
 
@@ -121,7 +121,7 @@ def test_numbers_link_by_runner_handset_or_customers() -> None:
     assert groups == [["A", "B"], ["C", "E"], ["D", "F"]]
     assert reasons[("A", "B")] == ["shared runner"]
     assert reasons[("D", "F")] == ["shared handset"]
-    assert reasons[("C", "E")] == ["75% shared customers"]
+    assert reasons[("C", "E")] == ["60% shared customers"]
 
 
 def test_a_new_number_retexting_a_line_customers_joins_it() -> None:
@@ -146,10 +146,22 @@ def test_market_towns_need_a_share_and_a_count() -> None:
     assert market_towns(pd.Series([], dtype=object)) == []
 
 
-def test_nearest_hub_within_the_radius_only() -> None:
-    hubs = pd.DataFrame({"name": ["Birmingham"], "lat": [52.4814], "lon": [-1.8998]})
-    assert nearest_hub(52.49, -1.91, hubs) == "Birmingham"
-    assert nearest_hub(52.19, -2.22, hubs) is None  # Worcester, ~40 km away
+def test_hub_is_voted_by_every_cell_within_the_radius() -> None:
+    hubs = pd.DataFrame(
+        {
+            "name": ["Birmingham", "Wolverhampton"],
+            "lat": [52.4814, 52.5855],
+            "lon": [-1.8998, -2.123],
+        }
+    )
+    cells = pd.DataFrame(
+        {"lat": [52.55, 52.47, 52.49], "lon": [-2.06, -1.88, -1.91], "n": [9, 6, 5]}
+    )
+    # The most used cell is nearer Wolverhampton, but most uses are in Birmingham.
+    assert hub_of(cells, hubs) == "Birmingham"
+    worcester = pd.DataFrame({"lat": [52.19], "lon": [-2.22], "n": [10]})  # ~40 km from both
+    assert hub_of(worcester, hubs) is None
+    assert hub_of(pd.concat([cells, worcester.assign(n=30)]), hubs) is None  # mostly away
 
 
 def test_model_round_trip_and_wrong_features(tmp_path: Path) -> None:
@@ -235,3 +247,9 @@ def test_cli_evaluate_writes_the_metrics(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.stderr
     assert json.loads(res.stdout)["lines"]["line_recall"] == 1.0
     assert json.loads((out / "evaluation.json").read_text()) == json.loads(res.stdout)
+
+
+def test_docs_name_every_output_column_and_feature() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "lines.md").read_text()
+    for name in (*LINE_COLUMNS, *NUMBER_COLUMNS, *FEATURES):
+        assert f"`{name}`" in text, f"docs/lines.md: describe `{name}`"

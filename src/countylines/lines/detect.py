@@ -29,8 +29,8 @@ from countylines.lines.profile import (
     brand,
     cell_towns,
     generated_name,
+    hub_of,
     market_towns,
-    nearest_hub,
 )
 
 LINE_COLUMNS = (
@@ -239,9 +239,10 @@ def _profile(
     intel = fx.table_frame(con, "intel_lines", "number, upper(brand) AS brand")
     areas = areas_frame(fx.area_towns(con))
     everyone = sorted(set().union(*line_customers.values())) if line_customers else []
-    places = fx.main_cells(con, everyone + sorted(numbers["number"]))
-    town_of_cell = cell_towns(places[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
-    place = places.set_index("number")
+    uses = fx.cell_uses(con, everyone + sorted(numbers["number"]))
+    town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
+    main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
+    uses_of = dict(tuple(uses.groupby("number")))
     texts = fx.bulk_texts(con, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
     deals = fx.deals(con, numbers[["line_id", "number", "role"]])
     rows = []
@@ -258,11 +259,10 @@ def _profile(
         hub = None
         for role in ("holder", "deal_line", "runner"):
             for number in g.loc[g["role"] == role, "number"]:
-                if hub is None and number in place.index:
-                    lat, lon = place.loc[number, ["lat", "lon"]].astype(float)
-                    hub = nearest_hub(lat, lon, hubs)
+                if hub is None and number in uses_of:
+                    hub = hub_of(uses_of[number], hubs)
         cust = sorted(line_customers.get(str(line_id), set()))
-        cells = place["cell_id"].reindex(cust).dropna()
+        cells = main_cell.reindex(cust).dropna()
         towns = market_towns(cells.map(town_of_cell).dropna())
         days = max(1.0, (last - first) / fx.DAY_S)
         per_day = float(deals.loc[deals["line_id"] == line_id, "deals"].sum()) / days

@@ -222,8 +222,9 @@ def voice_partners(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.Dat
     ).df()
 
 
-def main_cells(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
-    """(number, cell_id, lat, lon): the cell each of `numbers` uses most, both directions."""
+def cell_uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
+    """(number, cell_id, lat, lon, n): how often each of `numbers` used each cell (calls and
+    texts in both directions), most used first."""
     _select(con, numbers)
     return con.execute(
         """
@@ -231,9 +232,11 @@ def main_cells(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFra
             SELECT a AS number, a_cell AS cell FROM ev SEMI JOIN sel ON ev.a = sel.number
             UNION ALL
             SELECT b AS number, b_cell AS cell FROM ev SEMI JOIN sel ON ev.b = sel.number)
-        SELECT u.number, u.cell AS cell_id, c.lat, c.lon
-        FROM (SELECT number, mode(cell) AS cell FROM uses WHERE cell IS NOT NULL GROUP BY number) u
+        SELECT u.number, u.cell AS cell_id, c.lat, c.lon, u.n
+        FROM (SELECT number, cell, count(*) AS n FROM uses WHERE cell IS NOT NULL
+              GROUP BY number, cell) u
         JOIN db.cells c ON c.cell_id = u.cell
+        ORDER BY u.number, u.n DESC, u.cell
         """
     ).df()
 

@@ -22,8 +22,10 @@ class LinkSettings:
 
     runner_min_relays: int = 3
     """Relayed orders (order, relay, callback) that make a number a line's runner."""
-    customer_overlap: float = 0.4
-    """Shared customers over the smaller customer list that link two deal numbers."""
+    customer_jaccard: float = 0.5
+    """Shared customers over all customers of the two (Jaccard) that link two deal numbers. Not
+    the overlap with the smaller list: a large line that took over part of a small line's
+    customers in the same town would swallow it."""
     holder_min_day_share: float = 0.25
     """A holder is in voice contact with the line on at least this share of its active days."""
     successor_overlap: float = 0.6
@@ -38,8 +40,8 @@ def runners(relays: pd.DataFrame, deal_numbers: set[str], s: LinkSettings) -> pd
     return relays[ok & (relays["n"] >= s.runner_min_relays)]
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, min(len(a), len(b)))
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, len(a | b))
 
 
 def link_numbers(
@@ -71,8 +73,8 @@ def link_numbers(
         for a, b in combinations(sorted(set(numbers)), 2):
             link(a, b, "shared handset")
     for a, b in combinations(deal_numbers, 2):
-        share = _overlap(customers.get(a, set()), customers.get(b, set()))
-        if share >= s.customer_overlap:
+        share = _jaccard(customers.get(a, set()), customers.get(b, set()))
+        if share >= s.customer_jaccard:
             link(a, b, f"{share:.0%} shared customers")
     groups = [sorted(c) for c in nx.connected_components(graph)]
     return sorted(groups, key=lambda g: g[0]), reasons

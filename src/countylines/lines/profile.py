@@ -54,18 +54,25 @@ def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) 
     return 6371.0 * np.arccos(np.clip(cos, -1.0, 1.0))
 
 
-def nearest_hub(lat: float, lon: float, hubs: pd.DataFrame) -> str | None:
-    """The hub within `HUB_RADIUS_KM` of (lat, lon), if any."""
-    if hubs.empty or np.isnan(lat):
+def hub_of(uses: pd.DataFrame, hubs: pd.DataFrame) -> str | None:
+    """The hub where a phone is: each cell it used (`lat`, `lon`, `n` uses) votes for the
+    nearest hub within `HUB_RADIUS_KM`; the winner needs more than half of all uses. Voting
+    over every cell, not the single most used one, keeps the outer cells of one city (which can
+    be nearer a neighbouring hub) from deciding."""
+    if hubs.empty or uses.empty:
         return None
     km = _km(
-        np.full(len(hubs), lat),
-        np.full(len(hubs), lon),
-        hubs["lat"].to_numpy(),
-        hubs["lon"].to_numpy(),
+        uses["lat"].to_numpy(float)[:, None],
+        uses["lon"].to_numpy(float)[:, None],
+        hubs["lat"].to_numpy(float)[None, :],
+        hubs["lon"].to_numpy(float)[None, :],
     )
-    i = int(np.argmin(km))
-    return str(hubs["name"].iloc[i]) if km[i] <= HUB_RADIUS_KM else None
+    nearest = km.argmin(axis=1)
+    near = km[np.arange(len(uses)), nearest] <= HUB_RADIUS_KM
+    votes = np.bincount(nearest[near], weights=uses["n"].to_numpy(float)[near], minlength=len(hubs))
+    if votes.max() * 2 <= uses["n"].sum():
+        return None
+    return str(hubs["name"].iloc[int(votes.argmax())])
 
 
 def cell_towns(cells: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
