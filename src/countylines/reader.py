@@ -337,6 +337,9 @@ def _stage_csv_stream(
     file = tf.display
     try:
         head = stream.read(SNIFF_BYTES)
+    except DecompressionLimit as exc:
+        log.error("gzip_too_large", file, _bomb_message(exc))
+        return None
     except (OSError, EOFError, zlib.error) as exc:
         log.error("corrupt_file", file, f"cannot read the file: {exc}")
         return None
@@ -395,12 +398,7 @@ def _stage_csv_stream(
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
         except DecompressionLimit as exc:
             staged.complete = False
-            log.error(
-                "gzip_too_large",
-                file,
-                f"{exc}: a decompression bomb, or a file to store uncompressed; "
-                "reading stopped here",
-            )
+            log.error("gzip_too_large", file, _bomb_message(exc))
         except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
             staged.complete = False
             after = numbers.good + len(numbers.skipped) + 1
@@ -450,6 +448,10 @@ def _not_blank(batch: pa.RecordBatch) -> pa.BooleanArray | None:
     if filled is None or pc.all(filled).as_py():
         return None
     return filled
+
+
+def _bomb_message(exc: DecompressionLimit) -> str:
+    return f"{exc}: a decompression bomb, or a file to store uncompressed; reading stopped here"
 
 
 def _read_failure(exc: BaseException) -> str:
