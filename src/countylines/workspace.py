@@ -123,6 +123,7 @@ def _open_db(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     con.execute("PRAGMA foreign_keys = ON")
+    con.execute("PRAGMA synchronous = FULL")  # an audit entry survives a power cut once written
     return con
 
 
