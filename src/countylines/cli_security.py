@@ -26,6 +26,7 @@ from rich.table import Table as RichTable
 
 from countylines import audit, retention, users
 from countylines.cliutil import err, out, print_json, run
+from countylines.duckdb_checks import quote
 from countylines.erasure import erase_person
 from countylines.problems import CaseError
 from countylines.pseudonym import pseudonymise_frame, reveal
@@ -600,7 +601,7 @@ def export_command(
             why = audit.check_reason(reason) if identified else reason.strip()
         con = duckdb.connect(str(case_db), read_only=True)
         try:
-            frame = con.execute(f'SELECT * FROM "{table}" ORDER BY source_row').df()
+            frame = con.execute(f"SELECT * FROM {quote(table)} ORDER BY source_row").df()
         except duckdb.CatalogException:
             raise CaseError(f"{case_db} has no {table} table") from None
         finally:

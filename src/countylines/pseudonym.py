@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from countylines import audit
+from countylines.duckdb_checks import quote
 from countylines.roles import Permission, User, require
 from countylines.schema import TABLES, Column, Kind, Table
 from countylines.workspace import Workspace
@@ -136,10 +137,10 @@ def _candidates(con: duckdb.DuckDBPyConnection, id_type: IdType) -> set[str]:
         for col, t in identifier_columns(table).items():
             if t is not id_type:
                 continue
-            expr = f'"{col}"'
+            expr = quote(col)
             if table.column(col).kind is Kind.ID_LIST:
-                expr = f'unnest("{col}")'
-            rows = con.execute(f'SELECT DISTINCT {expr} FROM "{name}"').fetchall()
+                expr = f"unnest({expr})"
+            rows = con.execute(f"SELECT DISTINCT {expr} FROM {quote(name)}").fetchall()
             values.update(str(r[0]) for r in rows if r[0] is not None)
     return values
 
