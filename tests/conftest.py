@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from countylines.cli import app
@@ -57,6 +58,18 @@ ROW_CODES = frozenset(
         "half_location",
     }
 )
+
+
+@pytest.fixture(autouse=True)
+def _private_workspace(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own (not yet created) workspace: none touches the user's real one."""
+    home = tmp_path_factory.mktemp("workspace") / "home"
+    monkeypatch.setenv("COUNTYLINES_HOME", str(home))
+    for var in ("COUNTYLINES_TOKEN", "COUNTYLINES_USER", "COUNTYLINES_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    return home
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,3 +380,59 @@ def assert_error_at(
     g, _ = hits[0]
     assert g["column"] == column
     return g
+
+
+# --------------------------------------------------------------------------------------------
+# Security: workspaces, users and a loaded case database
+# --------------------------------------------------------------------------------------------
+
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+"""argon2id with tiny costs: the tests check behaviour, not the cost of brute force."""
+
+PASSWORD = "correct horse battery staple"
+REASON = "safeguarding referral SR-2019-0042"
+
+
+@pytest.fixture
+def workspace(_private_workspace: Path) -> Any:
+    """A new workspace in the test's COUNTYLINES_HOME."""
+    from countylines.workspace import open_workspace
+
+    return open_workspace(_private_workspace, create=True)
+
+
+def add_user(ws: Any, name: str, role: str) -> Any:
+    """Add a user with the test password and a cheap hash."""
+    from countylines.roles import Role
+    from countylines.users import add_user as add
+
+    return add(ws, name, Role(role), PASSWORD, hasher=CHEAP_HASHER)
+
+
+@pytest.fixture(scope="session")
+def _loaded_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from countylines.database import load_case
+
+    out = tmp_path_factory.mktemp("loaded") / "work"
+    result, db = load_case(EXAMPLE, out)
+    assert result.ok
+    return db
+
+
+@pytest.fixture
+def case_db(_loaded_example: Path, tmp_path: Path) -> Path:
+    """A writable copy of the example case loaded into OUT/case.duckdb."""
+    out = tmp_path / "work"
+    out.mkdir()
+    shutil.copy(_loaded_example, out / "case.duckdb")
+    return out / "case.duckdb"
+
+
+def login_as(ws: Any, name: str, role: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Add a user, issue a token and put it in COUNTYLINES_TOKEN for the CLI; returns it."""
+    from countylines.users import create_token
+
+    add_user(ws, name, role)
+    token, _ = create_token(ws, name)
+    monkeypatch.setenv("COUNTYLINES_TOKEN", token)
+    return token

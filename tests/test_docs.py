@@ -412,6 +412,47 @@ def test_every_scale_preset_is_documented() -> None:
             )
 
 
+# --- docs/security.md -----------------------------------------------------------------------
+
+SECURITY = ROOT / "docs" / "security.md"
+
+
+def test_security_doc_lists_every_permission_command_and_audit_action() -> None:
+    from countylines.audit import ACTIONS
+    from countylines.cli_security import COMMAND_PERMISSIONS
+    from countylines.roles import PERMISSIONS, Permission, Role
+
+    text = _read(SECURITY)
+    roles = _section(text, "Users and roles", 2)
+    (matrix, commands, *_) = _markdown_tables(roles)
+    header = matrix[0]
+    rows = {re.sub(r"`", "", r[0]): r for r in matrix[1:]}
+    for permission in Permission:
+        assert permission.value in rows, f"docs/security.md, roles table: add `{permission}`"
+        for role in Role:
+            ticked = rows[permission.value][header.index(role.value)] == "✓"
+            assert ticked == (permission in PERMISSIONS[role]), (
+                f"docs/security.md, roles table: `{permission}` for {role.value}"
+            )
+    listed = " ".join(" ".join(r) for r in commands)
+    for command, permission in COMMAND_PERMISSIONS.items():
+        assert f"`{command}`" in listed, f"docs/security.md, commands table: add `{command}`"
+        if permission is not None:
+            row = next(r for r in commands if f"`{command}`" in r[0])
+            assert f"`{permission.value}`" in row[1], f"docs/security.md: `{command}` needs"
+    actions = _section(text, "The audit log", 2)
+    for action in ACTIONS:
+        assert f"`{action}`" in actions, f"docs/security.md, audit actions: add `{action}`"
+
+
+def test_security_doc_lists_every_erasure_rule() -> None:
+    from countylines.erasure import ERASURE
+
+    section = _section(_read(SECURITY), "Erasure and retention", 2)
+    for table, column in ERASURE:
+        assert f"`{table}.{column}`" in section, f"docs/security.md: erasure of {table}.{column}"
+
+
 # --- README.md ------------------------------------------------------------------------------
 
 

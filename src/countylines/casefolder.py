@@ -46,6 +46,27 @@ def _split_suffix(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _leads_inside(path: Path, real_root: Path) -> bool:
+    target = path.resolve()
+    return real_root in target.parents
+
+
+def member_path(root: Path, name: str) -> Path:
+    """The path of `name` inside the folder `root`, refusing any name that leads outside it.
+
+    For names that come from users (uploads, web requests): absolute paths, `..` parts and
+    links leading out of `root` are a CaseError. The path need not exist yet.
+    """
+    real_root = Path(root).resolve()
+    candidate = Path(name)
+    if not name or candidate.is_absolute() or ".." in candidate.parts or "\\" in name:
+        raise CaseError(f"{name!r} is not a plain name inside {root}")
+    target = (real_root / candidate).resolve()
+    if real_root not in target.parents:
+        raise CaseError(f"{name!r} leads outside {root}")
+    return real_root / candidate
+
+
 def find_case_files(root: Path, log: ProblemLog) -> CaseFiles:
     """List the case's table and geography files; problems with the folder go to `log`."""
     root = Path(root)
@@ -55,11 +76,22 @@ def find_case_files(root: Path, log: ProblemLog) -> CaseFiles:
         raise CaseError(f"{root} is not a folder: a case is a folder of table files")
     tables: dict[str, TableFile] = {}
     areas: list[Path] = []
+    real_root = root.resolve()
     for path in sorted(root.iterdir()):
         name = path.name
         if name in IGNORED_NAMES or name.startswith("."):
             continue
+        if path.is_symlink() and not _leads_inside(path, real_root):
+            log.error(
+                "outside_case",
+                name,
+                "a link that leads outside the case folder; not read (copy the file in instead)",
+            )
+            continue
         if name in AREAS_FILES:
+            if not path.is_file():
+                log.error("not_a_file", name, "expected a file, found a folder or special file")
+                continue
             areas.append(path)
             continue
         split = _split_suffix(name)

@@ -1,29 +1,32 @@
-"""The `countylines` command line.
+"""The `countylines` command line: the pipeline commands, and the security commands of
+`cli_security` registered on the same app.
 
-Exit codes: 0 success (warnings allowed), 1 the input has errors, 2 the command could not run
-(bad arguments, missing folder), 3 an internal error (a bug: please report it).
+Exit codes (see `cliutil`): 0 success (warnings allowed), 1 the input has errors, 2 the command
+could not run (bad arguments, missing folder), 3 an internal error (a bug: please report it),
+4 not authorised.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from countylines import __version__
+from countylines import __version__, cli_security
 from countylines.casefolder import TableFile
+from countylines.cliutil import err, out, print_json, run
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
 from countylines.problems import CaseError, Problem, Severity
+from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES
 
 app = typer.Typer(
@@ -33,8 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
-out = Console(emoji=False, highlight=False)
 
 CaseArg = Annotated[
     Path, typer.Argument(help="Case folder: one file per table (see docs/data-formats.md).")
@@ -46,6 +47,27 @@ JsonOpt = Annotated[
 ExamplesOpt = Annotated[
     int, typer.Option("--examples", min=1, max=1000, help="Examples shown per kind of problem.")
 ]
+MaxFileOpt = Annotated[
+    float,
+    typer.Option("--max-file-gb", min=0.000001, help="Largest table file read, in GiB."),
+]
+GzipRatioOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-gzip-ratio", min=1, help="A .csv.gz may decompress to this many times its size."
+    ),
+]
+
+
+def _limits(max_file_gb: float, max_gzip_ratio: int) -> InputLimits:
+    return replace(
+        DEFAULT_LIMITS, max_file_bytes=int(max_file_gb * (1 << 30)), max_gzip_ratio=max_gzip_ratio
+    )
+
+
+def _live(quiet: bool, as_json: bool) -> bool:
+    """Progress displays: only for people, on a terminal."""
+    return not quiet and not as_json and sys.stderr.isatty()
 
 
 def _version(value: bool) -> None:
@@ -89,18 +111,13 @@ def _progress(enabled: bool) -> Iterator[StepCallback | None]:
         yield on_step
 
 
-def _print_json(data: Any) -> None:
-    """Plain JSON on stdout (never coloured), for scripts."""
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
 def _order(p: Problem) -> tuple[bool, str, int]:
     return (p.severity is not Severity.ERROR, p.file, p.row or 0)
 
 
 def _report(result: BuildResult, quiet: bool, as_json: bool) -> None:
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     log = result.log
     groups = list(log.groups())
@@ -127,41 +144,25 @@ def _report(result: BuildResult, quiet: bool, as_json: bool) -> None:
         err.print(f"{verdict}: {log.n_errors:,} errors, {log.n_warnings:,} warnings; rows: {rows}")
 
 
-def _run(fn: Callable[[], int]) -> None:
-    """Run a command body, turning expected failures into messages and exit codes."""
-    try:
-        code = fn()
-    except CaseError as exc:
-        err.print(f"[red]countylines:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("[red]countylines:[/] interrupted")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if os.environ.get("COUNTYLINES_DEBUG"):
-            raise
-        err.print(
-            f"[red]countylines: internal error:[/] {escape(type(exc).__name__)}: "
-            f"{escape(str(exc))}\n"
-            "This is a bug; set COUNTYLINES_DEBUG=1 to see the traceback and please report it."
-        )
-        raise typer.Exit(3) from None
-    raise typer.Exit(code)
-
-
 @app.command()
 def validate(
-    case: CaseArg, quiet: QuietOpt = False, as_json: JsonOpt = False, examples: ExamplesOpt = 5
+    case: CaseArg,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    examples: ExamplesOpt = 5,
+    max_file_gb: MaxFileOpt = DEFAULT_LIMITS.max_file_bytes / (1 << 30),
+    max_gzip_ratio: GzipRatioOpt = DEFAULT_LIMITS.max_gzip_ratio,
 ) -> None:
     """Check every table of a case and the links between them; exit 1 if there are errors."""
 
     def body() -> int:
-        with _progress(not quiet and not as_json and sys.stderr.isatty()) as on_step:
-            result = validate_case(case, on_step, examples)
+        limits = _limits(max_file_gb, max_gzip_ratio)
+        with _progress(_live(quiet, as_json)) as on_step:
+            result = validate_case(case, on_step, examples, limits)
         _report(result, quiet, as_json)
         return 0 if result.ok else 1
 
-    _run(body)
+    run(body)
 
 
 @app.command()
@@ -173,12 +174,22 @@ def load(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     examples: ExamplesOpt = 5,
+    max_file_gb: MaxFileOpt = DEFAULT_LIMITS.max_file_bytes / (1 << 30),
+    max_gzip_ratio: GzipRatioOpt = DEFAULT_LIMITS.max_gzip_ratio,
+    home: cli_security.HomeOpt = None,
 ) -> None:
-    """Validate a case and load it into OUT/case.duckdb; a failed load changes nothing."""
+    """Validate a case and load it into OUT/case.duckdb; a failed load changes nothing.
+
+    When a workspace exists (see `countylines users`), the load is recorded in its audit log.
+    """
 
     def body() -> int:
-        with _progress(not quiet and not as_json and sys.stderr.isatty()) as on_step:
-            result, target = load_case(case, out_dir, on_step, examples)
+        limits = _limits(max_file_gb, max_gzip_ratio)
+        ws = cli_security.existing_workspace(home, case, out_dir)
+        with _progress(_live(quiet, as_json)) as on_step:
+            result, target = load_case(case, out_dir, on_step, examples, limits)
+        if result.ok and ws is not None:
+            cli_security.record_load(ws, case, target, result.rows)
         _report(result, quiet, as_json)
         if result.ok and not quiet and not as_json:
             err.print(f"loaded into {escape(str(target))}")
@@ -188,7 +199,7 @@ def load(
             )
         return 0 if result.ok else 1
 
-    _run(body)
+    run(body)
 
 
 @app.command()
@@ -220,7 +231,7 @@ def schema(
             ]
             for n, cols in columns.items()
         }
-        _print_json(data)
+        print_json(data)
         return
     for n, cols in columns.items():
         t = RichTable(title=n, title_justify="left", header_style="bold")
@@ -268,7 +279,7 @@ def simulate(
             raise CaseError(str(exc)) from None
         if out_dir.exists():
             raise CaseError(f"{out_dir} already exists; choose a new folder")
-        show = not quiet and not as_json and sys.stderr.isatty()
+        show = _live(quiet, as_json)
         with Progress(
             TextColumn("simulating"),
             BarColumn(),
@@ -290,7 +301,7 @@ def simulate(
             "persons": summary.persons,
         }
         if as_json:
-            _print_json(data)
+            print_json(data)
         elif not quiet:
             err.print(
                 f"wrote {escape(str(summary.out))}: {summary.events:,} events, "
@@ -298,7 +309,7 @@ def simulate(
             )
         return 0
 
-    _run(body)
+    run(body)
 
 
 AnalysisCaseArg = Annotated[
@@ -328,13 +339,13 @@ def lines(
     from countylines.lines.report import summary, write_outputs
 
     def body() -> int:
-        with _progress(not quiet and not as_json and sys.stderr.isatty()) as on_step:
+        with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
             result = find_lines(database, LineSettings(threshold=threshold, deal_price=price))
         paths = write_outputs(result, out_dir)
         if as_json:
-            _print_json(
+            print_json(
                 {
                     "database": str(database),
                     "lines": len(result.lines),
@@ -348,7 +359,7 @@ def lines(
             err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
         return 0
 
-    _run(body)
+    run(body)
 
 
 @app.command()
@@ -364,7 +375,7 @@ def evaluate(
         metrics = run_evaluation(case, out_dir)
         (out_dir / "evaluation.json").write_text(json.dumps(metrics, indent=2) + "\n")
         if as_json:
-            _print_json(metrics)
+            print_json(metrics)
             return 0
         table = RichTable("analysis", "metric", "value", box=None)
         for analysis, values in metrics.items():
@@ -378,13 +389,12 @@ def evaluate(
         out.print(table)
         return 0
 
-    _run(body)
-
-
-def _live(quiet: bool, as_json: bool) -> bool:
-    return not quiet and not as_json and sys.stderr.isatty()
+    run(body)
 
 
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+cli_security.register(app)

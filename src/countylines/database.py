@@ -31,7 +31,7 @@ from countylines.duckdb_checks import (
     table_rules,
 )
 from countylines.problems import CaseError, Problem, ProblemLog, Severity
-from countylines.reader import Progress, StagedTable, stage_table
+from countylines.reader import DEFAULT_LIMITS, InputLimits, Progress, StagedTable, stage_table
 from countylines.schema import TABLES, Kind, Reference, Table
 
 DB_NAME = "case.duckdb"
@@ -66,7 +66,7 @@ def connect(path: Path | None, temp_dir: Path) -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect(":memory:" if path is None else str(path))
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{temp_dir.as_posix()}'")
+    con.execute("SET temp_directory = ?", [temp_dir.as_posix()])  # a user's path: bound
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH ':memory:' AS {STAGE}")
@@ -248,8 +248,12 @@ def build_case_database(
     log: ProblemLog | None = None,
     on_step: StepCallback | None = None,
     temp_dir: Path | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> BuildResult:
-    """Validate and load every table of `case` into the DuckDB file `db_path` (None: memory)."""
+    """Validate and load every table of `case` into the DuckDB file `db_path` (None: memory).
+
+    `limits` bounds file sizes and gzip decompression (see `reader.InputLimits`).
+    """
     log = log or ProblemLog()
     result = BuildResult(Path(case), log)
     files = find_case_files(Path(case), log)
@@ -266,7 +270,7 @@ def build_case_database(
             if tf is None:
                 continue
             progress = on_step(name, tf) if on_step else None
-            staged = stage_table(con, tf, table, f"{STAGE}.raw_{name}", log, progress)
+            staged = stage_table(con, tf, table, f"{STAGE}.raw_{name}", log, progress, limits)
             if staged is None:
                 continue
             typed_name = _parse_table(con, staged)
@@ -274,6 +278,8 @@ def build_case_database(
             _store_table(con, staged, typed_name, persist=db_path is not None)
             result.rows[name] = staged.rows
             present.add(name)
+        if files.areas is not None and _areas_too_large(files.areas, limits, log):
+            files = CaseFiles(files.root, files.tables, None)
         if files.areas is not None:
             if on_step:
                 on_step("areas", None)
@@ -296,6 +302,19 @@ def build_case_database(
         if own_temp:
             shutil.rmtree(temp_dir, ignore_errors=True)
     return result
+
+
+def _areas_too_large(path: Path, limits: InputLimits, log: ProblemLog) -> bool:
+    size = path.stat().st_size
+    if size <= limits.max_areas_bytes:
+        return False
+    log.error(
+        "file_too_large",
+        path.name,
+        f"the geography file has {size:,} bytes, more than the limit of "
+        f"{limits.max_areas_bytes:,} (it is read whole into memory); not read",
+    )
+    return True
 
 
 def _write_metadata(con: duckdb.DuckDBPyConnection, files: CaseFiles, result: BuildResult) -> None:
@@ -342,11 +361,15 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def validate_case(
-    case: Path, on_step: StepCallback | None = None, max_examples: int = 5
+    case: Path,
+    on_step: StepCallback | None = None,
+    max_examples: int = 5,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> BuildResult:
     """Check a case without keeping anything: the database is built in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="countylines-validate-") as tmp:
-        return build_case_database(Path(case), None, ProblemLog(max_examples), on_step, Path(tmp))
+        log = ProblemLog(max_examples)
+        return build_case_database(Path(case), None, log, on_step, Path(tmp), limits)
 
 
 @contextmanager
@@ -369,7 +392,11 @@ def _remove(tmp: Path) -> None:
 
 
 def load_case(
-    case: Path, out: Path, on_step: StepCallback | None = None, max_examples: int = 5
+    case: Path,
+    out: Path,
+    on_step: StepCallback | None = None,
+    max_examples: int = 5,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> tuple[BuildResult, Path]:
     """Validate and load `case` into `out/case.duckdb`, replacing it only if there are no errors."""
     case, out = Path(case), Path(out)
@@ -388,7 +415,7 @@ def load_case(
         raise CaseError(f"{target} exists and is not a database file; move it away first")
     _remove_stale_temporaries(out)
     with _temporary_sibling(target) as tmp:
-        result = build_case_database(case, tmp, ProblemLog(max_examples), on_step)
+        result = build_case_database(case, tmp, ProblemLog(max_examples), on_step, None, limits)
         if result.ok:
             os.replace(tmp, target)
     return result, target
@@ -429,3 +456,23 @@ def case_database(case: Path, out: Path, on_step: StepCallback | None = None) ->
             f"{first.message}); run `countylines validate {case}` for the full list"
         )
     return target
+
+
+def compact_database(db: Path) -> None:
+    """Rewrite a case database into a fresh file and replace it atomically.
+
+    DuckDB marks deleted rows and reuses their blocks later; after an erasure the old values may
+    still sit in the file. Copying every table into a new file leaves them behind.
+    """
+    db = Path(db)
+    with _temporary_sibling(db) as tmp:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("ATTACH ? AS src (READ_ONLY)", [str(db)])
+            con.execute("ATTACH ? AS dst", [str(tmp)])
+            con.execute("COPY FROM DATABASE src TO dst")
+            con.execute("DETACH dst")
+            con.execute("DETACH src")
+        finally:
+            con.close()
+        os.replace(tmp, db)

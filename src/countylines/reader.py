@@ -37,6 +37,80 @@ Progress = Callable[[int], None]
 """Called with the number of bytes of the file (as stored) read so far."""
 
 
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on hostile or broken input: stored file sizes and gzip decompression.
+
+    A `.csv.gz` file may decompress to `max_gzip_ratio` times its stored size (at least
+    `min_gzip_budget`, so small files are never refused), and never more than
+    `max_decompressed_bytes`; reading stops there with a `gzip_too_large` error, so a
+    decompression bomb costs a bounded amount of time and disk.
+    """
+
+    max_file_bytes: int = 64 << 30
+    max_areas_bytes: int = 512 << 20  # the geography file is read whole into memory
+    max_gzip_ratio: int = 200
+    max_decompressed_bytes: int = 256 << 30
+    min_gzip_budget: int = 64 << 20
+
+    def gzip_budget(self, stored_bytes: int) -> int:
+        """How many decompressed bytes a gzip file of `stored_bytes` may produce."""
+        by_ratio = max(self.max_gzip_ratio * stored_bytes, self.min_gzip_budget)
+        return min(self.max_decompressed_bytes, by_ratio)
+
+
+DEFAULT_LIMITS = InputLimits()
+
+
+class DecompressionLimit(Exception):
+    """A compressed file decompressed to more bytes than its budget."""
+
+
+class _BoundedStream(io.RawIOBase):
+    """A read-only view of a decompressing stream that stops at `limit` decompressed bytes."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, inner: gzip.GzipFile, limit: int) -> None:
+        super().__init__()
+        self._inner = inner
+        self.limit = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._inner.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self.read(self.CHUNK):
+                parts.append(chunk)
+            return b"".join(parts)
+        data = self._inner.read(min(size, self.limit + 1 - self._inner.tell()) or 1)
+        if self._inner.tell() > self.limit:
+            raise DecompressionLimit(
+                f"the gzip data decompresses to more than {self.limit:,} bytes, its limit"
+            )
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 @dataclass
 class StagedTable:
     """What was read from one table file into the staging table `raw_name`."""
@@ -126,8 +200,10 @@ def _closest(name: str, candidates: list[str]) -> str | None:
     return norm[hit[0]] if hit else None
 
 
-def _open_bytes(tf: TableFile, log: ProblemLog) -> tuple[BinaryIO, BinaryIO] | None:
-    """Open the file (decompressing gzip); returns (stored-bytes handle, content stream)."""
+def _open_bytes(
+    tf: TableFile, log: ProblemLog, limits: InputLimits
+) -> tuple[BinaryIO, BinaryIO] | None:
+    """Open the file (decompressing gzip, within its budget); (stored-bytes handle, content)."""
     raw = open(tf.path, "rb")  # noqa: SIM115 - closed by the caller
     if tf.format == "csv.gz":
         magic = raw.read(2)
@@ -139,7 +215,9 @@ def _open_bytes(tf: TableFile, log: ProblemLog) -> tuple[BinaryIO, BinaryIO] | N
             )
             log.error("not_gzip", tf.display, f"file ends in .gz but {what}")
             return None
-        return raw, gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        budget = limits.gzip_budget(tf.path.stat().st_size)
+        unzipped = gzip.GzipFile(fileobj=raw, mode="rb")
+        return raw, _BoundedStream(unzipped, budget)  # type: ignore[return-value]
     return raw, raw
 
 
@@ -232,9 +310,10 @@ def stage_csv(
     raw_name: str,
     log: ProblemLog,
     progress: Progress | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> StagedTable | None:
     """Stream a CSV or CSV.gz file into `raw_name`; None when it cannot be read at all."""
-    opened = _open_bytes(tf, log)
+    opened = _open_bytes(tf, log, limits)
     if opened is None:
         return None
     raw, stream = opened
@@ -258,6 +337,9 @@ def _stage_csv_stream(
     file = tf.display
     try:
         head = stream.read(SNIFF_BYTES)
+    except DecompressionLimit as exc:
+        log.error("gzip_too_large", file, _bomb_message(exc))
+        return None
     except (OSError, EOFError, zlib.error) as exc:
         log.error("corrupt_file", file, f"cannot read the file: {exc}")
         return None
@@ -314,6 +396,9 @@ def _stage_csv_stream(
                 if progress is not None:
                     progress(raw.tell())
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        except DecompressionLimit as exc:
+            staged.complete = False
+            log.error("gzip_too_large", file, _bomb_message(exc))
         except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
             staged.complete = False
             after = numbers.good + len(numbers.skipped) + 1
@@ -363,6 +448,10 @@ def _not_blank(batch: pa.RecordBatch) -> pa.BooleanArray | None:
     if filled is None or pc.all(filled).as_py():
         return None
     return filled
+
+
+def _bomb_message(exc: DecompressionLimit) -> str:
+    return f"{exc}: a decompression bomb, or a file to store uncompressed; reading stopped here"
 
 
 def _read_failure(exc: BaseException) -> str:
@@ -417,8 +506,21 @@ def stage_table(
     raw_name: str,
     log: ProblemLog,
     progress: Progress | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> StagedTable | None:
-    """Stage any supported table file; see `stage_csv` and `stage_parquet`."""
+    """Stage any supported table file; see `stage_csv` and `stage_parquet`.
+
+    A file larger than `limits.max_file_bytes` is refused unread (`file_too_large`).
+    """
+    size = tf.path.stat().st_size
+    if size > limits.max_file_bytes:
+        log.error(
+            "file_too_large",
+            tf.display,
+            f"the file has {size:,} bytes, more than the limit of {limits.max_file_bytes:,}; "
+            "not read (raise the limit with --max-file-gb if the file is genuine)",
+        )
+        return None
     if tf.format == "parquet":
         return stage_parquet(con, tf, table, raw_name, log)
-    return stage_csv(con, tf, table, raw_name, log, progress)
+    return stage_csv(con, tf, table, raw_name, log, progress, limits)
