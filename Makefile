@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/lines.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

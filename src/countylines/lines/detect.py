@@ -23,7 +23,7 @@ from countylines.lines.link import (
     runners,
     successors,
 )
-from countylines.lines.model import FEATURES, DealLineModel
+from countylines.lines.model import DealLineModel
 from countylines.lines.profile import (
     areas_frame,
     brand,
@@ -66,23 +66,57 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _evidence(row: pd.Series, contributions: pd.Series) -> str:
-    """The strongest reasons for a deal-line score, in words, strongest first."""
+def _text(first: pd.Series | str, *rest: pd.Series | str) -> pd.Series:
+    """Concatenate string columns and literal strings row by row (one of them a column)."""
+    out = first
+    for part in rest:
+        out = out + part
+    assert isinstance(out, pd.Series)
+    return out
+
+
+def _evidence(raw: pd.DataFrame, contributions: pd.DataFrame) -> list[str]:
+    """For each number, the reasons for its deal-line score in words, strongest first (the
+    features that add more than 0.25 to the log-odds)."""
+    n = raw.astype(
+        {
+            c: "string"
+            for c in (
+                "n_relayed",
+                "n_relay_targets",
+                "n_served",
+                "in_distinct",
+                "n_bursts",
+                "max_burst",
+                "n_handsets",
+            )
+        }
+    )
+    rate = (raw["in_contact_days"] / raw["span_days"]).round(1).astype("string")
+    night = (raw["night_in_share"] * 100).round().astype("Int64").astype("string")
+    km = raw["contact_km"].fillna(0).round().astype("Int64").astype("string")
     facts = {
-        "relays_per_day": f"{row.n_relayed} orders relayed to {row.n_relay_targets} numbers that "
-        "called the customer back",
-        "served_share": f"{row.n_served} of {row.in_distinct} contacts served through a relay",
-        "bursts_per_day": f"{row.n_bursts} bulk-text bursts (largest {row.max_burst} texts)",
-        "contacts_per_day": f"{row.in_contact_days / row.span_days:.1f} distinct inbound "
-        "contacts a day",
-        "night_share": f"{row.night_in_share:.0%} of contacts between midnight and 6am",
-        "handset_changes": f"{row.n_handsets} handsets",
-        "unregistered_payg": "unregistered pay-as-you-go",
-        "no_subscriber_record": "no subscriber record",
-        "contact_km": f"contacts a median {row.contact_km:.0f} km away",
-    }
-    top = contributions[contributions > 0.25].sort_values(ascending=False)
-    return "; ".join(facts[name] for name in top.index if name in FEATURES)
+        "relays_per_day": _text(n["n_relayed"], " orders relayed to ", n["n_relay_targets"],
+                                " numbers that called the customer back"),
+        "served_share": _text(n["n_served"], " of ", n["in_distinct"],
+                              " contacts served through a relay"),
+        "bursts_per_day": _text(n["n_bursts"], " bulk-text bursts (largest ", n["max_burst"],
+                                " texts)"),
+        "contacts_per_day": _text(rate, " distinct inbound contacts a day"),
+        "night_share": _text(night, "% of contacts between midnight and 6am"),
+        "handset_changes": _text(n["n_handsets"], " handsets"),
+        "unregistered_payg": pd.Series("unregistered pay-as-you-go", index=raw.index),
+        "no_subscriber_record": pd.Series("no subscriber record", index=raw.index),
+        "contact_km": _text("contacts a median ", km, " km away"),
+    }  # fmt: skip
+    names = list(contributions.columns)
+    values = contributions.to_numpy()
+    texts = [facts[name].to_numpy(object) for name in names]
+    order = np.argsort(-values, axis=1, kind="stable")
+    return [
+        "; ".join(str(texts[j][i]) for j in order[i] if values[i, j] > 0.25)
+        for i in range(len(raw))
+    ]
 
 
 def _score_numbers(
@@ -92,11 +126,7 @@ def _score_numbers(
     raw = fx.number_features(con, settings.features)
     raw["score"] = model.predict_proba(raw)
     contributions = model.contributions(raw)
-    raw["evidence"] = (
-        [_evidence(row, contributions.iloc[i]) for i, (_, row) in enumerate(raw.iterrows())]
-        if len(raw)
-        else []
-    )
+    raw["evidence"] = _evidence(raw, contributions)
     return raw, n
 
 

@@ -1,0 +1,216 @@
+"""Benchmark `countylines lines` on the full scenario, against a pandas version of its features.
+
+    .venv/bin/python bench/lines.py                       # simulates and loads full seed 21 once
+    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case
+
+Three children, each a fresh process measured like bench/run.py (wall time, peak RSS):
+
+* `countylines lines DB --out OUT --json`: the whole command (candidates, features, score,
+  linking, profile, writing the outputs). The issue's target: at least 5M events/s on 2 cores,
+  peak RSS under 6 GB.
+* `_duckdb DB`: the per-number features only (`features.find_candidates` and
+  `features.number_features`), timed inside the child.
+* `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
+  merge_asof), on the events exported from the same database with numbers and cells as integer
+  codes. The export is timed separately and left out of the comparison, which favours pandas.
+
+Results go to bench/results/lines.json and a timestamped copy. Setting up the case (simulate
+and load, minutes) is not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import _countylines, log, measure, new_report  # noqa: E402
+
+SEED = 21
+TARGET_EVENTS_PER_S = 5_000_000
+TARGET_RSS_MB = 6 * 1024
+DAY = 86_400
+
+
+def child_duckdb(database: str) -> int:
+    from countylines.lines import features as fx
+
+    s = fx.FeatureSettings()
+    t0 = time.perf_counter()
+    con = fx.open_case(Path(database))
+    n = fx.find_candidates(con, s)
+    raw = fx.number_features(con, s)
+    seconds = time.perf_counter() - t0
+    events = con.execute("SELECT count(*) FROM db.events").fetchone()[0]  # type: ignore[index]
+    print(json.dumps({"events": events, "candidates": n, "rows": len(raw), "compute_s": seconds}))
+    return 0
+
+
+def _export(database: str) -> Any:
+    """Events with integer codes for numbers, handsets and cells (the pandas input)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("ATTACH ? AS db (READ_ONLY)", [database])
+    return con.execute(
+        """
+        SELECT epoch(start_time)::BIGINT AS t, event_type = 'sms' AS sms,
+               a_number AS a, b_number AS b, a_imei
+        FROM db.events WHERE a_number IS NOT NULL AND b_number IS NOT NULL
+        """
+    ).df()
+
+
+def child_pandas(database: str) -> int:
+    """The features of `features.number_features`, written the straightforward pandas way."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    ev = _export(database)
+    codes, numbers = pd.factorize(pd.concat([ev["a"], ev["b"]], ignore_index=True))
+    ev["a"], ev["b"] = codes[: len(ev)], codes[len(ev) :]
+    ev["a_imei"] = pd.factorize(ev["a_imei"])[0]
+    export_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    sms = ev[ev["sms"]]
+    windows = sms.groupby([sms["a"], sms["t"] // 600]).size()
+    bursts = windows[windows >= 20].groupby(level=0).agg(["size", "max"])
+    inbound = ev.groupby("b").agg(
+        k=("a", "nunique"), n=("a", "size"), lo=("t", "min"), hi=("t", "max")
+    )
+    span = ((inbound["hi"] - inbound["lo"]) / DAY).clip(lower=1.0)
+    cand = set(inbound.index[(inbound["k"] >= 8) & (inbound["n"] >= 6 * span)]) | set(bursts.index)
+    orders = ev.loc[ev["b"].isin(cand), ["a", "b", "t"]].rename(columns={"a": "c", "b": "x"})
+    outs = ev.loc[ev["a"].isin(cand), ["a", "b", "t", "a_imei"]].rename(
+        columns={"a": "x", "b": "y"}
+    )
+    first = orders.groupby(["x", "t"], as_index=False)["c"].min().sort_values("t")
+    answered = pd.merge_asof(
+        outs.sort_values("t"), first.rename(columns={"t": "t0"}), left_on="t", right_on="t0",
+        by="x", direction="backward", tolerance=1800,
+    ).dropna(subset=["c"])  # fmt: skip
+    relay = answered[answered["y"] != answered["c"]].astype({"c": "int64"})
+    pairs = relay[["y", "c"]].drop_duplicates()
+    backs = ev.merge(pairs, left_on=["a", "b"], right_on=["y", "c"])[["y", "c", "t"]]
+    tri = pd.merge_asof(
+        relay.sort_values("t"), backs.rename(columns={"t": "t2"}).sort_values("t2"),
+        left_on="t", right_on="t2", by=["y", "c"], direction="forward",
+    ).dropna(subset=["t2"])  # fmt: skip
+    tri = tri[tri["t2"] - tri["t0"] <= 1800]
+    orders["day"] = orders["t"] // DAY
+    orders["night"] = (orders["t"] % DAY) < 6 * 3600
+    inb = orders.groupby("x").agg(
+        n_in=("c", "size"), in_distinct=("c", "nunique"), night=("night", "mean")
+    )
+    inb["contact_days"] = orders.drop_duplicates(["x", "c", "day"]).groupby("x").size()
+    outb = outs.groupby("x").agg(n_out=("y", "size"), n_handsets=("a_imei", "nunique"))
+    rel = tri.groupby("x").agg(
+        n_relayed=("y", "size"), targets=("y", "nunique"), served=("c", "nunique")
+    )
+    features = inb.join(outb, how="outer").join(bursts, how="left").join(rel, how="left")
+    compute_s = time.perf_counter() - t1
+    print(
+        json.dumps(
+            {
+                "events": len(ev),
+                "candidates": len(cand),
+                "rows": len(features),
+                "numbers": len(numbers),
+                "export_s": export_s,
+                "compute_s": compute_s,
+            }
+        )
+    )
+    return 0
+
+
+def ensure_case(work: Path, seed: int) -> Path:
+    """A loaded full-scale case in `work` (simulated and loaded once, not measured)."""
+    import subprocess
+
+    case, loaded = work / f"lines-full-s{seed}", work / f"lines-full-s{seed}-db"
+    if not (loaded / "case.duckdb").exists():
+        if not case.exists():
+            log(f"simulating full seed {seed} (not measured) ...")
+            subprocess.run([*_countylines(), "simulate", str(case), "--scale", "full",
+                            "--seed", str(seed), "--quiet"], check=True)  # fmt: skip
+        log("loading it (not measured, ~10 min) ...")
+        subprocess.run([*_countylines(), "load", str(case), "--out", str(loaded), "--quiet"],
+                       check=True)  # fmt: skip
+    return loaded / "case.duckdb"
+
+
+def _child(kind: str, database: Path, label: str) -> dict[str, Any]:
+    m = measure([sys.executable, str(HERE / "lines.py"), kind, str(database)], label)
+    m["ok"] = m["exit_code"] == 0 and isinstance(m.get("output"), dict)
+    return m
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("_duckdb", "_pandas"):
+        return (child_duckdb if argv[0] == "_duckdb" else child_pandas)(argv[1])
+    p = argparse.ArgumentParser(description="Benchmark countylines lines.")
+    p.add_argument("--database", type=Path, help="a loaded case.duckdb to reuse")
+    p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--work", type=Path, default=HERE / "work")
+    p.add_argument("--results", type=Path, default=HERE / "results")
+    a = p.parse_args(argv)
+    started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)
+    database = a.database or ensure_case(a.work, a.seed)
+    report["settings"]["database"] = str(database)
+    out = a.work / "lines-out"
+    log("countylines lines ...")
+    m = measure(
+        [*_countylines(), "lines", str(database), "--out", str(out), "--json"],
+        "countylines lines (whole command)",
+    )
+    log("features in DuckDB ...")
+    duck = _child("_duckdb", database, "features only, DuckDB")
+    log("features in pandas ...")
+    pand = _child("_pandas", database, "features only, pandas (export not timed)")
+    events = int(duck["output"]["events"]) if duck["ok"] else 0
+    m["ok"] = m["exit_code"] == 0
+    m["events"] = events
+    m["events_per_s"] = round(events / m["wall_s"]) if m["wall_s"] else None
+    for child in (duck, pand):
+        if child["ok"]:
+            child["events_per_s"] = round(events / child["output"]["compute_s"])
+    report["runs"] = {"lines": m, "features_duckdb": duck, "features_pandas": pand}
+    report["ratios"] = {
+        "duckdb_vs_pandas_features": (
+            round(duck["events_per_s"] / pand["events_per_s"], 2)
+            if duck.get("events_per_s") and pand.get("events_per_s")
+            else None
+        ),
+        "meaning": "events/s of the DuckDB features over events/s of the same features in "
+        "pandas (pandas's export from the database not counted)",
+    }
+    report["targets"] = {
+        "events_per_s": TARGET_EVENTS_PER_S,
+        "peak_rss_mb": TARGET_RSS_MB,
+        "events_per_s_met": (m["events_per_s"] or 0) >= TARGET_EVENTS_PER_S,
+        "peak_rss_met": m["peak_rss_mb"] < TARGET_RSS_MB,
+    }
+    report["finished_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    text = json.dumps(report, indent=2) + "\n"
+    (a.results / "lines.json").write_text(text)
+    (a.results / f"lines-{started.strftime('%Y%m%d-%H%M%S')}.json").write_text(text)
+    log(
+        f"lines: {events:,} events in {m['wall_s']:.1f} s ({m['events_per_s'] or 0:,} events/s), "
+        f"peak RSS {m['peak_rss_mb']:.0f} MB; features: DuckDB "
+        f"{duck.get('events_per_s') or 0:,}/s, pandas {pand.get('events_per_s') or 0:,}/s "
+        f"(ratio {report['ratios']['duckdb_vs_pandas_features']})"
+    )
+    return 0 if m["ok"] and duck["ok"] and pand["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
