@@ -334,7 +334,9 @@ def test_after_a_disruption_a_new_number_texts_the_old_customers(small: Case) ->
             continue
         relaunched += 1
         gap_h = (started - ended).total_seconds() / HOUR
-        assert gap_h < 24, f"{line}: {new} started {gap_h:.1f} hours after {prev} was blocked"
+        # Relaunch delays are log-normal (median relaunch_hours, sigma 0.6): 4 sigmas out.
+        limit = small.params["relaunch_hours"] * np.exp(4 * 0.6)
+        assert gap_h < limit, f"{line}: {new} started {gap_h:.1f} hours after {prev} was blocked"
         old = {
             n
             for (n,) in small.con.execute(

@@ -236,6 +236,28 @@ def build_places(region: Region) -> Places:
     )
 
 
+def _place_cells(
+    places: Places, i: int, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """`n` cells scattered around place `i` (normal, spread growing with its population), each
+    nearer to `i` than to any other place: a phone on a Birmingham cell is in Birmingham, not
+    in Wolverhampton 20 km away."""
+    spread = 6.0 * np.sqrt(places.population[i])
+    lat, lon = np.empty(0), np.empty(0)
+    while len(lat) < n:
+        la, lo = offset(
+            np.full(4 * n, places.lat[i]),
+            np.full(4 * n, places.lon[i]),
+            rng.normal(0, spread, 4 * n),
+            rng.normal(0, spread, 4 * n),
+        )
+        dy = la[:, None] - places.lat[None, :]
+        dx = (lo[:, None] - places.lon[None, :]) * np.cos(np.radians(places.lat[i]))
+        own = np.argmin(dx * dx + dy * dy, axis=1) == i
+        lat, lon = np.concatenate([lat, la[own]]), np.concatenate([lon, lo[own]])
+    return lat[:n], lon[:n]
+
+
 def build_cells(region: Region, places: Places, rng: np.random.Generator) -> Cells:
     """Cells around each place (about one per 4,000 people, 3 to 40) and along rail links."""
     lat: list[np.ndarray] = []
@@ -243,13 +265,7 @@ def build_cells(region: Region, places: Places, rng: np.random.Generator) -> Cel
     place: list[np.ndarray] = []
     for i in range(len(places.names)):
         n = int(np.clip(places.population[i] / 4000, 3, 40))
-        spread = 6.0 * np.sqrt(places.population[i])
-        la, lo = offset(
-            np.full(n, places.lat[i]),
-            np.full(n, places.lon[i]),
-            rng.normal(0, spread, n),
-            rng.normal(0, spread, n),
-        )
+        la, lo = _place_cells(places, i, n, rng)
         lat.append(la)
         lon.append(lo)
         place.append(np.full(n, i))
