@@ -32,10 +32,9 @@ class FeatureSettings:
     """Texts from one number within one window that make a burst."""
     callback_window_s: int = 1800
     """A customer's contact is 'called back' by another number within this time."""
-    candidate_min_contacts: int = 8
-    """Distinct inbound contacts over the whole period that make a number a candidate ..."""
-    candidate_min_per_day: float = 6.0
-    """... together with this many inbound calls and texts a day (or any burst)."""
+    candidate_min_contacts: int = 30
+    """Distinct inbound contacts over the whole period that make a number a candidate (as does
+    any bulk-text burst): ordinary phones have 10 to 30 (full scale: 99% fewer than 31)."""
     min_span_days: float = 0.25
     """Floor on a number's active span when turning counts into rates per day."""
 
@@ -68,20 +67,20 @@ def find_candidates(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> int:
     _events_view(con)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE bursts AS
-        SELECT a AS number, count(*) AS n_bursts, max(n) AS max_burst
-        FROM (SELECT a, t // {s.burst_window_s} AS w, count(*) AS n FROM ev WHERE sms
-              GROUP BY a, w HAVING count(*) >= {s.burst_min_recipients})
-        GROUP BY a
+        CREATE OR REPLACE TEMP TABLE burst_windows AS
+        SELECT a AS x, t // {s.burst_window_s} AS w, count(*) AS n FROM ev WHERE sms
+        GROUP BY a, w HAVING count(*) >= {s.burst_min_recipients}
         """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bursts AS SELECT x AS number, count(*) AS n_bursts, "
+        "max(n) AS max_burst FROM burst_windows GROUP BY x"
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cand AS
         SELECT b AS number FROM ev GROUP BY b
         HAVING approx_count_distinct(a) >= {s.candidate_min_contacts}
-           AND count(*) >= {s.candidate_min_per_day}
-               * greatest(1.0, (max(t) - min(t)) / {DAY_S})
         UNION SELECT number FROM bursts
         """
     )
@@ -97,18 +96,27 @@ def _contact_tables(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> None:
     contacting c (the callback, at t2; the first contact after the relay), all within the
     callback window."""
     con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE touch AS
+        SELECT ev.*, ca.number IS NOT NULL AS from_cand, cb.number IS NOT NULL AS to_cand
+        FROM ev LEFT JOIN cand ca ON ev.a = ca.number LEFT JOIN cand cb ON ev.b = cb.number
+        WHERE ca.number IS NOT NULL OR cb.number IS NOT NULL
+        """
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE orders AS SELECT a AS c, b AS x, t, a_cell, b_cell "
-        "FROM ev SEMI JOIN cand ON ev.b = cand.number"
+        "FROM touch WHERE to_cand"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE outs AS SELECT a AS x, b AS y, t, sms, a_imei, text "
-        "FROM ev SEMI JOIN cand ON ev.a = cand.number"
+        "FROM touch WHERE from_cand"
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE answered AS
         SELECT r.x, r.y, o.c, o.t, r.t AS t1
-        FROM outs r
+        FROM (SELECT * FROM outs ANTI JOIN burst_windows bw
+              ON outs.x = bw.x AND outs.t // {s.burst_window_s} = bw.w) r
         ASOF JOIN (SELECT x, t, min(c) AS c FROM orders GROUP BY x, t) o
             ON r.x = o.x AND r.t >= o.t
         WHERE r.t - o.t <= {s.callback_window_s}
@@ -210,11 +218,11 @@ def voice_partners(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.Dat
     return con.execute(
         f"""
         WITH calls AS (
-            SELECT a AS x, b AS y, t, d, b_cell AS cell FROM ev
-            SEMI JOIN sel ON ev.a = sel.number WHERE NOT sms
+            SELECT a AS x, b AS y, t, d, b_cell AS cell FROM touch
+            SEMI JOIN sel ON touch.a = sel.number WHERE NOT sms
             UNION ALL
-            SELECT b AS x, a AS y, t, d, a_cell AS cell FROM ev
-            SEMI JOIN sel ON ev.b = sel.number WHERE NOT sms)
+            SELECT b AS x, a AS y, t, d, a_cell AS cell FROM touch
+            SEMI JOIN sel ON touch.b = sel.number WHERE NOT sms)
         SELECT x, y, count(*) AS n_calls, count(DISTINCT t // {DAY_S}) AS days,
                avg(d) AS mean_duration, mode(cell) AS cell, min(t) AS first_t, max(t) AS last_t
         FROM calls GROUP BY x, y
@@ -223,15 +231,16 @@ def voice_partners(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.Dat
 
 
 def cell_uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
-    """(number, cell_id, lat, lon, n): how often each of `numbers` used each cell (calls and
-    texts in both directions), most used first."""
+    """(number, cell_id, lat, lon, n): how often each of `numbers` used each cell in their calls
+    and texts with candidate numbers (a customer's cell when ordering, a runner's when given an
+    order, a holder's when calling the line), most used first."""
     _select(con, numbers)
     return con.execute(
         """
         WITH uses AS (
-            SELECT a AS number, a_cell AS cell FROM ev SEMI JOIN sel ON ev.a = sel.number
+            SELECT a AS number, a_cell AS cell FROM touch SEMI JOIN sel ON touch.a = sel.number
             UNION ALL
-            SELECT b AS number, b_cell AS cell FROM ev SEMI JOIN sel ON ev.b = sel.number)
+            SELECT b AS number, b_cell AS cell FROM touch SEMI JOIN sel ON touch.b = sel.number)
         SELECT u.number, u.cell AS cell_id, c.lat, c.lon, u.n
         FROM (SELECT number, cell, count(*) AS n FROM uses WHERE cell IS NOT NULL
               GROUP BY number, cell) u
@@ -262,17 +271,13 @@ def burst_recipients(
     con: duckdb.DuckDBPyConnection, numbers: list[str], s: FeatureSettings
 ) -> pd.DataFrame:
     """(x, c): who `numbers` texted inside a bulk-text burst window."""
-    _select(con, numbers)
-    return con.execute(
-        f"""
-        WITH w AS (
-            SELECT x, t // {s.burst_window_s} AS w FROM outs SEMI JOIN sel ON outs.x = sel.number
-            WHERE sms GROUP BY ALL HAVING count(*) >= {s.burst_min_recipients})
-        SELECT DISTINCT o.x, o.y AS c FROM outs o
-        JOIN w ON o.x = w.x AND o.t // {s.burst_window_s} = w.w
-        WHERE o.sms
-        """
-    ).df()
+    return _outgoing(
+        con,
+        numbers,
+        "DISTINCT outs.x, outs.y AS c",
+        "JOIN burst_windows bw ON outs.x = bw.x AND outs.t // "
+        f"{s.burst_window_s} = bw.w WHERE outs.sms",
+    )
 
 
 def customers(
