@@ -31,6 +31,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import run  # noqa: E402
 from run import _countylines, log, measure, new_report  # noqa: E402
 
 SEED = 21
@@ -81,19 +82,19 @@ def child_pandas(database: str) -> int:
     t1 = time.perf_counter()
     sms = ev[ev["sms"]]
     windows = sms.groupby([sms["a"], sms["t"] // 600]).size()
-    bursts = windows[windows >= 20].groupby(level=0).agg(["size", "max"])
-    inbound = ev.groupby("b").agg(
-        k=("a", "nunique"), n=("a", "size"), lo=("t", "min"), hi=("t", "max")
-    )
-    span = ((inbound["hi"] - inbound["lo"]) / DAY).clip(lower=1.0)
-    cand = set(inbound.index[(inbound["k"] >= 8) & (inbound["n"] >= 6 * span)]) | set(bursts.index)
+    windows = windows[windows >= 20]
+    bursts = windows.groupby(level=0).agg(["size", "max"])
+    inbound = ev.groupby("b")["a"].nunique()
+    cand = set(inbound.index[inbound >= 30]) | set(bursts.index)
     orders = ev.loc[ev["b"].isin(cand), ["a", "b", "t"]].rename(columns={"a": "c", "b": "x"})
-    outs = ev.loc[ev["a"].isin(cand), ["a", "b", "t", "a_imei"]].rename(
+    outs = ev.loc[ev["a"].isin(cand), ["a", "b", "t", "sms", "a_imei"]].rename(
         columns={"a": "x", "b": "y"}
     )
+    in_burst = pd.MultiIndex.from_arrays([outs["x"], outs["t"] // 600]).isin(windows.index)
+    plain = outs[~(in_burst & outs["sms"].to_numpy())]
     first = orders.groupby(["x", "t"], as_index=False)["c"].min().sort_values("t")
     answered = pd.merge_asof(
-        outs.sort_values("t"), first.rename(columns={"t": "t0"}), left_on="t", right_on="t0",
+        plain.sort_values("t"), first.rename(columns={"t": "t0"}), left_on="t", right_on="t0",
         by="x", direction="backward", tolerance=1800,
     ).dropna(subset=["c"])  # fmt: skip
     relay = answered[answered["y"] != answered["c"]].astype({"c": "int64"})
@@ -162,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--work", type=Path, default=HERE / "work")
     p.add_argument("--results", type=Path, default=HERE / "results")
+    p.add_argument("--quiet-wait", type=float, default=run.QUIET_WAIT_S,
+                   help="seconds to wait for a quiet machine before each child")  # fmt: skip
     a = p.parse_args(argv)
+    run.QUIET_WAIT_S = a.quiet_wait
     started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)
     database = a.database or ensure_case(a.work, a.seed)
     report["settings"]["database"] = str(database)
