@@ -64,7 +64,8 @@ def summary(result: LineResult) -> str:
         out.append(
             f"  {row.line_id!s} {row.brand!s:<18} {row.hub or '?'!s:<14} "
             f"{row.market_towns or '?'!s:<28} {row.deals_per_day:>6.1f} deals/day, "
-            f"{row.n_numbers} numbers, {row.n_customers} customers"
+            f"{row.n_numbers} number{'' if row.n_numbers == 1 else 's'}, "
+            f"{row.n_customers} customers"
         )
     return "\n".join(out) + "\n"
 
