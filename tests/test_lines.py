@@ -157,11 +157,16 @@ def test_hub_is_voted_by_every_cell_within_the_radius() -> None:
     cells = pd.DataFrame(
         {"lat": [52.55, 52.47, 52.49], "lon": [-2.06, -1.88, -1.91], "n": [9, 6, 5]}
     )
+    towns = pd.DataFrame({"lat": [52.19, 52.39], "lon": [-2.22, -2.25]})  # Worcester, Kidderminster
     # The most used cell is nearer Wolverhampton, but most uses are in Birmingham.
-    assert hub_of(cells, hubs) == "Birmingham"
-    worcester = pd.DataFrame({"lat": [52.19], "lon": [-2.22], "n": [10]})  # ~40 km from both
-    assert hub_of(worcester, hubs) is None
-    assert hub_of(pd.concat([cells, worcester.assign(n=30)]), hubs) is None  # mostly away
+    assert hub_of(cells, hubs, towns) == "Birmingham"
+    worcester = pd.DataFrame({"lat": [52.195], "lon": [-2.21], "n": [10]})  # ~40 km from both
+    assert hub_of(worcester, hubs, towns) is None  # nearer a town of the case
+    assert hub_of(worcester, hubs, towns.iloc[:0]) == "Birmingham"  # no towns: nearest hub
+    assert hub_of(pd.concat([cells, worcester.assign(n=30)]), hubs, towns) is None  # mostly away
+    far = pd.DataFrame({"lat": [51.2], "lon": [0.4], "n": [5]})  # 45 km from central London
+    london = pd.DataFrame({"name": ["London"], "lat": [51.5085], "lon": [-0.1257]})
+    assert hub_of(far, london, towns) == "London"
 
 
 def test_model_round_trip_and_wrong_features(tmp_path: Path) -> None:

@@ -267,7 +267,8 @@ def _profile(
     """One row per line with its brand, hub, towns, period, size, trade and evidence."""
     hubs = fx.table_frame(con, "hubs", "name, lat, lon")
     intel = fx.table_frame(con, "intel_lines", "number, upper(brand) AS brand")
-    areas = areas_frame(fx.area_towns(con))
+    area_points = fx.area_towns(con)
+    areas = areas_frame(area_points)
     everyone = sorted(set().union(*line_customers.values())) if line_customers else []
     uses = fx.cell_uses(con, everyone + sorted(numbers["number"]))
     town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
@@ -290,7 +291,7 @@ def _profile(
         for role in ("holder", "deal_line", "runner"):
             for number in g.loc[g["role"] == role, "number"]:
                 if hub is None and number in uses_of:
-                    hub = hub_of(uses_of[number], hubs)
+                    hub = hub_of(uses_of[number], hubs, area_points)
         cust = sorted(line_customers.get(str(line_id), set()))
         cells = main_cell.reindex(cust).dropna()
         towns = market_towns(cells.map(town_of_cell).dropna())

@@ -316,13 +316,14 @@ def deals(con: duckdb.DuckDBPyConnection, members: pd.DataFrame) -> pd.DataFrame
 
 
 def area_towns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """(town, geometry_wkb in EPSG:27700) of the case's areas: the `town` column where given,
-    else the area's `name`; empty when the case has no areas."""
+    """(town, lat, lon, geometry_wkb in EPSG:27700) of the case's areas: the `town` column where
+    given, else the area's `name`, and the centroid in WGS84 degrees; empty when the case has no
+    areas."""
     if table_frame(con, "areas", "area_id").empty:
-        return pd.DataFrame({"town": [], "geometry_wkb": []})
+        return pd.DataFrame({"town": [], "lat": [], "lon": [], "geometry_wkb": []})
     columns = {r[0] for r in con.execute("DESCRIBE db.areas").fetchall()}
     town = "coalesce(town, name)" if "town" in columns else "name"
-    return con.execute(f"SELECT {town} AS town, geometry_wkb FROM db.areas").df()
+    return con.execute(f"SELECT {town} AS town, lat, lon, geometry_wkb FROM db.areas").df()
 
 
 def table_frame(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-HUB_RADIUS_KM = 25.0
+HUB_RADIUS_KM = 60.0
 TOWN_MIN_SHARE = 0.1
 TOWN_MIN_CUSTOMERS = 5
 WORD = re.compile(r"[A-Z][A-Z0-9]{1,11}")
@@ -54,21 +54,27 @@ def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) 
     return 6371.0 * np.arccos(np.clip(cos, -1.0, 1.0))
 
 
-def hub_of(uses: pd.DataFrame, hubs: pd.DataFrame) -> str | None:
-    """The hub where a phone is: each cell it used (`lat`, `lon`, `n` uses) votes for the
-    nearest hub within `HUB_RADIUS_KM`; the winner needs more than half of all uses. Voting
-    over every cell, not the single most used one, keeps the outer cells of one city (which can
-    be nearer a neighbouring hub) from deciding."""
+def hub_of(uses: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame) -> str | None:
+    """The hub where a phone is. Each cell it used (`lat`, `lon`, `n` uses) votes for its
+    nearest hub if that hub is within `HUB_RADIUS_KM` and nearer than every area centroid of the
+    case (`towns`: `lat`, `lon`), so a large city's outer cells still count and a cell in one of
+    the case's own towns never does; the winner needs more than half of all uses. Voting over
+    every cell, not the single most used one, keeps the edge of one city (which can be nearer a
+    neighbouring hub) from deciding."""
     if hubs.empty or uses.empty:
         return None
-    km = _km(
-        uses["lat"].to_numpy(float)[:, None],
-        uses["lon"].to_numpy(float)[:, None],
-        hubs["lat"].to_numpy(float)[None, :],
-        hubs["lon"].to_numpy(float)[None, :],
-    )
+    lat, lon = uses["lat"].to_numpy(float)[:, None], uses["lon"].to_numpy(float)[:, None]
+    km = _km(lat, lon, hubs["lat"].to_numpy(float)[None, :], hubs["lon"].to_numpy(float)[None, :])
     nearest = km.argmin(axis=1)
-    near = km[np.arange(len(uses)), nearest] <= HUB_RADIUS_KM
+    hub_km = km[np.arange(len(uses)), nearest]
+    town_km = (
+        _km(
+            lat, lon, towns["lat"].to_numpy(float)[None, :], towns["lon"].to_numpy(float)[None, :]
+        ).min(axis=1)
+        if len(towns)
+        else np.full(len(uses), np.inf)
+    )
+    near = (hub_km <= HUB_RADIUS_KM) & (hub_km < town_km)
     votes = np.bincount(nearest[near], weights=uses["n"].to_numpy(float)[near], minlength=len(hubs))
     if votes.max() * 2 <= uses["n"].sum():
         return None
