@@ -239,6 +239,12 @@ def simulate(
     scale: Annotated[str, typer.Option(help="tiny, small (the demo), full or huge.")] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same case.")] = 1,
     months: Annotated[int | None, typer.Option(min=1, max=24, help="Months to simulate.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Processes generating days (default: one per CPU); same case either way."
+        ),
+    ] = None,
     region: Annotated[
         Path | None, typer.Option(help="A region file to use instead of the built-in one.")
     ] = None,
@@ -269,7 +275,11 @@ def simulate(
         ) as bar:
             task = bar.add_task("days", total=params.months * 30)
             summary = run_simulation(
-                out_dir, params, world_region, lambda done, total: bar.update(task, completed=done)
+                out_dir,
+                params,
+                world_region,
+                lambda done, total: bar.update(task, completed=done),
+                workers=workers,
             )
         data = {
             "out": str(summary.out),

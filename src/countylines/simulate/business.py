@@ -91,6 +91,10 @@ def build_businesses(world: World, pool: np.ndarray) -> list[Business]:
 class BusinessTraffic:
     businesses: list[Business]
 
+    @staticmethod
+    def messages(world: World) -> list[str]:
+        return [*BULK_TEXTS.values(), *TAXI_TEXTS]
+
     def day(self, world: World, day: int) -> Events:
         parts = []
         weekday = (world.params.start.toordinal() + day) % 7 < 5  # Mon-Fri

@@ -138,6 +138,10 @@ class SocialGroup:
         return Events.concat([events, answer])
 
     @staticmethod
+    def messages(world: World) -> list[str]:
+        return list(EVERYDAY_TEXTS)
+
+    @staticmethod
     def _texts(world: World, n: int) -> np.ndarray:
         ids = np.array([world.message(t) for t in EVERYDAY_TEXTS])
         return world.rng.choice(ids, size=n)

@@ -128,10 +128,18 @@ class World:
     town_noise: np.ndarray = field(default_factory=lambda: np.empty(0))
     messages: list[str] = field(default_factory=lambda: [""])
     _message_ids: dict[str, int] = field(default_factory=dict)
+    messages_locked: bool = False
 
     def message(self, text: str) -> int:
-        """The id of a message text (registered on first use); 0 is the empty text."""
+        """The id of a message text (registered on first use); 0 is the empty text.
+
+        Every text is registered while building (see `run.build`), before the days are
+        generated, possibly in several processes: then the ids must not change, so a text that
+        is new once `messages_locked` is set is an error.
+        """
         if text not in self._message_ids:
+            if self.messages_locked:
+                raise RuntimeError(f"message text {text!r} was not registered while building")
             self._message_ids[text] = len(self.messages)
             self.messages.append(text)
         return self._message_ids[text]
