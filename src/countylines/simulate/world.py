@@ -89,19 +89,15 @@ class Table:
     """A growable column store: `add` appends rows given as equal-length arrays."""
 
     columns: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    size: int = 0  # rows added so far
 
     def add(self, **cols: np.ndarray) -> np.ndarray:
         n = len(next(iter(cols.values())))
         start = self.size
         for name, values in cols.items():
             self.columns.setdefault(name, []).append(np.asarray(values))
+        self.size += n
         return np.arange(start, start + n)
-
-    @property
-    def size(self) -> int:
-        if not self.columns:
-            return 0
-        return int(sum(len(a) for a in next(iter(self.columns.values()))))
 
     def array(self, name: str) -> np.ndarray:
         return np.concatenate(self.columns[name])

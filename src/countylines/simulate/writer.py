@@ -7,7 +7,7 @@ and written as CSV at the end. Ground truth goes under `truth/`, which analyses 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ DICTIONARY_COLUMNS = [f.name for f in EVENT_SCHEMA if pa.types.is_dictionary(f.t
 EVENT_TYPES = ("voice", "sms")
 ROLE = {PhoneKind.DEAL: "deal_line", PhoneKind.RUNNER: "runner", PhoneKind.HOLDER: "holder"}
 ID_DIGITS = 10
+ROW_GROUP_ROWS = 2_000_000
 _HALF = ID_DIGITS // 2
 _DIGITS = (
     (np.arange(10**_HALF)[:, None] // 10 ** np.arange(_HALF - 1, -1, -1)) % 10 + ord("0")
@@ -55,15 +56,23 @@ _DIGITS = (
 
 
 def event_ids(first: int, n: int) -> pa.Array:
-    """Event ids E0000000001, ... for the `n` events numbered from `first` (built as bytes)."""
-    numbers = np.arange(first, first + n, dtype=np.int64)
-    if n and numbers[-1] >= 10**ID_DIGITS:
+    """Event ids E0000000001, ... for the `n` events numbered from `first` (built as bytes).
+
+    The low half of the digits runs through the table `_DIGITS` in order and the high half
+    only changes every 10**_HALF events, so each block of ids is two slice copies.
+    """
+    if n and first + n - 1 >= 10**ID_DIGITS:
         raise OverflowError(f"more than {10**ID_DIGITS - 1:,} events")
-    high, low = np.divmod(numbers, 10**_HALF)
     chars = np.empty((n, ID_DIGITS + 1), dtype=np.uint8)
     chars[:, 0] = ord("E")
-    chars[:, 1 : _HALF + 1] = _DIGITS[high]
-    chars[:, _HALF + 1 :] = _DIGITS[low]
+    block = 10**_HALF
+    row = 0
+    while row < n:
+        high, low = divmod(first + row, block)
+        size = min(block - low, n - row)
+        chars[row : row + size, 1 : _HALF + 1] = _DIGITS[high]
+        chars[row : row + size, _HALF + 1 :] = _DIGITS[low : low + size]
+        row += size
     offsets = np.arange(0, (n + 1) * (ID_DIGITS + 1), ID_DIGITS + 1, dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
 
@@ -89,6 +98,14 @@ class DayBatch:
     def __len__(self) -> int:
         return len(self.t)
 
+    @classmethod
+    def concat(cls, parts: list[DayBatch]) -> DayBatch:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        )
+
 
 def encode(ev: Events, handset_of: np.ndarray, rng: np.random.Generator) -> DayBatch:
     """A day's (sorted) events as a DayBatch; terminating-side handset details are often
@@ -97,17 +114,17 @@ def encode(ev: Events, handset_of: np.ndarray, rng: np.random.Generator) -> DayB
     b_known = rng.random(n) < 0.5
     i32 = np.int32
     return DayBatch(
-        t=ev.t.astype(np.int64),
-        sms=ev.sms.astype(np.int8),
-        a=ev.a.astype(i32),
-        b=ev.b.astype(i32),
-        duration=ev.duration.astype(i32),
+        t=ev.t.astype(np.int64, copy=False),
+        sms=ev.sms.view(np.int8),
+        a=ev.a.astype(i32, copy=False),
+        b=ev.b.astype(i32, copy=False),
+        duration=ev.duration.astype(i32, copy=False),
         a_imei=handset_of[ev.a].astype(i32),
         b_imei=np.where(b_known, handset_of[ev.b], -1).astype(i32),
         b_imsi=np.where(b_known, ev.b, -1).astype(i32),
-        a_cell=ev.a_cell.astype(i32),
-        b_cell=ev.b_cell.astype(i32),
-        text=ev.text.astype(i32),
+        a_cell=ev.a_cell.astype(i32, copy=False),
+        b_cell=ev.b_cell.astype(i32, copy=False),
+        text=ev.text.astype(i32, copy=False),
     )
 
 
@@ -121,10 +138,12 @@ def _codes(index: np.ndarray, dictionary: pa.Array, absent: int = -1) -> pa.Dict
 class EventWriter:
     """Streams DayBatches to Parquet with global, gap-free event ids.
 
-    Only `start_time` keeps column statistics (min/max of strings cost more to compute than the
-    rest of the encoding and no reader uses them); `event_id` is unique, so it is stored with
-    delta (prefix) encoding rather than a dictionary; zstd level 1 compresses these columns as
-    well as the default level, faster.
+    Days are gathered into row groups of at least ROW_GROUP_ROWS events (each row group
+    repeats the dictionaries of phones and handsets, so fewer, larger groups write faster and
+    smaller). Only `start_time` keeps column statistics (min/max of strings cost more to compute
+    than the rest of the encoding and no reader uses them); `event_id` is unique, so it is
+    stored with delta (prefix) encoding rather than a dictionary; zstd level 1 compresses these
+    columns as well as the default level, faster.
     """
 
     def __init__(self, path: Path, world: World) -> None:
@@ -139,7 +158,9 @@ class EventWriter:
             column_encoding={"event_id": "DELTA_BYTE_ARRAY"},
             store_schema=False,
         )
-        self.count = 0
+        self.count = 0  # events accepted
+        self.written = 0  # events written (the rest wait in `pending`)
+        self.pending: list[DayBatch] = []
         self.epoch = int(datetime.combine(world.params.start, datetime.min.time(), UTC).timestamp())
         self.numbers = pa.array(world.phone["number"], pa.string())
         self.imsis = pa.array(world.phone["imsi"], pa.string())
@@ -149,13 +170,24 @@ class EventWriter:
         self.types = pa.array(EVENT_TYPES, pa.string())
 
     def write(self, day: DayBatch) -> None:
-        n = len(day)
-        if n == 0:
+        if len(day) == 0:
             return
         if int(day.text.max()) >= len(self.messages):
             raise RuntimeError("a message text was registered after the writer was opened")
-        ids = event_ids(self.count + 1, n)
-        self.count += n
+        self.pending.append(day)
+        self.count += len(day)
+        if self.count - self.written >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending days as one row group."""
+        if not self.pending:
+            return
+        day = DayBatch.concat(self.pending)
+        self.pending = []
+        n = len(day)
+        ids = event_ids(self.written + 1, n)
+        self.written += n
         table = pa.Table.from_arrays(
             [
                 ids,
@@ -174,9 +206,10 @@ class EventWriter:
             ],
             schema=EVENT_SCHEMA,
         )
-        self.writer.write_table(table)
+        self.writer.write_table(table, row_group_size=n)
 
     def close(self) -> None:
+        self.flush()
         self.writer.close()
 
 
