@@ -44,6 +44,15 @@ EVENT_SCHEMA = pa.schema(
 world's tables), so the Parquet writer stores the dictionary as given instead of hashing every
 string. Readers see ordinary text columns."""
 DICTIONARY_COLUMNS = [f.name for f in EVENT_SCHEMA if pa.types.is_dictionary(f.type)]
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "use_dictionary": DICTIONARY_COLUMNS,
+    "write_statistics": ["start_time"],
+    "column_encoding": {"event_id": "DELTA_BYTE_ARRAY"},
+    "store_schema": False,  # readers see plain text columns, not dictionaries
+}
+"""How `events.parquet` is written (see EventWriter)."""
 EVENT_TYPES = ("voice", "sms")
 ROLE = {PhoneKind.DEAL: "deal_line", PhoneKind.RUNNER: "runner", PhoneKind.HOLDER: "holder"}
 ID_DIGITS = 10
@@ -148,16 +157,7 @@ class EventWriter:
 
     def __init__(self, path: Path, world: World) -> None:
         self.world = world
-        self.writer = pq.ParquetWriter(
-            path,
-            EVENT_SCHEMA,
-            compression="zstd",
-            compression_level=1,
-            use_dictionary=DICTIONARY_COLUMNS,
-            write_statistics=["start_time"],
-            column_encoding={"event_id": "DELTA_BYTE_ARRAY"},
-            store_schema=False,
-        )
+        self.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **PARQUET_OPTIONS)
         self.count = 0  # events accepted
         self.written = 0  # events written (the rest wait in `pending`)
         self.pending: list[DayBatch] = []
