@@ -49,7 +49,6 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "compression_level": 1,
     "use_dictionary": DICTIONARY_COLUMNS,
     "write_statistics": ["start_time"],
-    "column_encoding": {"event_id": "DELTA_BYTE_ARRAY"},
     "store_schema": False,  # readers see plain text columns, not dictionaries
 }
 """How `events.parquet` is written (see EventWriter)."""
@@ -107,6 +106,9 @@ class DayBatch:
     def __len__(self) -> int:
         return len(self.t)
 
+    def copy(self) -> DayBatch:
+        return DayBatch(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
     @classmethod
     def concat(cls, parts: list[DayBatch]) -> DayBatch:
         if len(parts) == 1:
@@ -114,6 +116,39 @@ class DayBatch:
         return cls(
             **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )
+
+
+BATCH_DTYPES = {f.name: np.int32 for f in fields(DayBatch)} | {"t": np.int64, "sms": np.int8}
+"""The dtype of each DayBatch column."""
+
+
+class BatchSlot:
+    """Room for one DayBatch of up to `capacity` events in a buffer (for example shared memory
+    mapped before forking, so a worker process can hand a day to the writer without pickling)."""
+
+    def __init__(self, buffer: Any, offset: int, capacity: int) -> None:
+        self.capacity = capacity
+        self.views: dict[str, np.ndarray] = {}
+        for name, dtype in BATCH_DTYPES.items():
+            self.views[name] = np.frombuffer(buffer, dtype, capacity, offset)
+            offset += capacity * np.dtype(dtype).itemsize
+
+    @staticmethod
+    def nbytes(capacity: int) -> int:
+        return capacity * sum(np.dtype(d).itemsize for d in BATCH_DTYPES.values())
+
+    def put(self, batch: DayBatch) -> bool:
+        """Copy `batch` in; False (and nothing copied) when it does not fit."""
+        n = len(batch)
+        if n > self.capacity:
+            return False
+        for name, view in self.views.items():
+            view[:n] = getattr(batch, name)
+        return True
+
+    def take(self, n: int) -> DayBatch:
+        """A copy of the first `n` events held."""
+        return DayBatch(**{name: view[:n].copy() for name, view in self.views.items()})
 
 
 def encode(ev: Events, handset_of: np.ndarray, rng: np.random.Generator) -> DayBatch:
@@ -151,8 +186,9 @@ class EventWriter:
     repeats the dictionaries of phones and handsets, so fewer, larger groups write faster and
     smaller). Only `start_time` keeps column statistics (min/max of strings cost more to compute
     than the rest of the encoding and no reader uses them); `event_id` is unique, so it is
-    stored with delta (prefix) encoding rather than a dictionary; zstd level 1 compresses these
-    columns as well as the default level, faster.
+    stored plain (no dictionary; zstd shrinks it to under half a byte a row, and delta encoding
+    costs more time than it saves); zstd level 1 compresses these columns as well as the default
+    level, faster.
     """
 
     def __init__(self, path: Path, world: World) -> None:
