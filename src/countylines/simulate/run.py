@@ -170,7 +170,8 @@ def generate_days(
     many forked processes generate the others, each writing its batch into one of `workers` + 1
     slots of shared memory mapped before the fork; the batch is copied out here in day order and
     its slot handed to the next day. So at most `workers` + 1 days are in flight (bounded
-    memory) and no day is pickled unless it outgrows its slot.
+    memory) and no day is pickled unless it outgrows its slot. A batch may then be a view of
+    its slot: it is valid until the next batch is asked for (`EventWriter.write` copies it).
     """
     if days == 0:
         return
@@ -204,13 +205,12 @@ def generate_days(
             while queue:
                 slot, result = queue.popleft()
                 got = result.get()
-                batch = _SLOTS[slot].take(got) if isinstance(got, int) else got
-                free.append(slot)
+                yield _SLOTS[slot].view(got) if isinstance(got, int) else got
+                free.append(slot)  # the consumer is done with the batch: reuse its slot
                 submit()
-                yield batch
     finally:
+        # the mapping is freed with the last view of it (the consumer may still hold one)
         _GENERATOR, _SLOTS = None, []
-        shared.close()  # the slots' views went with them
 
 
 def simulate(

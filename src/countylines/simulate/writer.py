@@ -56,6 +56,17 @@ EVENT_TYPES = ("voice", "sms")
 ROLE = {PhoneKind.DEAL: "deal_line", PhoneKind.RUNNER: "runner", PhoneKind.HOLDER: "holder"}
 ID_DIGITS = 10
 ROW_GROUP_ROWS = 2_000_000
+ROWS_PER_DICTIONARY_ENTRY = 20
+
+
+def row_group_rows(phones: int) -> int:
+    """Events per row group: at least ROW_GROUP_ROWS, and 20 per phone. Every row group stores
+    the dictionaries of numbers, IMSIs and IMEIs and the writer hashes them once per group
+    (about 0.3 us an entry), so with a large population (huge: 315,000 phones) groups grow to
+    keep that cost a small share of the rows'."""
+    return max(ROW_GROUP_ROWS, ROWS_PER_DICTIONARY_ENTRY * phones)
+
+
 _HALF = ID_DIGITS // 2
 _DIGITS = (
     (np.arange(10**_HALF)[:, None] // 10 ** np.arange(_HALF - 1, -1, -1)) % 10 + ord("0")
@@ -106,17 +117,6 @@ class DayBatch:
     def __len__(self) -> int:
         return len(self.t)
 
-    def copy(self) -> DayBatch:
-        return DayBatch(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
-
-    @classmethod
-    def concat(cls, parts: list[DayBatch]) -> DayBatch:
-        if len(parts) == 1:
-            return parts[0]
-        return cls(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
-        )
-
 
 BATCH_DTYPES = {f.name: np.int32 for f in fields(DayBatch)} | {"t": np.int64, "sms": np.int8}
 """The dtype of each DayBatch column."""
@@ -146,9 +146,9 @@ class BatchSlot:
             view[:n] = getattr(batch, name)
         return True
 
-    def take(self, n: int) -> DayBatch:
-        """A copy of the first `n` events held."""
-        return DayBatch(**{name: view[:n].copy() for name, view in self.views.items()})
+    def view(self, n: int) -> DayBatch:
+        """The first `n` events held (views: valid until the slot is written again)."""
+        return DayBatch(**{name: view[:n] for name, view in self.views.items()})
 
 
 def encode(ev: Events, handset_of: np.ndarray, rng: np.random.Generator) -> DayBatch:
@@ -182,9 +182,9 @@ def _codes(index: np.ndarray, dictionary: pa.Array, absent: int = -1) -> pa.Dict
 class EventWriter:
     """Streams DayBatches to Parquet with global, gap-free event ids.
 
-    Days are gathered into row groups of at least ROW_GROUP_ROWS events (each row group
-    repeats the dictionaries of phones and handsets, so fewer, larger groups write faster and
-    smaller). Only `start_time` keeps column statistics (min/max of strings cost more to compute
+    Days are gathered into row groups of at least `row_group_rows(phones)` events (each row
+    group repeats the dictionaries of phones and handsets, so fewer, larger groups write faster
+    and smaller). Only `start_time` keeps column statistics (min/max of strings cost more to compute
     than the rest of the encoding and no reader uses them); `event_id` is unique, so it is
     stored plain (no dictionary; zstd shrinks it to under half a byte a row, and delta encoding
     costs more time than it saves); zstd level 1 compresses these columns as well as the default
@@ -196,7 +196,9 @@ class EventWriter:
         self.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **PARQUET_OPTIONS)
         self.count = 0  # events accepted
         self.written = 0  # events written (the rest wait in `pending`)
-        self.pending: list[DayBatch] = []
+        self.group_rows = row_group_rows(len(world.phone["number"]))
+        # the pending events, copied in day by day (a batch may be a view of a shared slot)
+        self.buffer = {name: np.empty(0, dtype) for name, dtype in BATCH_DTYPES.items()}
         self.epoch = int(datetime.combine(world.params.start, datetime.min.time(), UTC).timestamp())
         self.numbers = pa.array(world.phone["number"], pa.string())
         self.imsis = pa.array(world.phone["imsi"], pa.string())
@@ -210,18 +212,25 @@ class EventWriter:
             return
         if int(day.text.max()) >= len(self.messages):
             raise RuntimeError("a message text was registered after the writer was opened")
-        self.pending.append(day)
+        start, end = self.count - self.written, self.count - self.written + len(day)
+        if end > len(self.buffer["t"]):  # grow (rarely: the buffer is kept between groups)
+            size = max(end, self.group_rows + 2 * len(day))
+            for name, values in self.buffer.items():
+                grown = np.empty(size, values.dtype)
+                grown[:start] = values[:start]
+                self.buffer[name] = grown
+        for name, values in self.buffer.items():
+            values[start:end] = getattr(day, name)
         self.count += len(day)
-        if self.count - self.written >= ROW_GROUP_ROWS:
+        if self.count - self.written >= self.group_rows:
             self.flush()
 
     def flush(self) -> None:
         """Write the pending days as one row group."""
-        if not self.pending:
+        n = self.count - self.written
+        if n == 0:
             return
-        day = DayBatch.concat(self.pending)
-        self.pending = []
-        n = len(day)
+        day = DayBatch(**{name: values[:n] for name, values in self.buffer.items()})
         ids = event_ids(self.written + 1, n)
         self.written += n
         table = pa.Table.from_arrays(
