@@ -214,7 +214,7 @@ class EventWriter:
             raise RuntimeError("a message text was registered after the writer was opened")
         start, end = self.count - self.written, self.count - self.written + len(day)
         if end > len(self.buffer["t"]):  # grow (rarely: the buffer is kept between groups)
-            size = max(end, self.group_rows + 2 * len(day))
+            size = max(end, self.group_rows + len(day))
             for name, values in self.buffer.items():
                 grown = np.empty(size, values.dtype)
                 grown[:start] = values[:start]
@@ -256,6 +256,7 @@ class EventWriter:
     def close(self) -> None:
         self.flush()
         self.writer.close()
+        self.buffer = {}  # free it before the other tables are built
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
