@@ -294,7 +294,7 @@ def measure(
     ):
         usage_file = Path(tmp) / "usage.json"
         stop = threading.Event()
-        sampled = {"peak": 0, "samples": 0, "disk": 0}
+        sampled = {"peak": 0, "pss": 0, "samples": 0, "disk": 0}
         disk_before = _disk_bytes(disk) if disk else 0
         launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, json.dumps(cmd), str(usage_file)]
         proc = subprocess.Popen(
@@ -321,6 +321,12 @@ def measure(
                     with contextlib.suppress(psutil.NoSuchProcess):
                         total += q.memory_info().rss
                 sampled["peak"] = max(sampled["peak"], total)
+                if len(tree) > 1 and sampled["samples"] % 10 == 0:  # PSS: shared pages split
+                    pss = 0
+                    for q in tree:
+                        with contextlib.suppress(psutil.Error):
+                            pss += q.memory_full_info().pss
+                    sampled["pss"] = max(sampled["pss"], pss)
                 sampled["samples"] += 1
                 if disk and sampled["samples"] % 20 == 1:
                     sampled["disk"] = max(sampled["disk"], _disk_bytes(disk) - disk_before)
@@ -350,6 +356,9 @@ def measure(
         "wall_s": round(wall, 3),
         "peak_rss_mb": round(_ru_maxrss_mb(usage["ru_maxrss"]), 1),
         "sampled_tree_peak_rss_mb": round(sampled["peak"] / 2**20, 1),
+        # several processes (simulate's day workers): the sum of their proportional set sizes,
+        # which counts pages they share once (the RSS sum counts them in every process)
+        "sampled_tree_peak_pss_mb": round(sampled["pss"] / 2**20, 1) if sampled["pss"] else None,
         "rss_samples": sampled["samples"],
         "peak_disk_mb": round(sampled["disk"] / 2**20, 1) if disk else None,
         "user_cpu_s": round(usage["utime"], 2),

@@ -257,6 +257,12 @@ def simulate(
         list[str] | None,
         typer.Option("--set", help="NAME=VALUE: change one simulator parameter (repeatable)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Processes generating days (default: one per CPU); same case either way."
+        ),
+    ] = None,
     region: Annotated[
         Path | None, typer.Option(help="A region file to use instead of the built-in one.")
     ] = None,
@@ -290,7 +296,11 @@ def simulate(
         ) as bar:
             task = bar.add_task("days", total=params.months * 30)
             summary = run_simulation(
-                out_dir, params, world_region, lambda done, total: bar.update(task, completed=done)
+                out_dir,
+                params,
+                world_region,
+                lambda done, total: bar.update(task, completed=done),
+                workers=workers,
             )
         data = {
             "out": str(summary.out),

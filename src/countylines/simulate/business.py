@@ -18,7 +18,7 @@ from countylines.simulate.events import (
     call_durations,
     times_of_day,
 )
-from countylines.simulate.social import bulk_send, local_cells
+from countylines.simulate.social import local_cells
 from countylines.simulate.world import Account, PhoneKind, World
 
 BULK_KINDS = ("surgery", "pharmacy", "school", "takeaway")
@@ -87,78 +87,121 @@ def build_businesses(world: World, pool: np.ndarray) -> list[Business]:
     return out
 
 
+def _ragged(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lists of phones as (all of them concatenated, start of each list, length of each)."""
+    size = np.array([len(x) for x in lists], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    flat = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists] or [np.empty(0, np.int64)])
+    return flat.astype(np.int64), start, size
+
+
+def _pick(rng: np.random.Generator, ragged: tuple, owner: np.ndarray) -> np.ndarray:
+    """One phone drawn uniformly from the list of each `owner`."""
+    flat, start, size = ragged
+    return flat[start[owner] + (rng.random(len(owner)) * size[owner]).astype(np.int64)]
+
+
 @dataclass
 class BusinessTraffic:
+    """The day's traffic of every business at once (vectorised over businesses).
+
+    Bulk senders (surgeries, pharmacies and schools on weekdays, takeaways daily) send a Poisson
+    number of bulk texts, each to their whole list (schools, takeaways) or a 15% sample of it;
+    takeaways, taxi firms and busy businesses take a Poisson number of inbound calls and texts
+    from their customers; a taxi firm's drivers call or text 70% of the bookers back minutes
+    later.
+    """
+
     businesses: list[Business]
 
+    def __post_init__(self) -> None:
+        bs = self.businesses
+        self.phone = np.array([b.phone for b in bs], dtype=np.int64)
+        kind = np.array([b.kind for b in bs], dtype=object)
+        self.bulk = np.isin(kind, BULK_KINDS)
+        self.takeaway = kind == "takeaway"
+        self.taxi = kind == "taxi"
+        self.busy = kind == "busy"
+        self.office = np.isin(kind, ("surgery", "pharmacy", "school"))
+        self.reach = np.where(np.isin(kind, ("school", "takeaway")), 1.0, 0.15)
+        self.contacts = _ragged([b.contacts for b in bs])
+        self.drivers = _ragged([b.drivers for b in bs])
+        self._kind = kind
+
+    @staticmethod
+    def messages(world: World) -> list[str]:
+        return [*BULK_TEXTS.values(), *TAXI_TEXTS]
+
     def day(self, world: World, day: int) -> Events:
-        parts = []
-        weekday = (world.params.start.toordinal() + day) % 7 < 5  # Mon-Fri
-        for biz in self.businesses:
-            if biz.kind in BULK_KINDS:
-                parts.append(self._bulk(world, biz, day, weekday))
-                if biz.kind == "takeaway":
-                    parts.append(self._inbound(world, biz, day, 25.0, HOURLY_EVENING, False))
-            elif biz.kind == "taxi":
-                parts.append(
-                    self._inbound(
-                        world, biz, day, world.params.taxi_bookings_per_day, HOURLY_EVENING, True
-                    )
-                )
-            else:
-                parts.append(
-                    self._inbound(
-                        world,
-                        biz,
-                        day,
-                        world.params.busy_calls_per_day,
-                        HOURLY_OFFICE if weekday else HOURLY_EVENING,
-                        False,
-                    )
-                )
+        p = world.params
+        weekday = (p.start.toordinal() + day) % 7 < 5  # Mon-Fri
+        parts = [self._bulk(world, day, weekday)]
+        rate = (
+            np.where(self.takeaway, 25.0, 0.0)
+            + np.where(self.taxi, p.taxi_bookings_per_day, 0.0)
+            + np.where(self.busy, p.busy_calls_per_day, 0.0)
+        )
+        office = self.busy if weekday else np.zeros_like(self.busy)
+        parts.append(self._inbound(world, day, np.where(office, 0.0, rate), HOURLY_EVENING))
+        parts.append(self._inbound(world, day, np.where(office, rate, 0.0), HOURLY_OFFICE))
         return Events.concat(parts)
 
-    @staticmethod
-    def _bulk(world: World, biz: Business, day: int, weekday: bool) -> Events:
+    def _bulk(self, world: World, day: int, weekday: bool) -> Events:
         rng, p = world.rng, world.params
-        if biz.kind != "takeaway" and not weekday:
+        per_day = p.bulk_sends_per_week / np.where(self.takeaway, 7, 5)
+        sending = self.bulk & (self.takeaway | weekday)
+        sends = np.repeat(np.arange(len(self.phone)), rng.poisson(per_day * sending))
+        if len(sends) == 0:
             return Events.concat([])
-        sends = rng.poisson(p.bulk_sends_per_week / (7 if biz.kind == "takeaway" else 5))
-        parts = []
-        for _ in range(sends):
-            reach = 1.0 if biz.kind in ("school", "takeaway") else 0.15
-            to = biz.contacts[rng.random(len(biz.contacts)) < reach]
-            hourly = HOURLY_EVENING if biz.kind == "takeaway" else HOURLY_OFFICE
-            t0 = times_of_day(rng, day, 1, hourly)[0]
-            text = world.message(BULK_TEXTS[biz.kind])
-            parts.append(bulk_send(world, biz.phone, to, int(t0), 600, text))
-        return Events.concat(parts)
+        t0 = np.where(
+            self.takeaway[sends],
+            times_of_day(rng, day, len(sends), HOURLY_EVENING),
+            times_of_day(rng, day, len(sends), HOURLY_OFFICE),
+        )
+        flat, start, size = self.contacts
+        send = np.repeat(np.arange(len(sends)), size[sends])  # one row per list member
+        first = np.repeat(np.cumsum(size[sends]) - size[sends], size[sends])
+        member = flat[start[sends[send]] + np.arange(len(send)) - first]
+        keep = rng.random(len(send)) < self.reach[sends[send]]
+        send, member = send[keep], member[keep]
+        sender = self.phone[sends[send]]
+        text_of = np.array(
+            [world.message(BULK_TEXTS[k]) if k in BULK_TEXTS else 0 for k in self._kind]
+        )
+        return Events.make(
+            t0[send] + rng.uniform(0, 600, len(send)).astype(np.int64),
+            True,
+            sender,
+            member,
+            None,
+            world.phone["home_cell"][sender],
+            local_cells(world, member),
+            text_of[sends[send]],
+        )
 
-    @staticmethod
-    def _inbound(
-        world: World, biz: Business, day: int, rate: float, hourly: np.ndarray, callback: bool
-    ) -> Events:
+    def _inbound(self, world: World, day: int, rate: np.ndarray, hourly: np.ndarray) -> Events:
         rng = world.rng
-        n = rng.poisson(rate)
+        biz = np.repeat(np.arange(len(self.phone)), rng.poisson(rate))
+        n = len(biz)
         t = times_of_day(rng, day, n, hourly)
-        caller = rng.choice(biz.contacts, size=n)
+        caller = _pick(rng, self.contacts, biz)
         a_cells = local_cells(world, caller)
-        biz_cell = np.full(n, world.phone["home_cell"][biz.phone])
+        phone = self.phone[biz]
         sms = rng.random(n) < 0.15
         calls = Events.make(
             t,
             sms,
             caller,
-            np.full(n, biz.phone),
+            phone,
             np.where(sms, 0, call_durations(rng, n, 45, 0.5)),
             a_cells,
-            biz_cell,
+            world.phone["home_cell"][phone],
         )
-        if not callback or len(biz.drivers) == 0:
-            return calls
-        back = rng.random(n) < 0.7
+        back = self.taxi[biz] & (self.drivers[2][biz] > 0) & (rng.random(n) < 0.7)
         r = int(back.sum())
-        driver = rng.choice(biz.drivers, size=r)
+        if r == 0:
+            return calls
+        driver = _pick(rng, self.drivers, biz[back])
         t2 = t[back] + rng.integers(180, 1200, r)
         text_ids = np.array([world.message(x) for x in TAXI_TEXTS])
         by_text = rng.random(r) < 0.5

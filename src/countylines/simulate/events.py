@@ -105,9 +105,15 @@ HOURLY_EVENING = np.array(
 
 
 def times_of_day(rng: np.random.Generator, day: int, n: int, hourly: np.ndarray) -> np.ndarray:
-    """`n` times (seconds since the start) on `day`, following an hourly profile."""
-    hours = rng.choice(24, size=n, p=hourly / hourly.sum())
-    return day * 86_400 + hours * 3600 + rng.integers(0, 3600, size=n)
+    """`n` times (seconds since the start) on `day`, following an hourly profile.
+
+    One uniform draw per time through the inverse of the profile's distribution function
+    (piecewise linear: the hour by its weight, then uniform within the hour).
+    """
+    cdf = np.concatenate([[0.0], np.cumsum(hourly)])
+    cdf /= cdf[-1]
+    seconds = np.interp(rng.random(n), cdf, np.arange(25) * 3600.0)
+    return day * 86_400 + np.minimum(seconds.astype(np.int64), 86_399)
 
 
 @dataclass
@@ -136,18 +142,22 @@ class Events:
         b_cell: np.ndarray | None = None,
         text: np.ndarray | None = None,
     ) -> Events:
-        """Events with defaults: duration 0, cells unknown (-1), no text."""
+        """Events with defaults: duration 0, cells unknown (-1), no text.
+
+        Times are int64; ids, durations and texts int32 (half the memory to concatenate, sort
+        and pass between processes).
+        """
         n = len(t)
-        neg = np.full(n, -1, dtype=np.int64)
+        i32 = np.int32
         return cls(
             t=np.asarray(t, dtype=np.int64),
             sms=np.broadcast_to(np.asarray(sms, dtype=bool), (n,)).copy(),
-            a=np.asarray(a, dtype=np.int64),
-            b=np.asarray(b, dtype=np.int64),
-            duration=np.zeros(n, dtype=np.int64) if duration is None else duration.astype(np.int64),
-            a_cell=neg.copy() if a_cell is None else a_cell.astype(np.int64),
-            b_cell=neg.copy() if b_cell is None else b_cell.astype(np.int64),
-            text=np.zeros(n, dtype=np.int64) if text is None else np.asarray(text, dtype=np.int64),
+            a=np.asarray(a, dtype=i32),
+            b=np.asarray(b, dtype=i32),
+            duration=np.zeros(n, dtype=i32) if duration is None else duration.astype(i32),
+            a_cell=np.full(n, -1, dtype=i32) if a_cell is None else a_cell.astype(i32),
+            b_cell=np.full(n, -1, dtype=i32) if b_cell is None else b_cell.astype(i32),
+            text=np.zeros(n, dtype=i32) if text is None else np.asarray(text, dtype=i32),
         )
 
     @classmethod
@@ -160,8 +170,22 @@ class Events:
         )
 
     def sorted(self) -> Events:
-        order = np.argsort(self.t, kind="stable")
+        """The events in time order (ties keep their order)."""
+        order = self.order()
         return Events(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
+
+    def order(self) -> np.ndarray:
+        """The stable time order, by one plain sort of (time, position) packed into an int64
+        (several times faster than a stable argsort)."""
+        n = len(self.t)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        low = int(self.t.min())
+        bits = max(1, (n - 1).bit_length())
+        if (int(self.t.max()) - low).bit_length() + bits > 62:
+            return np.argsort(self.t, kind="stable")
+        key = ((self.t - low) << bits) | np.arange(n)
+        return np.sort(key) & ((1 << bits) - 1)
 
     def subset(self, mask: np.ndarray) -> Events:
         return Events(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})

@@ -37,8 +37,8 @@ def imeis(rng: np.random.Generator, n: int) -> np.ndarray:
         body[:, i] = rest % 10
         rest = rest // 10
     check = luhn_digit(body)
-    full = np.concatenate([body, check[:, None]], axis=1)
-    return np.array(["".join(map(str, row)) for row in full], dtype=object)
+    chars = (np.concatenate([body, check[:, None]], axis=1) + ord("0")).astype(np.uint8)
+    return np.ascontiguousarray(chars).view("S15")[:, 0].astype("U15").astype(object)
 
 
 def imsis(rng: np.random.Generator, n: int) -> np.ndarray:

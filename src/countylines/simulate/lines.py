@@ -331,6 +331,13 @@ class LineTraffic:
 
     lines: list[Line]
 
+    def messages(self, world: World) -> list[str]:
+        out = []
+        for line in self.lines:
+            out += [t.format(b=line.brand) for t in (*MARKETING, NEW_NUMBER)]
+            out += [t.format(b=line.brand, c="mate") for t in (*ORDERS, *RELAYS, *CALLBACKS)]
+        return out
+
     def day(self, world: World, day: int) -> Events:
         return Events.concat([self._line_day(world, line, day) for line in self.lines])
 

@@ -380,7 +380,7 @@ class Movement:
         if len(idx) == 0:
             return
         rng = world.rng
-        ph, tt = phones[idx], t[idx]
+        ph, tt = phones[idx].astype(np.int64), t[idx]
         s = np.searchsorted(self.st_key, ph * KEY + tt, side="right") - 1
         kind = self.st_kind[s]
         place = self.st_place[s]

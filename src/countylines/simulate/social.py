@@ -34,9 +34,10 @@ EVERYDAY_TEXTS = (
 
 def local_cells(world: World, phones: np.ndarray, home_share: float = 0.7) -> np.ndarray:
     """Where each phone is: its home cell, or another cell of its town."""
-    home = world.phone["home_cell"][phones]
-    away = world.cells_near(world.phone["place"][phones])
-    return np.where(world.rng.random(len(phones)) < home_share, home, away)
+    cells = world.phone["home_cell"][phones]
+    away = np.flatnonzero(world.rng.random(len(phones)) >= home_share)
+    cells[away] = world.cells_near(world.phone["place"][phones[away]])
+    return cells
 
 
 def bulk_send(
@@ -118,8 +119,12 @@ class SocialGroup:
         b = self.contacts[who, rng.integers(0, self.contacts.shape[1], n)]
         t = times_of_day(rng, day, n, HOURLY_PEOPLE)
         sms = rng.random(n) < self.sms_share
-        duration = np.where(sms, 0, call_durations(rng, n, 75))
-        text = np.where(sms & self.texts_known[who], self._texts(world, n), 0)
+        duration = np.zeros(n, dtype=np.int64)
+        calls = np.flatnonzero(~sms)
+        duration[calls] = call_durations(rng, len(calls), 75)
+        text = np.zeros(n, dtype=np.int64)
+        known = np.flatnonzero(sms & self.texts_known[who])
+        text[known] = self._texts(world, len(known))
         events = Events.make(
             t, sms, a, b, duration, local_cells(world, a), local_cells(world, b), text
         )
@@ -136,6 +141,10 @@ class SocialGroup:
             np.where(self.texts_known[who[replies]], self._texts(world, r), 0),
         )
         return Events.concat([events, answer])
+
+    @staticmethod
+    def messages(world: World) -> list[str]:
+        return list(EVERYDAY_TEXTS)
 
     @staticmethod
     def _texts(world: World, n: int) -> np.ndarray:

@@ -89,19 +89,15 @@ class Table:
     """A growable column store: `add` appends rows given as equal-length arrays."""
 
     columns: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    size: int = 0  # rows added so far
 
     def add(self, **cols: np.ndarray) -> np.ndarray:
         n = len(next(iter(cols.values())))
         start = self.size
         for name, values in cols.items():
             self.columns.setdefault(name, []).append(np.asarray(values))
+        self.size += n
         return np.arange(start, start + n)
-
-    @property
-    def size(self) -> int:
-        if not self.columns:
-            return 0
-        return int(sum(len(a) for a in next(iter(self.columns.values()))))
 
     def array(self, name: str) -> np.ndarray:
         return np.concatenate(self.columns[name])
@@ -128,10 +124,18 @@ class World:
     town_noise: np.ndarray = field(default_factory=lambda: np.empty(0))
     messages: list[str] = field(default_factory=lambda: [""])
     _message_ids: dict[str, int] = field(default_factory=dict)
+    messages_locked: bool = False
 
     def message(self, text: str) -> int:
-        """The id of a message text (registered on first use); 0 is the empty text."""
+        """The id of a message text (registered on first use); 0 is the empty text.
+
+        Every text is registered while building (see `run.build`), before the days are
+        generated, possibly in several processes: then the ids must not change, so a text that
+        is new once `messages_locked` is set is an error.
+        """
         if text not in self._message_ids:
+            if self.messages_locked:
+                raise RuntimeError(f"message text {text!r} was not registered while building")
             self._message_ids[text] = len(self.messages)
             self.messages.append(text)
         return self._message_ids[text]

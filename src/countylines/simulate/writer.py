@@ -7,7 +7,7 @@ and written as CSV at the end. Ground truth goes under `truth/`, which analyses 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from countylines.simulate.events import Events
@@ -23,81 +22,241 @@ from countylines.simulate.identifiers import address_ids, person_ids
 from countylines.simulate.lines import Line
 from countylines.simulate.world import ACCOUNT_NAMES, DAY_S, PhoneKind, World
 
+_CODES = pa.dictionary(pa.int32(), pa.string())
 EVENT_SCHEMA = pa.schema(
     [
         ("event_id", pa.string()),
         ("start_time", pa.timestamp("s", tz="UTC")),
-        ("event_type", pa.string()),
-        ("a_number", pa.string()),
-        ("b_number", pa.string()),
+        ("event_type", pa.dictionary(pa.int8(), pa.string())),
+        ("a_number", _CODES),
+        ("b_number", _CODES),
         ("duration_s", pa.int32()),
-        ("a_imei", pa.string()),
-        ("a_imsi", pa.string()),
-        ("a_cell_id", pa.string()),
-        ("b_imei", pa.string()),
-        ("b_imsi", pa.string()),
-        ("b_cell_id", pa.string()),
-        ("text", pa.string()),
+        ("a_imei", _CODES),
+        ("a_imsi", _CODES),
+        ("a_cell_id", _CODES),
+        ("b_imei", _CODES),
+        ("b_imsi", _CODES),
+        ("b_cell_id", _CODES),
+        ("text", _CODES),
     ]
 )
+"""The events as written: identifier and text columns are dictionary-coded (indices into the
+world's tables), so the Parquet writer stores the dictionary as given instead of hashing every
+string. Readers see ordinary text columns."""
+DICTIONARY_COLUMNS = [f.name for f in EVENT_SCHEMA if pa.types.is_dictionary(f.type)]
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "use_dictionary": DICTIONARY_COLUMNS,
+    "write_statistics": ["start_time"],
+    "store_schema": False,  # readers see plain text columns, not dictionaries
+}
+"""How `events.parquet` is written (see EventWriter)."""
+EVENT_TYPES = ("voice", "sms")
 ROLE = {PhoneKind.DEAL: "deal_line", PhoneKind.RUNNER: "runner", PhoneKind.HOLDER: "holder"}
+ID_DIGITS = 10
+ROW_GROUP_ROWS = 2_000_000
+ROWS_PER_DICTIONARY_ENTRY = 20
 
 
-def _take(values: pa.Array, index: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
-    """`values[index]`, null where `missing` (or where index < 0)."""
-    mask = index < 0 if missing is None else (missing | (index < 0))
-    return values.take(pa.array(np.where(mask, 0, index), mask=mask))
+def row_group_rows(phones: int) -> int:
+    """Events per row group: at least ROW_GROUP_ROWS, and 20 per phone. Every row group stores
+    the dictionaries of numbers, IMSIs and IMEIs and the writer hashes them once per group
+    (about 0.3 us an entry), so with a large population (huge: 315,000 phones) groups grow to
+    keep that cost a small share of the rows'."""
+    return max(ROW_GROUP_ROWS, ROWS_PER_DICTIONARY_ENTRY * phones)
+
+
+_HALF = ID_DIGITS // 2
+_DIGITS = (
+    (np.arange(10**_HALF)[:, None] // 10 ** np.arange(_HALF - 1, -1, -1)) % 10 + ord("0")
+).astype(np.uint8)
+"""Row i: the digits of i, zero-padded to half the width of an event number."""
+
+
+def event_ids(first: int, n: int) -> pa.Array:
+    """Event ids E0000000001, ... for the `n` events numbered from `first` (built as bytes).
+
+    The low half of the digits runs through the table `_DIGITS` in order and the high half
+    only changes every 10**_HALF events, so each block of ids is two slice copies.
+    """
+    if n and first + n - 1 >= 10**ID_DIGITS:
+        raise OverflowError(f"more than {10**ID_DIGITS - 1:,} events")
+    chars = np.empty((n, ID_DIGITS + 1), dtype=np.uint8)
+    chars[:, 0] = ord("E")
+    block = 10**_HALF
+    row = 0
+    while row < n:
+        high, low = divmod(first + row, block)
+        size = min(block - low, n - row)
+        chars[row : row + size, 1 : _HALF + 1] = _DIGITS[high]
+        chars[row : row + size, _HALF + 1 :] = _DIGITS[low : low + size]
+        row += size
+    offsets = np.arange(0, (n + 1) * (ID_DIGITS + 1), ID_DIGITS + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
+
+
+@dataclass
+class DayBatch:
+    """One day's events encoded for writing: compact numpy columns, cheap to pass between
+    processes. Identifiers are indices into the world's tables (phones, handsets, cells,
+    messages); -1 (0 for `text`) means absent."""
+
+    t: np.ndarray  # seconds since the start, int64
+    sms: np.ndarray  # int8: index into EVENT_TYPES
+    a: np.ndarray  # phones, int32
+    b: np.ndarray
+    duration: np.ndarray  # int32
+    a_imei: np.ndarray  # handsets, int32
+    b_imei: np.ndarray  # -1: not recorded
+    b_imsi: np.ndarray  # phone or -1: not recorded
+    a_cell: np.ndarray  # int32, -1: unknown
+    b_cell: np.ndarray
+    text: np.ndarray  # int32 message ids, 0: none
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+BATCH_DTYPES = {f.name: np.int32 for f in fields(DayBatch)} | {"t": np.int64, "sms": np.int8}
+"""The dtype of each DayBatch column."""
+
+
+class BatchSlot:
+    """Room for one DayBatch of up to `capacity` events in a buffer (for example shared memory
+    mapped before forking, so a worker process can hand a day to the writer without pickling)."""
+
+    def __init__(self, buffer: Any, offset: int, capacity: int) -> None:
+        self.capacity = capacity
+        self.views: dict[str, np.ndarray] = {}
+        for name, dtype in BATCH_DTYPES.items():
+            self.views[name] = np.frombuffer(buffer, dtype, capacity, offset)
+            offset += capacity * np.dtype(dtype).itemsize
+
+    @staticmethod
+    def nbytes(capacity: int) -> int:
+        return capacity * sum(np.dtype(d).itemsize for d in BATCH_DTYPES.values())
+
+    def put(self, batch: DayBatch) -> bool:
+        """Copy `batch` in; False (and nothing copied) when it does not fit."""
+        n = len(batch)
+        if n > self.capacity:
+            return False
+        for name, view in self.views.items():
+            view[:n] = getattr(batch, name)
+        return True
+
+    def view(self, n: int) -> DayBatch:
+        """The first `n` events held (views: valid until the slot is written again)."""
+        return DayBatch(**{name: view[:n] for name, view in self.views.items()})
+
+
+def encode(ev: Events, handset_of: np.ndarray, rng: np.random.Generator) -> DayBatch:
+    """A day's (sorted) events as a DayBatch; terminating-side handset details are often
+    absent (drawn from `rng`)."""
+    n = len(ev)
+    b_known = rng.random(n) < 0.5
+    i32 = np.int32
+    return DayBatch(
+        t=ev.t.astype(np.int64, copy=False),
+        sms=ev.sms.view(np.int8),
+        a=ev.a.astype(i32, copy=False),
+        b=ev.b.astype(i32, copy=False),
+        duration=ev.duration.astype(i32, copy=False),
+        a_imei=handset_of[ev.a].astype(i32),
+        b_imei=np.where(b_known, handset_of[ev.b], -1).astype(i32),
+        b_imsi=np.where(b_known, ev.b, -1).astype(i32),
+        a_cell=ev.a_cell.astype(i32, copy=False),
+        b_cell=ev.b_cell.astype(i32, copy=False),
+        text=ev.text.astype(i32, copy=False),
+    )
+
+
+def _codes(index: np.ndarray, dictionary: pa.Array, absent: int = -1) -> pa.DictionaryArray:
+    """Dictionary-coded column: `dictionary[index]`, null where index is `absent` (or below)."""
+    mask = index <= absent
+    indices = pa.array(index, pa.int32(), mask=mask if mask.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
 
 
 class EventWriter:
-    """Streams events to Parquet with global, gap-free event ids."""
+    """Streams DayBatches to Parquet with global, gap-free event ids.
+
+    Days are gathered into row groups of at least `row_group_rows(phones)` events (each row
+    group repeats the dictionaries of phones and handsets, so fewer, larger groups write faster
+    and smaller). Only `start_time` keeps column statistics (min/max of strings cost more to compute
+    than the rest of the encoding and no reader uses them); `event_id` is unique, so it is
+    stored plain (no dictionary; zstd shrinks it to under half a byte a row, and delta encoding
+    costs more time than it saves); zstd level 1 compresses these columns as well as the default
+    level, faster.
+    """
 
     def __init__(self, path: Path, world: World) -> None:
         self.world = world
-        self.writer = pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd")
-        self.count = 0
+        self.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **PARQUET_OPTIONS)
+        self.count = 0  # events accepted
+        self.written = 0  # events written (the rest wait in `pending`)
+        self.group_rows = row_group_rows(len(world.phone["number"]))
+        # the pending events, copied in day by day (a batch may be a view of a shared slot)
+        self.buffer = {name: np.empty(0, dtype) for name, dtype in BATCH_DTYPES.items()}
         self.epoch = int(datetime.combine(world.params.start, datetime.min.time(), UTC).timestamp())
         self.numbers = pa.array(world.phone["number"], pa.string())
         self.imsis = pa.array(world.phone["imsi"], pa.string())
         self.imeis = pa.array(world.handsets, pa.string())
         self.cells = pa.array(world.cells.cell_id, pa.string())
-        self.types = pa.array(["voice", "sms"])
+        self.messages = pa.array(world.messages, pa.string())
+        self.types = pa.array(EVENT_TYPES, pa.string())
 
-    def write(self, ev: Events, handset_of: np.ndarray) -> None:
-        n = len(ev)
+    def write(self, day: DayBatch) -> None:
+        if len(day) == 0:
+            return
+        if int(day.text.max()) >= len(self.messages):
+            raise RuntimeError("a message text was registered after the writer was opened")
+        start, end = self.count - self.written, self.count - self.written + len(day)
+        if end > len(self.buffer["t"]):  # grow (rarely: the buffer is kept between groups)
+            size = max(end, self.group_rows + len(day))
+            for name, values in self.buffer.items():
+                grown = np.empty(size, values.dtype)
+                grown[:start] = values[:start]
+                self.buffer[name] = grown
+        for name, values in self.buffer.items():
+            values[start:end] = getattr(day, name)
+        self.count += len(day)
+        if self.count - self.written >= self.group_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending days as one row group."""
+        n = self.count - self.written
         if n == 0:
             return
-        rng = self.world.rng
-        ids = pc.utf8_lpad(
-            pa.array(np.arange(self.count + 1, self.count + n + 1)).cast(pa.string()), 10, "0"
-        )
-        self.count += n
-        b_known = rng.random(n) < 0.5  # terminating-side handset details are often absent
-        messages = pa.array(self.world.messages, pa.string())
-        table = pa.table(
-            {
-                "event_id": pc.binary_join_element_wise("E", ids, ""),
-                "start_time": pa.array(self.epoch + ev.t, pa.int64()).cast(
-                    pa.timestamp("s", tz="UTC")
-                ),
-                "event_type": self.types.take(pa.array(ev.sms.astype(np.int8))),
-                "a_number": self.numbers.take(pa.array(ev.a)),
-                "b_number": self.numbers.take(pa.array(ev.b)),
-                "duration_s": pa.array(ev.duration, pa.int32()),
-                "a_imei": self.imeis.take(pa.array(handset_of[ev.a])),
-                "a_imsi": self.imsis.take(pa.array(ev.a)),
-                "a_cell_id": _take(self.cells, ev.a_cell),
-                "b_imei": _take(self.imeis, handset_of[ev.b], ~b_known),
-                "b_imsi": _take(self.imsis, ev.b, ~b_known),
-                "b_cell_id": _take(self.cells, ev.b_cell),
-                "text": _take(messages, ev.text, ev.text == 0),
-            },
+        day = DayBatch(**{name: values[:n] for name, values in self.buffer.items()})
+        ids = event_ids(self.written + 1, n)
+        self.written += n
+        table = pa.Table.from_arrays(
+            [
+                ids,
+                pa.array(self.epoch + day.t, pa.int64()).view(pa.timestamp("s", tz="UTC")),
+                pa.DictionaryArray.from_arrays(pa.array(day.sms), self.types, safe=False),
+                _codes(day.a, self.numbers),
+                _codes(day.b, self.numbers),
+                pa.array(day.duration, pa.int32()),
+                _codes(day.a_imei, self.imeis),
+                _codes(day.a, self.imsis),
+                _codes(day.a_cell, self.cells),
+                _codes(day.b_imei, self.imeis),
+                _codes(day.b_imsi, self.imsis),
+                _codes(day.b_cell, self.cells),
+                _codes(day.text, self.messages, absent=0),
+            ],
             schema=EVENT_SCHEMA,
         )
-        self.writer.write_table(table)
+        self.writer.write_table(table, row_group_size=n)
 
     def close(self) -> None:
+        self.flush()
         self.writer.close()
+        self.buffer = {}  # free it before the other tables are built
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
