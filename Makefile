@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lines.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy src
 
 clean:
