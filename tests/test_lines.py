@@ -258,3 +258,22 @@ def test_docs_name_every_output_column_and_feature() -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "lines.md").read_text()
     for name in (*LINE_COLUMNS, *NUMBER_COLUMNS, *FEATURES):
         assert f"`{name}`" in text, f"docs/lines.md: describe `{name}`"
+
+
+def test_only_events_still_finds_lines_and_no_events_is_an_error(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tiny = shared_case(tmp_path_factory, "tiny", 11)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "events.parquet").write_bytes((tiny / "events.parquet").read_bytes())
+    res = cli("lines", bare, "--out", tmp_path / "out", "--json")
+    assert res.exit_code == 0, res.stderr
+    lines = pd.read_csv(tmp_path / "out" / "lines.csv", dtype=str, keep_default_na=False)
+    assert len(lines) >= 2  # found from behaviour alone
+    assert (lines["hub"] == "").all() and (lines["market_towns"] == "").all()  # no places known
+    no_events = tmp_path / "no-events"
+    no_events.mkdir()
+    (no_events / "hubs.csv").write_text("name,lat,lon\nBirmingham,52.4814,-1.8998\n")
+    res = cli("lines", no_events, "--out", tmp_path / "out2")
+    assert res.exit_code == 2 and "no events table" in res.stderr

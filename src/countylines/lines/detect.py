@@ -32,6 +32,7 @@ from countylines.lines.profile import (
     hub_of,
     market_towns,
 )
+from countylines.problems import CaseError
 
 LINE_COLUMNS = (
     "line_id", "brand", "hub", "market_towns", "first_seen", "last_seen", "n_numbers",
@@ -148,7 +149,10 @@ def find_lines(
     s = settings or LineSettings()
     model = model or DealLineModel.load()
     con = fx.open_case(database)
-    raw, n_candidates = _score_numbers(con, s, model)
+    try:
+        raw, n_candidates = _score_numbers(con, s, model)
+    except fx.NoEvents as exc:
+        raise CaseError(f"{database}: {exc}") from None
     deal = raw[raw["score"] >= s.threshold]
     deal_set = set(deal["number"])
     relays = fx.relay_pairs(con)

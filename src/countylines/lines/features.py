@@ -48,8 +48,34 @@ def open_case(database: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+OPTIONAL_TABLES = {
+    "cells": "SELECT NULL::VARCHAR AS cell_id, NULL::DOUBLE AS lat, NULL::DOUBLE AS lon LIMIT 0",
+    "subscribers": "SELECT NULL::VARCHAR AS number, NULL::VARCHAR AS account_type, "
+    "NULL::BOOLEAN AS registered LIMIT 0",
+}
+"""Tables the features use when the case has them; an empty stand-in (same columns) when not."""
+
+
+class NoEvents(LookupError):
+    """The database has no `events` table, so there is nothing to find lines in."""
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
 def _events_view(con: duckdb.DuckDBPyConnection) -> None:
-    """`ev`: the events with both numbers known, times as integer seconds."""
+    """`ev`: the events with both numbers known, times as integer seconds; `cells_t` and
+    `subscribers_t`: the case's tables or empty stand-ins."""
+    if not _has_table(con, "events"):
+        raise NoEvents("the case has no events table: lines are found in calls and texts")
+    for table, empty in OPTIONAL_TABLES.items():
+        source = f"SELECT * FROM db.{table}" if _has_table(con, table) else empty
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_t AS {source}")
     con.execute(
         """
         CREATE OR REPLACE TEMP VIEW ev AS
@@ -156,7 +182,7 @@ def number_features(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> pd.Da
             SELECT x AS number, count(*) AS n_relayed, count(DISTINCT y) AS n_relay_targets,
                    count(DISTINCT c) AS n_served
             FROM tri GROUP BY x),
-        cells AS (SELECT cell_id, lat, lon FROM db.cells),
+        cells AS (SELECT cell_id, lat, lon FROM cells_t),
         dist AS (
             SELECT o.x AS number,
                    median(6371 * acos(least(1, sin(radians(ca.lat)) * sin(radians(cb.lat))
@@ -168,7 +194,7 @@ def number_features(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> pd.Da
         subs AS (
             SELECT number, any_value(account_type) AS account_type,
                    bool_or(registered) AS registered
-            FROM db.subscribers GROUP BY number)
+            FROM subscribers_t GROUP BY number)
         SELECT cand.number,
                coalesce(n_in, 0) AS n_in, coalesce(in_distinct, 0) AS in_distinct,
                coalesce(in_contact_days, 0) AS in_contact_days,
@@ -244,7 +270,7 @@ def cell_uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFram
         SELECT u.number, u.cell AS cell_id, c.lat, c.lon, u.n
         FROM (SELECT number, cell, count(*) AS n FROM uses WHERE cell IS NOT NULL
               GROUP BY number, cell) u
-        JOIN db.cells c ON c.cell_id = u.cell
+        JOIN cells_t c ON c.cell_id = u.cell
         ORDER BY u.number, u.n DESC, u.cell
         """
     ).df()
@@ -328,10 +354,6 @@ def area_towns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def table_frame(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> pd.DataFrame:
     """`columns` of a case table, or an empty frame when the case does not have it."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
-        [table],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not _has_table(con, table):
         return pd.DataFrame({c.split(" AS ")[-1].strip(): [] for c in columns.split(",")})
     return con.execute(f"SELECT {columns} FROM db.{table}").df()
