@@ -69,16 +69,21 @@ def _markdown_tables(text: str) -> list[list[list[str]]]:
     return tables
 
 
+def _rows_by_name(table: list[list[str]], pattern: str) -> dict[str, list[str]]:
+    """The body rows of a markdown table by the name in their first cell (matched by `pattern`)."""
+    rows: dict[str, list[str]] = {}
+    for cells in table[1:]:
+        m = re.fullmatch(pattern, cells[0])
+        if m:
+            rows[m.group(1)] = cells
+    return rows
+
+
 def _column_rows(name: str) -> dict[str, list[str]]:
     """The rows of the first table headed `| Column | Kind | Req. | …` in a table's section."""
     for table in _markdown_tables(_table_section(name)):
         if table[0][:3] == ["Column", "Kind", "Req."]:
-            rows: dict[str, list[str]] = {}
-            for cells in table[1:]:
-                m = re.fullmatch(r"`([^`]+)`", cells[0])
-                if m:
-                    rows[m.group(1)] = cells
-            return rows
+            return _rows_by_name(table, r"`([^`]+)`")
     raise AssertionError(
         f"docs/data-formats.md: section `{name}` has no table headed | Column | Kind | Req. |"
     )
@@ -361,12 +366,7 @@ def _param_rows(header: str) -> dict[str, list[str]]:
     section = _section(_read(SIMULATOR), "Parameters", 2)
     for table in _markdown_tables(section):
         if table[0][0] == header:
-            rows: dict[str, list[str]] = {}
-            for cells in table[1:]:
-                m = re.fullmatch(r"`(\w+)`", cells[0])
-                if m:
-                    rows[m.group(1)] = cells
-            return rows
+            return _rows_by_name(table, r"`(\w+)`")
     raise AssertionError(f"docs/simulator.md, Parameters: no table headed | {header} |")
 
 
