@@ -340,19 +340,30 @@ def lines(
         float, typer.Option(min=0.0, max=1.0, help="Deal-line score that makes a number a line.")
     ] = 0.5,
     price: Annotated[float, typer.Option(min=0.0, help="Pounds per deal, for revenue.")] = 15.0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the features are computed: duckdb, or spark (pip install "
+            "'countylines[spark]'; a local Spark session)."
+        ),
+    ] = "duckdb",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the deal lines, link their numbers, attach runners and holders, and profile them."""
     from countylines.database import case_database
-    from countylines.lines.detect import LineSettings, find_lines
+    from countylines.lines.detect import ENGINES, LineSettings, find_lines
     from countylines.lines.report import summary, write_outputs
 
     def body() -> int:
+        if engine not in ENGINES:
+            raise CaseError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
-            result = find_lines(database, LineSettings(threshold=threshold, deal_price=price))
+            result = find_lines(
+                database, LineSettings(threshold=threshold, deal_price=price), engine=engine
+            )
         paths = write_outputs(result, out_dir)
         if as_json:
             print_json(
