@@ -413,6 +413,50 @@ def evaluate(
     run(body)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@app.command()
+def serve(
+    results: Annotated[
+        Path, typer.Argument(help="An output folder of the analyses (for example of `lines`).")
+    ],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM); needed off loopback.")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    home: cli_security.HomeOpt = None,
+) -> None:
+    """Serve the dashboard of RESULTS; people sign in as the workspace's users."""
+
+    def body() -> int:
+        import uvicorn
+
+        from countylines.web.app import create_app
+        from countylines.workspace import open_workspace
+
+        if not results.is_dir():
+            raise CaseError(f"{results} is not a folder of results")
+        tls = ssl_certfile is not None and ssl_keyfile is not None
+        if host not in LOOPBACK and not tls:
+            raise CaseError(
+                f"refusing to serve on {host} without TLS: give --ssl-certfile and "
+                "--ssl-keyfile, or serve on 127.0.0.1 behind your own HTTPS proxy"
+            )
+        ws = open_workspace(home)
+        ws.check_outside(results)
+        application = create_app(results, ws)
+        scheme = "https" if tls else "http"
+        err.print(f"dashboard of {escape(str(results))} at {scheme}://{host}:{port}/")
+        uvicorn.run(application, host=host, port=port, log_level="warning",
+                    ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)  # fmt: skip
+        return 0
+
+    run(body)
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield

@@ -6,7 +6,7 @@ prompt) and checks the permission `COMMAND_PERMISSIONS` gives it. The only excep
 first user of a new workspace, who is created without a login and must be an admin. The
 pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`) need no
 login: they work on files the operating-system account can already read, and `load` records a
-`collect` audit entry when a workspace exists.
+`collect` audit entry when a workspace exists. Nor does `serve`, whose pages ask for one.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "simulate": None,
     "lines": None,
     "evaluate": None,
+    "serve": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,
