@@ -22,6 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table as RichTable
 
 from countylines import __version__, cli_security
+from countylines.opendata import cli as opendata_cli
 from countylines.casefolder import TableFile
 from countylines.cliutil import err, out, print_json, run
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
@@ -408,3 +409,4 @@ def _nothing() -> Iterator[None]:
 
 
 cli_security.register(app)
+opendata_cli.register(app)

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from countylines.opendata.boundaries import BNG, read_lsoa_polygons
-from countylines.opendata.police_uk import StreetSummary, available_months, read_incidents
+from countylines.opendata.police_uk import (
+    StreetSummary,
+    available_months,
+    read_incidents,
+    street_file,
+)
 from countylines.opendata.sources import (
     DataFiles,
     OpenDataError,
@@ -216,6 +221,9 @@ def build_case(
     paths = (files or DataFiles()).under(data)
     forces = choose_forces(read_lookup(paths.lookup), forces)
     chosen_months = list(months) if months else available_months(paths.crime)
+    for month in chosen_months:  # fail early, before the slow steps
+        for force in forces:
+            street_file(paths.crime, month, force)
     summary = CaseSummary(out=out, forces=forces, months=chosen_months)
     areas, towns = build_areas(paths, forces, fix_geometry)
     places = read_places(paths.places)

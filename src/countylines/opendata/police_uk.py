@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from countylines.opendata.sources import OpenDataError, closest, force_slug
+from countylines.opendata.sources import OpenDataError, force_slug, read_table
 
 CATEGORIES: dict[str, str] = {
     "Drugs": "drugs",
@@ -79,23 +79,13 @@ def street_file(crime: Path, month: str, force: str) -> Path:
         if (folder / name).is_file():
             return folder / name
     present = sorted(p.name for p in folder.glob(f"{month}-*-street.csv*")) if folder.is_dir() else []
-    hint = closest(stem, present) if present else f" (no street files for {month})"
+    hint = f" (files for {month}: {', '.join(present)})" if present else f" (none for {month})"
     raise OpenDataError(f"police.uk street file not found: {folder / stem}[.gz]{hint}")
 
 
 def read_street(path: Path, month: str) -> pd.DataFrame:
     """One street file, checked: columns present, `Month` = the file's month, numeric points."""
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-        missing = [c for c in STREET_COLUMNS if c not in header]
-        if missing:
-            raise OpenDataError(
-                f"{path}: row 1: column {missing[0]!r} is missing from the street file"
-                + closest(missing[0], header)
-            )
-        frame = pd.read_csv(path, usecols=list(STREET_COLUMNS), dtype=str, keep_default_na=False)
-    except (ValueError, OSError, UnicodeDecodeError, EOFError) as exc:
-        raise OpenDataError(f"{path}: cannot read the street file ({exc})") from None
+    frame = read_table(path, "street", STREET_COLUMNS)
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
     months = frame["Month"].str.strip()
     bad = ~months.str.match(MONTH.pattern) | (months != month)

@@ -67,7 +67,7 @@ def read_table(
     require_file(path, what)
     try:
         header = pd.read_csv(path, nrows=0, encoding=encoding).columns
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, EOFError) as exc:
         raise OpenDataError(f"{path}: cannot read the {what} file ({exc})") from None
     for col in columns:
         if col not in header:
@@ -79,7 +79,7 @@ def read_table(
         return pd.read_csv(
             path, usecols=list(columns), dtype=dtype or str, encoding=encoding, keep_default_na=False
         )
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, EOFError) as exc:
         raise OpenDataError(f"{path}: cannot read the {what} file ({exc})") from None
 
 
