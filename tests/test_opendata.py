@@ -150,7 +150,7 @@ def _street(tmp_path: Path, edit: str) -> Path:
     if edit == "month":
         lines[2] = lines[2].replace(",2019-01,", ",Jan 2019,", 1)
     elif edit == "column":
-        lines[0] = lines[0].replace("Crime type", "Crime kind")
+        lines[0] = lines[0].replace("Crime type", "Crime Type")
     path = tmp_path / "2019-01" / "2019-01-west-mercia-street.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines))
@@ -165,7 +165,7 @@ def test_bad_month_names_file_row_and_column(tmp_path: Path) -> None:
 
 def test_missing_column_names_file_and_suggests(tmp_path: Path) -> None:
     path = _street(tmp_path, "column")
-    with pytest.raises(OpenDataError, match=r"column 'Crime type' is missing.*'Crime kind'"):
+    with pytest.raises(OpenDataError, match=r"column 'Crime type' is missing.*'Crime Type'"):
         read_street(path, "2019-01")
 
 
