@@ -156,8 +156,9 @@ h1 { position: absolute; z-index: 1000; left: 60px; top: 4px; margin: 0; padding
 
 
 def _leaflet_css() -> str:
-    """Leaflet's stylesheet with its images as data: URIs (no relative file requests)."""
-    css = (LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+    """Leaflet's stylesheet with its images as data: URIs (no relative file requests) and
+    without its comments (which name web pages)."""
+    css = re.sub(r"/\*.*?\*/", "", (LEAFLET / "leaflet.css").read_text(encoding="utf-8"), flags=re.S)
 
     def inline(match: re.Match[str]) -> str:
         image = (LEAFLET / match.group(1)).read_bytes()
