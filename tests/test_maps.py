@@ -39,7 +39,9 @@ def _layers(text: str = "") -> dict[str, gpd.GeoDataFrame]:
         geometry=[box(350_000 + 3000 * i, 240_000, 353_000 + 3000 * i, 243_000) for i in range(4)],
         crs=BNG,
     )
-    hubs = gpd.GeoDataFrame({"name": [f"{text}Birmingham"]}, geometry=[Point(406_000, 286_000)], crs=BNG)
+    hubs = gpd.GeoDataFrame(
+        {"name": [f"{text}Birmingham"]}, geometry=[Point(406_000, 286_000)], crs=BNG
+    )
     stations = gpd.GeoDataFrame(
         {"name": [f"{text}Hereford"], "code": ["HFD"]}, geometry=[Point(351_000, 241_000)], crs=BNG
     )
@@ -153,8 +155,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 def test_html_renders_in_chromium(tmp_path: Path) -> None:
     path = write_html(_layers(XSS[1]), tmp_path / "map.html", "t")
     dom = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert "leaflet-container" in dom and "<img src=x" not in dom

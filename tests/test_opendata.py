@@ -58,7 +58,9 @@ def test_every_area_has_population_imd_and_town(wm_case: Path) -> None:
     assert (areas["population"] == areas["area_id"].map(pop).round()).all()
     ranks = [c for c in areas.columns if c.startswith("imd_") and c.endswith("_rank")]
     assert len(ranks) == 8 and areas[ranks].notna().all().all()
-    assert (areas["imd_rank"] == areas["area_id"].map(imd.set_index("lsoa11_code")["IMD_rank"])).all()
+    assert (
+        areas["imd_rank"] == areas["area_id"].map(imd.set_index("lsoa11_code")["IMD_rank"])
+    ).all()
     assert areas["town"].fillna("").str.len().gt(0).all()
 
 
@@ -127,14 +129,28 @@ def test_monthly_counts_match_an_independent_count() -> None:
     raw = raw[raw["LSOA code"].isin(areas)]
     expected = raw.groupby(["LSOA code", "Month"]).size()
     got = counts.set_index(["area_id", "month"])["count"]
-    assert got[got > 0].sort_index().equals(expected.sort_index().rename("count").rename_axis(["area_id", "month"]))
+    assert (
+        got[got > 0]
+        .sort_index()
+        .equals(expected.sort_index().rename("count").rename_axis(["area_id", "month"]))
+    )
     assert got.sum() == len(raw)
 
 
 def test_counts_command_writes_csv(tmp_path: Path) -> None:
     out = tmp_path / "counts.csv"
-    run = cli("opendata", "counts", DATA, "-f", "warwickshire", "--months", "2019-01",
-              "--out", out, "--json").assert_clean(0)
+    run = cli(
+        "opendata",
+        "counts",
+        DATA,
+        "-f",
+        "warwickshire",
+        "--months",
+        "2019-01",
+        "--out",
+        out,
+        "--json",
+    ).assert_clean(0)
     counts = pd.read_csv(out)
     assert list(counts.columns) == ["area_id", "month", "count"]
     assert run.json()["by_month"]["2019-01"] == counts["count"].sum()
@@ -174,7 +190,9 @@ def test_broken_geometry_names_the_lsoa(tmp_path: Path) -> None:
     bowtie = [[[-2.7, 52.0], [-2.6, 52.1], [-2.6, 52.0], [-2.7, 52.1], [-2.7, 52.0]]]
     gpd.GeoDataFrame(
         {"LSOA11CD": ["E01014010"]},
-        geometry=gpd.GeoSeries.from_wkt([f"POLYGON(({', '.join(f'{x} {y}' for x, y in bowtie[0])}))"]),
+        geometry=gpd.GeoSeries.from_wkt(
+            [f"POLYGON(({', '.join(f'{x} {y}' for x, y in bowtie[0])}))"]
+        ),
         crs=4326,
     ).to_file(path)
     with pytest.raises(OpenDataError, match=r"LSOA E01014010, column 'geometry': broken"):
@@ -198,8 +216,9 @@ def test_missing_input_file_is_named(tmp_path: Path) -> None:
 
 
 def test_missing_street_file_and_bad_months(tmp_path: Path) -> None:
-    run = cli("opendata", "case", DATA, "-f", "Cheshire", "--months", "2018-10",
-              "-o", tmp_path / "c").assert_clean(2)
+    run = cli(
+        "opendata", "case", DATA, "-f", "Cheshire", "--months", "2018-10", "-o", tmp_path / "c"
+    ).assert_clean(2)
     assert "2018-10-cheshire-street.csv" in run.stderr
     with pytest.raises(OpenDataError, match="bad month"):
         parse_months("2019-13")

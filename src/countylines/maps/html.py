@@ -158,7 +158,9 @@ h1 { position: absolute; z-index: 1000; left: 60px; top: 4px; margin: 0; padding
 def _leaflet_css() -> str:
     """Leaflet's stylesheet with its images as data: URIs (no relative file requests) and
     without its comments (which name web pages)."""
-    css = re.sub(r"/\*.*?\*/", "", (LEAFLET / "leaflet.css").read_text(encoding="utf-8"), flags=re.S)
+    css = re.sub(
+        r"/\*.*?\*/", "", (LEAFLET / "leaflet.css").read_text(encoding="utf-8"), flags=re.S
+    )
 
     def inline(match: re.Match[str]) -> str:
         image = (LEAFLET / match.group(1)).read_bytes()
@@ -213,7 +215,9 @@ def map_data(layers: Mapping[str, gpd.GeoDataFrame], attribution: str = "") -> d
             [m.strip() for m in str(v).split(";") if m.strip()] if pd.notna(v) else []
             for v in areas["measures"]
         ]
-        data["areas"] = _geojson(areas, ("area_id", "name", "class", "score", "factors", "measures"))
+        data["areas"] = _geojson(
+            areas, ("area_id", "name", "class", "score", "factors", "measures")
+        )
     for name, columns in (("hubs", ("name",)), ("stations", ("name", "code"))):
         if name in checked:
             frame = checked[name].copy()
@@ -239,7 +243,7 @@ def render_html(layers: Mapping[str, gpd.GeoDataFrame], title: str, attribution:
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">",
             f"<title>{html.escape(title)}</title>",
             f"<style>{_leaflet_css()}</style>",

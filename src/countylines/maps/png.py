@@ -37,6 +37,8 @@ from countylines.maps.write import replace_atomically  # noqa: E402
 SIZE_PX = (1600, 1200)
 """Width and height of the PNG in pixels."""
 DPI = 100
+MAP_LEFT, MAP_RIGHT, MAP_BOTTOM, MAP_TOP = 0.01, 0.80, 0.01, 0.94
+"""The map panel, as fractions of the figure; the legend sits to its right."""
 
 
 def _frame(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
@@ -47,8 +49,8 @@ def _frame(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[float, float, float,
     maxx, maxy = max(b[2] for b in bounds), max(b[3] for b in bounds)
     pad = max(maxx - minx, maxy - miny, 2_000.0) * 0.08
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
-    # match the figure's aspect ratio so the frame is what is drawn
-    aspect = SIZE_PX[0] / SIZE_PX[1]
+    # match the map panel's aspect ratio so the frame is what is drawn
+    aspect = (SIZE_PX[0] * (MAP_RIGHT - MAP_LEFT)) / (SIZE_PX[1] * (MAP_TOP - MAP_BOTTOM))
     width, height = maxx - minx, maxy - miny
     if width / height < aspect:
         grow = (height * aspect - width) / 2
@@ -126,11 +128,11 @@ def _links(
     frame: tuple[float, float, float, float],
 ) -> None:
     top = max(float(links["n_lines"].max()), 1.0)
-    for hub, n, line in zip(links["hub"].astype(str), links["n_lines"], links.geometry, strict=True):
+    for hub, n, line in zip(
+        links["hub"].astype(str), links["n_lines"], links.geometry, strict=True
+    ):
         start, end = Point(line.coords[0]), Point(line.coords[-1])
-        at = _on_frame(start, end, frame)
-        if hub in hubs and not hubs[hub][0].equals(start) and at.equals(start):
-            at = hubs[hub][0]
+        at = hubs[hub][0] if hub in hubs else _on_frame(start, end, frame)
         width = 1.0 + 5.0 * float(n) / top
         ax.add_patch(
             FancyArrowPatch(
@@ -162,7 +164,7 @@ def write_png(layers: Mapping[str, gpd.GeoDataFrame], path: Path, title: str) ->
             ax.set_ylim(frame[1], frame[3])
             ax.set_aspect("equal")
             _draw(ax, checked, frame)
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.95)
+        fig.subplots_adjust(left=MAP_LEFT, right=MAP_RIGHT, bottom=MAP_BOTTOM, top=MAP_TOP)
         replace_atomically(path, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"))
     finally:
         plt.close(fig)
@@ -179,23 +181,50 @@ def _draw(
         areas = layers["areas"]
         colours = areas["class"].map(class_colour)
         areas.plot(ax=ax, color=colours, edgecolor="#636363", linewidth=0.2, zorder=1)
-        handles += [Patch(facecolor=c, edgecolor="#636363", label=k) for k, c in CLASS_COLOURS.items()]
+        handles += [
+            Patch(facecolor=c, edgecolor="#636363", label=k) for k, c in CLASS_COLOURS.items()
+        ]
     if "stations" in layers:
         st = layers["stations"]
         ax.scatter(st.geometry.x, st.geometry.y, marker="s", s=14, color=STATION_COLOUR, zorder=3)
-        handles.append(Line2D([], [], marker="s", color=STATION_COLOUR, linestyle="", label="rail station"))
+        handles.append(
+            Line2D([], [], marker="s", color=STATION_COLOUR, linestyle="", label="rail station")
+        )
     hubs = _hub_points(layers.get("hubs"), frame)
     if "links" in layers:
         _links(ax, layers["links"], hubs, frame)
-        handles.append(Line2D([], [], color=LINK_COLOUR, linewidth=3, label="line from hub (width: lines)"))
+        handles.append(
+            Line2D([], [], color=LINK_COLOUR, linewidth=3, label="line from hub (width: lines)")
+        )
+    east = frame[0] + 0.75 * (frame[2] - frame[0])
     for at, label in hubs.values():
+        right = at.x > east  # labels near the east edge go left, so they stay on the map
         ax.scatter([at.x], [at.y], s=140, color=HUB_COLOUR, edgecolor="white", zorder=5)
-        ax.annotate(label, (at.x, at.y), xytext=(6, 6), textcoords="offset points", fontsize=11,
-                    fontweight="bold", color=HUB_COLOUR, zorder=6,
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
+        ax.annotate(
+            label,
+            (at.x, at.y),
+            xytext=(-8 if right else 8, 6),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=11,
+            fontweight="bold",
+            color=HUB_COLOUR,
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
+        )
     if hubs:
-        handles.append(Line2D([], [], marker="o", color=HUB_COLOUR, linestyle="", markersize=10, label="urban hub"))
+        handles.append(
+            Line2D(
+                [], [], marker="o", color=HUB_COLOUR, linestyle="", markersize=10, label="urban hub"
+            )
+        )
     if handles:
-        ax.legend(handles=handles, loc="lower right", framealpha=0.9, fontsize=10)
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(1.01, 0.0),
+            frameon=False,
+            fontsize=11,
+        )
     _scale_bar(ax, frame)
     _north_arrow(ax)

@@ -166,7 +166,9 @@ def hub_postcodes(files: DataFiles, hubs: gpd.GeoDataFrame) -> pd.DataFrame:
     (metres) it is from the hub's centre."""
     matrix_columns = read_table(files.travel, "travel-time matrix", ("LSOA11CD",)).columns
     header = pd.read_csv(files.travel, nrows=0).columns
-    coords = read_table(files.hospitals, "hospital postcode coordinates", ("postcode", "BNG_E", "BNG_N"))
+    coords = read_table(
+        files.hospitals, "hospital postcode coordinates", ("postcode", "BNG_E", "BNG_N")
+    )
     coords = coords[coords["postcode"].isin(header)]
     if coords.empty or len(matrix_columns) == 0:
         raise OpenDataError(f"{files.hospitals}: no postcode is a column of {files.travel}")
@@ -176,11 +178,15 @@ def hub_postcodes(files: DataFiles, hubs: gpd.GeoDataFrame) -> pd.DataFrame:
     for name, point in zip(hubs["name"], hubs.geometry, strict=True):
         d = np.hypot(x - point.x, y - point.y)
         i = int(d.argmin())
-        rows.append({"hub": name, "postcode": coords["postcode"].iloc[i], "distance_m": float(d[i])})
+        rows.append(
+            {"hub": name, "postcode": coords["postcode"].iloc[i], "distance_m": float(d[i])}
+        )
     return pd.DataFrame(rows)
 
 
-def travel_times(files: DataFiles, postcodes: pd.DataFrame, area_ids: Sequence[str]) -> pd.DataFrame:
+def travel_times(
+    files: DataFiles, postcodes: pd.DataFrame, area_ids: Sequence[str]
+) -> pd.DataFrame:
     """`travel_times` rows (road minutes from each area to each hub's postcode); areas the matrix
     lacks are left out."""
     used = list(dict.fromkeys(postcodes["postcode"]))
@@ -189,7 +195,9 @@ def travel_times(files: DataFiles, postcodes: pd.DataFrame, area_ids: Sequence[s
     parts = []
     for hub, postcode in zip(postcodes["hub"], postcodes["postcode"], strict=True):
         minutes = numbers(matrix, postcode, files.travel, allow_empty=True)
-        part = pd.DataFrame({"area_id": matrix["LSOA11CD"], "hub": hub, "mode": "road", "minutes": minutes})
+        part = pd.DataFrame(
+            {"area_id": matrix["LSOA11CD"], "hub": hub, "mode": "road", "minutes": minutes}
+        )
         parts.append(part.dropna(subset=["minutes"]))
     out = pd.concat(parts, ignore_index=True)
     return out[out["minutes"] >= 0].sort_values(["area_id", "hub"]).reset_index(drop=True)
@@ -234,7 +242,11 @@ def build_case(
     area_ids = set(areas["area_id"]) if in_area else None
     incidents, summary.street = read_incidents(paths.crime, forces, chosen_months, area_ids)
     summary.areas, summary.towns = len(areas), sorted(set(areas["town"]))
-    summary.stations, summary.incidents, summary.travel_rows = len(stations), len(incidents), len(travel)
+    summary.stations, summary.incidents, summary.travel_rows = (
+        len(stations),
+        len(incidents),
+        len(travel),
+    )
     summary.areas_without_travel = len(set(areas["area_id"]) - set(travel["area_id"]))
     summary.hubs = [
         {"hub": r.hub, "postcode": r.postcode, "distance_km": round(r.distance_m / 1000, 2)}
@@ -259,9 +271,7 @@ def build_case(
 
 def _readme(summary: CaseSummary, files: DataFiles) -> str:
     s = summary.street
-    hubs = "\n".join(
-        f"| {h['hub']} | {h['postcode']} | {h['distance_km']} |" for h in summary.hubs
-    )
+    hubs = "\n".join(f"| {h['hub']} | {h['postcode']} | {h['distance_km']} |" for h in summary.hubs)
     return f"""# Open-data case: {", ".join(summary.forces)}
 
 Made by `countylines opendata case` (docs/opendata.md) for months {", ".join(summary.months)}.

@@ -52,9 +52,7 @@ def case_command(
     ] = 10.0,
     all_rows: Annotated[
         bool,
-        typer.Option(
-            "--all-rows", help="Keep crimes the forces recorded outside their own LSOAs."
-        ),
+        typer.Option("--all-rows", help="Keep crimes the forces recorded outside their own LSOAs."),
     ] = False,
     fix_geometry: Annotated[
         bool, typer.Option("--fix-geometry", help="Repair broken polygons (shapely.make_valid).")
@@ -101,8 +99,10 @@ def counts_command(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
     crime_type: Annotated[
         list[str] | None,
-        typer.Option("--crime-type", help="police.uk crime type (repeatable); default Drugs "
-                     "and Possession of weapons."),
+        typer.Option(
+            "--crime-type",
+            help="police.uk crime type (repeatable); default Drugs and Possession of weapons.",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

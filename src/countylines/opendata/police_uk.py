@@ -78,7 +78,9 @@ def street_file(crime: Path, month: str, force: str) -> Path:
     for name in (stem, stem + ".gz"):
         if (folder / name).is_file():
             return folder / name
-    present = sorted(p.name for p in folder.glob(f"{month}-*-street.csv*")) if folder.is_dir() else []
+    present = (
+        sorted(p.name for p in folder.glob(f"{month}-*-street.csv*")) if folder.is_dir() else []
+    )
     hint = f" (files for {month}: {', '.join(present)})" if present else f" (none for {month})"
     raise OpenDataError(f"police.uk street file not found: {folder / stem}[.gz]{hint}")
 
@@ -116,8 +118,14 @@ def _stable_ids(frame: pd.DataFrame, prefix: str) -> pd.Series:
     if blank.any():
         part = frame.loc[blank]
         content = (
-            part["Month"] + "|" + part["Longitude"].astype("string").fillna("") + "|"
-            + part["Latitude"].astype("string").fillna("") + "|" + part["LSOA code"] + "|"
+            part["Month"]
+            + "|"
+            + part["Longitude"].astype("string").fillna("")
+            + "|"
+            + part["Latitude"].astype("string").fillna("")
+            + "|"
+            + part["LSOA code"]
+            + "|"
             + part["Crime type"]
         )
         digest = content.map(lambda t: hashlib.sha1(t.encode()).hexdigest()[:16])

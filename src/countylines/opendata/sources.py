@@ -77,7 +77,11 @@ def read_table(
             )
     try:
         return pd.read_csv(
-            path, usecols=list(columns), dtype=dtype or str, encoding=encoding, keep_default_na=False
+            path,
+            usecols=list(columns),
+            dtype=dtype or str,
+            encoding=encoding,
+            keep_default_na=False,
         )
     except (ValueError, OSError, UnicodeDecodeError, EOFError) as exc:
         raise OpenDataError(f"{path}: cannot read the {what} file ({exc})") from None
@@ -117,7 +121,8 @@ def choose_forces(lookup: pd.DataFrame, forces: Sequence[str]) -> list[str]:
         key = key if key in known else key.removesuffix(" police")
         if key not in known:
             raise OpenDataError(
-                f"unknown police force {force!r}" + closest(force, known.values())
+                f"unknown police force {force!r}"
+                + closest(force, known.values())
                 + "; `countylines opendata forces DATA` lists them"
             )
         chosen.append(known[key])

@@ -78,15 +78,30 @@ def assign_towns(
         if float(density[near].max()) < min_density:
             continue
         kept.append(
-            {"name": str(row.name), "population": int(row.population), "radius_m": r,
-             "x": x, "y": y, "centre_area": row.area_id, "lad": areas["lad_name"].iloc[index_of[row.area_id]]}
+            {
+                "name": str(row.name),
+                "population": int(row.population),
+                "radius_m": r,
+                "x": x,
+                "y": y,
+                "centre_area": row.area_id,
+                "lad": areas["lad_name"].iloc[index_of[row.area_id]],
+            }
         )
-    towns = pd.DataFrame(kept, columns=["name", "population", "radius_m", "x", "y", "centre_area", "lad"])
+    towns = pd.DataFrame(
+        kept, columns=["name", "population", "radius_m", "x", "y", "centre_area", "lad"]
+    )
     repeated = towns["name"].duplicated(keep=False)
-    towns["town"] = towns["name"].where(~repeated, towns["name"] + " (" + towns["lad"].map(rural_name).str.removesuffix(" rural") + ")")
+    towns["town"] = towns["name"].where(
+        ~repeated,
+        towns["name"] + " (" + towns["lad"].map(rural_name).str.removesuffix(" rural") + ")",
+    )
     town = np.array(areas["lad_name"].map(rural_name).tolist(), dtype=object)
     if len(towns):
-        d = np.hypot(cx[:, None] - towns["x"].to_numpy()[None, :], cy[:, None] - towns["y"].to_numpy()[None, :])
+        d = np.hypot(
+            cx[:, None] - towns["x"].to_numpy()[None, :],
+            cy[:, None] - towns["y"].to_numpy()[None, :],
+        )
         ratio = d / towns["radius_m"].to_numpy()[None, :]
         ratio[ratio > 1.0] = np.inf
         best = ratio.argmin(axis=1)
