@@ -204,7 +204,9 @@ def monthly_counts(
     Returns columns `area_id`, `month` (YYYY-MM), `count`: one row for every area in `area_ids`
     and every month (0 where there was none). Crimes are counted by the LSOA code police.uk gives
     them, so rows without a location are not counted, and crimes in LSOAs outside `area_ids` are
-    left out. Duplicate Crime IDs are counted once.
+    left out. A Crime ID repeated within a month is counted once (police.uk republishes a few
+    crimes in later months; each month counts its own rows, so counting one month alone gives
+    the same numbers as counting it among others).
     """
     wanted = list(dict.fromkeys(area_ids))
     keep = set(wanted)
@@ -221,7 +223,7 @@ def monthly_counts(
             )
         )
     found = pd.concat(parts, ignore_index=True)
-    found = found[(found["id"] == "") | ~found["id"].duplicated()]
+    found = found[(found["id"] == "") | ~found[["id", "month"]].duplicated()]
     counts = found.groupby(["area_id", "month"]).size()
     grid = pd.MultiIndex.from_product([wanted, list(months)], names=["area_id", "month"])
     return counts.reindex(grid, fill_value=0).rename("count").reset_index()
