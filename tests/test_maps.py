@@ -82,7 +82,7 @@ def test_bad_layers_are_clear_errors(tmp_path: Path) -> None:
         write_png(layers, tmp_path / "x.png", "t")
     layers = _layers()
     layers["links"] = layers["links"].drop(columns=["n_lines"])
-    with pytest.raises(MapInputError, match="'links' has no column.*n_lines"):
+    with pytest.raises(MapInputError, match=r"'links' has no column.*n_lines"):
         write_html(layers, tmp_path / "x.html", "t")
     layers = _layers()
     layers["hubs"] = layers["areas"][["area_id", "geometry"]].assign(name="x")

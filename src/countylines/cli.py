@@ -22,10 +22,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table as RichTable
 
 from countylines import __version__, cli_security
-from countylines.opendata import cli as opendata_cli
 from countylines.casefolder import TableFile
 from countylines.cliutil import err, out, print_json, run
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
+from countylines.opendata import cli as opendata_cli
 from countylines.problems import CaseError, Problem, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES

@@ -90,7 +90,8 @@ _PAGE_SCRIPT = r"""
   if (data.links) {
     overlays["Links from hubs"] = L.geoJSON(data.links, {
       style: function (f) {
-        return {color: data.link, weight: 1 + 5 * f.properties.n_lines / data.max_lines, opacity: 0.8};
+        var weight = 1 + 5 * f.properties.n_lines / data.max_lines;
+        return {color: data.link, weight: weight, opacity: 0.8};
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;

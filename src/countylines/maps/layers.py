@@ -2,7 +2,7 @@
 
 `layers` is a dict of GeoDataFrames in British National Grid (EPSG:27700, metres):
 
-* `areas`: polygons with `area_id`, `name`, `class`, `score` (0–1 or NaN), `factors` (text) and
+* `areas`: polygons with `area_id`, `name`, `class`, `score` (0 to 1, or NaN), `factors` (text) and
   `measures` (`;`-separated text);
 * `hubs`: points with `name`;
 * `stations`: points with `name` and `code`;

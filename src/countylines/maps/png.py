@@ -19,12 +19,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, Patch  # noqa: E402
-from shapely.geometry import LineString, Point, box  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
+from shapely.geometry import LineString, Point, box
 
-from countylines.maps.layers import (  # noqa: E402
+from countylines.maps.layers import (
     CLASS_COLOURS,
     HUB_COLOUR,
     LINK_COLOUR,
@@ -32,7 +32,7 @@ from countylines.maps.layers import (  # noqa: E402
     check_layers,
     class_colour,
 )
-from countylines.maps.write import replace_atomically  # noqa: E402
+from countylines.maps.write import replace_atomically
 
 SIZE_PX = (1600, 1200)
 """Width and height of the PNG in pixels."""
@@ -76,7 +76,7 @@ def _on_frame(start: Point, end: Point, frame: tuple[float, float, float, float]
 
 
 def _nice_length(span_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 × 10^k metres) near a fifth of the span."""
+    """A round scale-bar length (1, 2 or 5 times 10^k metres) near a fifth of the span."""
     target = span_m / 5
     power = 10 ** math.floor(math.log10(target))
     return max(m * power for m in (1, 2, 5) if m * power <= target)

@@ -233,7 +233,7 @@ def build_case(
         for force in forces:
             street_file(paths.crime, month, force)
     summary = CaseSummary(out=out, forces=forces, months=chosen_months)
-    areas, towns = build_areas(paths, forces, fix_geometry)
+    areas, _ = build_areas(paths, forces, fix_geometry)
     places = read_places(paths.places)
     hub_points = find_hubs(places, hubs)
     stations = read_stations(paths.stations, areas, station_margin_m)
@@ -249,8 +249,8 @@ def build_case(
     )
     summary.areas_without_travel = len(set(areas["area_id"]) - set(travel["area_id"]))
     summary.hubs = [
-        {"hub": r.hub, "postcode": r.postcode, "distance_km": round(r.distance_m / 1000, 2)}
-        for r in postcodes.itertuples()
+        {"hub": hub, "postcode": code, "distance_km": round(float(metres) / 1000, 2)}
+        for hub, code, metres in postcodes[["hub", "postcode", "distance_m"]].to_numpy()
     ]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

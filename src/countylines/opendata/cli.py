@@ -132,30 +132,27 @@ def counts_command(
 @opendata_app.command("forces")
 def forces_command(data: DataArg, as_json: JsonOpt = False) -> None:
     """List the police forces, their LSOA counts and the months of street files present."""
-    from countylines.opendata.police_uk import available_months, street_file
-    from countylines.opendata.sources import DataFiles, OpenDataError, force_names, read_lookup
+    from countylines.opendata.police_uk import street_months
+    from countylines.opendata.sources import DataFiles, force_names, read_lookup
 
     def body() -> int:
         files = DataFiles().under(data)
         lookup = read_lookup(files.lookup)
-        months = available_months(files.crime) if files.crime.is_dir() else []
-        rows = []
-        for name in force_names(lookup):
-            present = []
-            for month in months:
-                try:
-                    street_file(files.crime, month, name)
-                    present.append(month)
-                except OpenDataError:
-                    continue
-            n = int((lookup["police_force"] == name).sum())
-            rows.append({"force": name, "lsoas": n, "months": present})
+        sizes = lookup["police_force"].value_counts()
+        rows = [
+            (
+                name,
+                int(sizes[name]),
+                street_months(files.crime, name) if files.crime.is_dir() else [],
+            )
+            for name in force_names(lookup)
+        ]
         if as_json:
-            print_json(rows)
+            print_json([{"force": f, "lsoas": n, "months": m} for f, n, m in rows])
             return 0
         table = RichTable("force", "LSOAs", "street files", box=None)
-        for r in rows:
-            table.add_row(escape(r["force"]), str(r["lsoas"]), ", ".join(r["months"]) or "-")
+        for name, n, months in rows:
+            table.add_row(escape(name), str(n), ", ".join(months) or "-")
         out.print(table)
         return 0
 

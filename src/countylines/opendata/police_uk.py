@@ -71,6 +71,16 @@ def available_months(crime: Path) -> list[str]:
     return sorted(p.name for p in crime.iterdir() if p.is_dir() and MONTH.match(p.name))
 
 
+def street_months(crime: Path, force: str) -> list[str]:
+    """The months for which the archive has the force's street file."""
+    slug = force_slug(force)
+    return [
+        m
+        for m in available_months(crime)
+        if any((crime / m / f"{m}-{slug}-street.csv{gz}").is_file() for gz in ("", ".gz"))
+    ]
+
+
 def street_file(crime: Path, month: str, force: str) -> Path:
     """`CRIME/YYYY-MM/YYYY-MM-<force>-street.csv[.gz]`; missing → error naming what is there."""
     folder = crime / month
@@ -88,23 +98,22 @@ def street_file(crime: Path, month: str, force: str) -> Path:
 def read_street(path: Path, month: str) -> pd.DataFrame:
     """One street file, checked: columns present, `Month` = the file's month, numeric points."""
     frame = read_table(path, "street", STREET_COLUMNS)
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")  # spreadsheet rows
     months = frame["Month"].str.strip()
     bad = ~months.str.match(MONTH.pattern) | (months != month)
     if bad.any():
-        row = int(bad.idxmax())
+        i = int(bad.to_numpy().argmax())  # data row i is spreadsheet row i + 2
         raise OpenDataError(
-            f"{path}: row {row}, column 'Month': {frame.at[row, 'Month']!r} is not the file's "
-            f"month {month} (YYYY-MM)"
+            f"{path}: row {i + 2}, column 'Month': {frame['Month'].iloc[i]!r} is not the "
+            f"file's month {month} (YYYY-MM)"
         )
     for col in ("Longitude", "Latitude"):
         text = frame[col].str.strip()
         value = pd.to_numeric(text, errors="coerce")
         bad = (text != "") & value.isna()
         if bad.any():
-            row = int(bad.idxmax())
+            i = int(bad.to_numpy().argmax())
             raise OpenDataError(
-                f"{path}: row {row}, column {col!r}: {frame.at[row, col]!r} is not a number"
+                f"{path}: row {i + 2}, column {col!r}: {frame[col].iloc[i]!r} is not a number"
             )
         frame[col] = value
     return frame

@@ -4,7 +4,7 @@ The rule (all distances in British National Grid, EPSG:27700, metres):
 
 1. Candidate towns are GeoNames places with population ≥ `min_population` (5,000) whose point
    lies in one of the areas.
-2. Each candidate gets a built-up radius R = 1.25 × √(P / (π × 3,000 per km²)), at least 1 km:
+2. Each candidate gets a built-up radius R = 1.25 * sqrt(P / (pi * 3,000 per km2)), at least 1 km:
    the radius of a disc holding its population at a typical English urban density, plus a
    quarter. (Telford, 155,570: 5.1 km; Hereford, 60,415: 3.2 km; 5,000: 1 km.)
 3. A candidate is dropped when none of the areas within R of it (centroids), nor the area holding
@@ -29,6 +29,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from shapely.geometry import Point
 
 URBAN_DENSITY_PER_KM2 = 3_000.0
 RADIUS_FACTOR = 1.25
@@ -37,8 +38,9 @@ MIN_RADIUS_M = 1_000.0
 
 def built_up_radius(population: pd.Series) -> pd.Series:
     """Radius in metres of the built-up disc of a place of this population (step 2)."""
-    km = RADIUS_FACTOR * np.sqrt(population.astype("float64") / (math.pi * URBAN_DENSITY_PER_KM2))
-    return np.maximum(km * 1000.0, MIN_RADIUS_M)
+    people = population.astype("float64").to_numpy()
+    km = RADIUS_FACTOR * np.sqrt(people / (math.pi * URBAN_DENSITY_PER_KM2))
+    return pd.Series(np.maximum(km * 1000.0, MIN_RADIUS_M), index=population.index)
 
 
 def rural_name(lad_name: str) -> str:
@@ -97,15 +99,13 @@ def assign_towns(
         towns["name"] + " (" + towns["lad"].map(rural_name).str.removesuffix(" rural") + ")",
     )
     town = np.array(areas["lad_name"].map(rural_name).tolist(), dtype=object)
-    if len(towns):
-        d = np.hypot(
-            cx[:, None] - towns["x"].to_numpy()[None, :],
-            cy[:, None] - towns["y"].to_numpy()[None, :],
-        )
-        ratio = d / towns["radius_m"].to_numpy()[None, :]
-        ratio[ratio > 1.0] = np.inf
-        best = ratio.argmin(axis=1)
-        inside = np.isfinite(ratio[np.arange(len(areas)), best])
-        town[inside] = towns["town"].to_numpy()[best[inside]]
-        town[index_of[towns["centre_area"]].to_numpy()] = towns["town"].to_numpy()
+    best = np.full(len(areas), np.inf)  # smallest d/R so far, per area
+    points = gpd.GeoSeries(centroids.to_numpy(), crs=areas.crs)
+    for t in towns.itertuples():
+        near = points.sindex.query(Point(t.x, t.y).buffer(t.radius_m), predicate="intersects")
+        ratio = np.hypot(cx[near] - t.x, cy[near] - t.y) / t.radius_m
+        better = (ratio <= 1.0) & (ratio < best[near])
+        best[near[better]] = ratio[better]
+        town[near[better]] = t.town
+    town[index_of[towns["centre_area"]].to_numpy()] = towns["town"].to_numpy()
     return pd.Series(town, index=areas.index, name="town"), towns.drop(columns=["name", "lad"])
