@@ -223,3 +223,26 @@ def test_missing_street_file_and_bad_months(tmp_path: Path) -> None:
     with pytest.raises(OpenDataError, match="bad month"):
         parse_months("2019-13")
     assert parse_months("2018-11..2019-01") == ["2018-11", "2018-12", "2019-01"]
+
+
+@pytest.fixture(scope="module")
+def hereford() -> gpd.GeoDataFrame:
+    """Herefordshire's 116 LSOAs from the study-area GeoJSON (WGS84)."""
+    path = DATA / "boundaries" / "lsoa11_bsc_study_area.geojson"
+    return gpd.read_file(path, where="LSOA11NM LIKE 'Herefordshire%'")
+
+
+@pytest.mark.parametrize("driver", ["GPKG", "ESRI Shapefile", "GeoJSON"])
+def test_boundaries_in_other_formats(
+    tmp_path: Path, driver: str, hereford: gpd.GeoDataFrame
+) -> None:
+    """GeoPackage in British National Grid, Shapefile and plain GeoJSON read the same LSOAs."""
+    suffix = {"GPKG": ".gpkg", "ESRI Shapefile": ".shp", "GeoJSON": ".geojson"}[driver]
+    path = tmp_path / f"lsoa{suffix}"
+    frame = hereford[["LSOA11CD", "geometry"]]
+    (frame.to_crs(27700) if driver == "GPKG" else frame).to_file(path, driver=driver)
+    got = read_lsoa_polygons(path, hereford["LSOA11CD"])
+    assert len(got) == 116 and got.crs.to_epsg() == 27700
+    expected = hereford.set_index("LSOA11CD")["Shape__Area"]
+    ratio = got.set_index("area_id").area / expected.reindex(got["area_id"]).to_numpy()
+    assert ratio.between(0.97, 1.03).all()  # the same polygons, in metres

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -57,14 +58,29 @@ def case_command(
     fix_geometry: Annotated[
         bool, typer.Option("--fix-geometry", help="Repair broken polygons (shapely.make_valid).")
     ] = False,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="LSOA 2011 boundary file (GeoJSON, .geojson.gz, GeoPackage or Shapefile) "
+            "instead of DATA/boundaries/lsoa11_bsc_ew.geojson.gz."
+        ),
+    ] = None,
+    crime_dir: Annotated[
+        Path | None,
+        typer.Option(help="police.uk archive folder (YYYY-MM/…) instead of DATA/crime/police_uk."),
+    ] = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Write a case folder (areas, incidents, stations, hubs, travel times) for police forces."""
     from countylines.opendata.case import DEFAULT_HUBS, build_case
     from countylines.opendata.police_uk import parse_months
+    from countylines.opendata.sources import DataFiles
 
     def body() -> int:
+        files = DataFiles()
+        files = replace(files, boundaries=boundaries.resolve()) if boundaries else files
+        files = replace(files, crime=crime_dir.resolve()) if crime_dir else files
         summary = build_case(
             data,
             force,
@@ -74,6 +90,7 @@ def case_command(
             station_margin_m=station_margin_km * 1000.0,
             in_area=not all_rows,
             fix_geometry=fix_geometry,
+            files=files,
         )
         if as_json:
             print_json(summary.as_dict())
