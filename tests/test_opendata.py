@@ -13,7 +13,12 @@ import pytest
 from conftest import ROOT, cli, validate_json
 
 from countylines.opendata.boundaries import read_lsoa_polygons
-from countylines.opendata.police_uk import monthly_counts, parse_months, read_street
+from countylines.opendata.police_uk import (
+    monthly_counts,
+    parse_months,
+    read_incidents,
+    read_street,
+)
 from countylines.opendata.sources import OpenDataError
 
 DATA = ROOT.parent / "shared" / "data"
@@ -33,10 +38,16 @@ def _raw(force: str, months: list[str]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def wm_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wm_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The West Mercia case (every staged month) and the `--json` summary of its build."""
     out = tmp_path_factory.mktemp("opendata") / "west-mercia"
-    cli("opendata", "case", DATA, "--force", "West Mercia", "--out", out).assert_clean(0)
-    return out
+    run = cli("opendata", "case", DATA, "--force", "West Mercia", "--out", out, "--json")
+    return out, run.assert_clean(0).json()
+
+
+@pytest.fixture(scope="module")
+def wm_case(wm_build: tuple[Path, dict]) -> Path:
+    return wm_build[0]
 
 
 def test_case_validates_with_no_errors(wm_case: Path) -> None:
@@ -90,6 +101,29 @@ def test_incidents_match_an_independent_count(wm_case: Path) -> None:
     assert (incidents["weapon"] == "unknown").all()
     assert incidents["incident_id"].is_unique
     assert set(incidents["time"].str[:7]) == set(MONTHS)
+
+
+def test_dropped_rows_are_counted(wm_build: tuple[Path, dict]) -> None:
+    raw = _raw("west-mercia", MONTHS)
+    wm = set(_lookup().query("police_force == 'West Mercia'")["lsoa11_code"])
+    summary = wm_build[1]
+    located = raw["Longitude"].notna()
+    assert summary["street_rows"] == len(raw)
+    assert summary["rows_without_coordinates"] == (~located).sum() > 0
+    assert summary["rows_outside_the_forces"] == (located & ~raw["LSOA code"].isin(wm)).sum() > 0
+    readme = (wm_build[0] / "README.md").read_text()
+    assert f"{summary['rows_without_coordinates']} without" in readme
+    assert "Open Government Licence v3.0" in readme and "CC BY 4.0" in readme
+
+
+def test_anti_social_behaviour_ids_are_stable_and_unique() -> None:
+    crime = DATA / "crime" / "police_uk"
+    first, _ = read_incidents(crime, ["Warwickshire"], ["2019-01"])
+    again, _ = read_incidents(crime, ["Warwickshire"], ["2019-01"])
+    asb = first[first["description"] == "Anti-social behaviour"]
+    assert len(asb) > 100 and asb["incident_id"].str.startswith("asb-warwickshire-").all()
+    assert first["incident_id"].is_unique
+    assert first["incident_id"].equals(again["incident_id"])
 
 
 def test_stations_hubs_and_travel_times(wm_case: Path) -> None:

@@ -17,6 +17,9 @@ opendata_app = typer.Typer(
     no_args_is_help=True,
 )
 
+FAR_POSTCODE_KM = 10.0
+"""A hub whose nearest matrix postcode is further than this gets a warning."""
+
 DataArg = Annotated[
     Path, typer.Argument(help="Open data folder, laid out as shared/data (see docs/opendata.md).")
 ]
@@ -103,6 +106,12 @@ def case_command(
                 f"forces left out), {summary.stations} stations, {len(summary.hubs)} hubs, "
                 f"{summary.travel_rows:,} travel times"
             )
+            for h in summary.hubs:
+                if h["distance_km"] > FAR_POSTCODE_KM:
+                    err.print(
+                        f"[yellow]warning:[/] travel times to {escape(h['hub'])} are to postcode "
+                        f"{escape(h['postcode'])}, {h['distance_km']} km from its centre"
+                    )
         return 0
 
     run(body)
