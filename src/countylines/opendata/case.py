@@ -146,7 +146,7 @@ def find_hubs(places: gpd.GeoDataFrame, names: Sequence[str]) -> gpd.GeoDataFram
                 f"hub {name!r} is not a GeoNames place" + closest(name, places["name"])
             )
         rows.append(match.sort_values("population", ascending=False).iloc[0])
-    hubs = gpd.GeoDataFrame(rows, crs=BNG).reset_index(drop=True)
+    hubs = gpd.GeoDataFrame(rows, crs=BNG).drop_duplicates("name").reset_index(drop=True)
     return hubs[["name", "population", "geometry"]]
 
 
