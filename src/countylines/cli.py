@@ -25,6 +25,7 @@ from countylines import __version__, cli_security
 from countylines.casefolder import TableFile
 from countylines.cliutil import err, out, print_json, run
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
+from countylines.opendata import cli as opendata_cli
 from countylines.problems import CaseError, Problem, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES
@@ -463,3 +464,4 @@ def _nothing() -> Iterator[None]:
 
 
 cli_security.register(app)
+opendata_cli.register(app)

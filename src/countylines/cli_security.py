@@ -4,9 +4,10 @@ Every command here logs in first (an API token from `--token` / COUNTYLINES_TOKE
 name from `--user` / COUNTYLINES_USER with the password from COUNTYLINES_PASSWORD or a hidden
 prompt) and checks the permission `COMMAND_PERMISSIONS` gives it. The only exception is the
 first user of a new workspace, who is created without a login and must be an admin. The
-pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`) need no
-login: they work on files the operating-system account can already read, and `load` records a
-`collect` audit entry when a workspace exists. Nor does `serve`, whose pages ask for one.
+pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, and
+`opendata …`, which reads only open data) need no login: they work on files the
+operating-system account can already read, and `load` records a `collect` audit entry when a
+workspace exists. Nor does `serve`, whose pages ask for one.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "lines": None,
     "evaluate": None,
     "serve": None,
+    "opendata case": None,
+    "opendata counts": None,
+    "opendata forces": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,
