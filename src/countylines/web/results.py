@@ -12,9 +12,55 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.pseudonym import IdType, pseudonym
+
+
+class Summary(BaseModel):
+    """Headline figures of the overview."""
+
+    lines: int
+    hubs: list[str]
+    market_towns: list[str]
+    deal_numbers: int
+    runners: int
+    deals_per_day: float
+
+
+class Line(BaseModel):
+    """One row of the line register (docs/lines.md describes each field)."""
+
+    line_id: str
+    brand: str
+    hub: str | None
+    market_towns: str | None
+    first_seen: str
+    last_seen: str
+    n_numbers: int
+    n_customers: int
+    deals_per_day: float
+    revenue_per_day: float
+    score: float
+    evidence: str | None
+
+
+class LineNumber(BaseModel):
+    """A number of a line, pseudonymised (`PH-…`)."""
+
+    number: str
+    role: str
+    first_seen: str
+    last_seen: str
+    score: float
+    evidence: str | None
+
+
+class LineDetail(Line):
+    """A line with its numbers."""
+
+    numbers: list[LineNumber]
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
