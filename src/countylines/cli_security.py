@@ -44,6 +44,8 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "lines": None,
     "evaluate": None,
     "serve": None,
+    "assess": None,
+    "demo": None,
     "opendata case": None,
     "opendata counts": None,
     "opendata forces": None,

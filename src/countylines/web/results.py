@@ -78,7 +78,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @dataclass
 class Results:
-    """An output folder of `countylines lines` (and, as they come, the other analyses)."""
+    """An output folder of `countylines assess` (its `lines/` folder) or of `countylines lines`."""
 
     folder: Path
     key: bytes
@@ -86,8 +86,9 @@ class Results:
     numbers: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lines = _read(self.folder / "lines.parquet", LINE_COLUMNS)
-        numbers = _read(self.folder / "line_numbers.parquet", NUMBER_COLUMNS)
+        lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
+        self.lines = _read(lines_dir / "lines.parquet", LINE_COLUMNS)
+        numbers = _read(lines_dir / "line_numbers.parquet", NUMBER_COLUMNS)
         numbers["number"] = [pseudonym(str(n), IdType.PHONE, self.key) for n in numbers["number"]]
         self.numbers = numbers
 
