@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/lines.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/opendata.py
 
 lint: $(STAMP)
