@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import NUMBER, PASSWORD, add_user, write_hostile_results
+from conftest import NUMBER, PASSWORD, REASON, add_user, write_hostile_results
 from fastapi.testclient import TestClient
 
 from countylines import audit
@@ -52,6 +52,7 @@ ROUTES = {
     "GET /api/lines": "/api/lines",
     "GET /lines/{line_id}": "/lines/L001",
     "GET /api/lines/{line_id}": "/api/lines/L001",
+    "GET /reveal": "/reveal",
 }
 
 
@@ -64,7 +65,8 @@ def test_every_route_is_declared(client: TestClient) -> None:
         if method != "HEAD" and not route.path.startswith("/static")
     }
     assert served == declared
-    assert set(ROUTES) == {r for r, p in ROUTE_PERMISSIONS.items() if p is not None}
+    posts = {"POST /reveal", "POST /api/reveal"}  # tested in test_reveal_*
+    assert set(ROUTES) | posts == {r for r, p in ROUTE_PERMISSIONS.items() if p is not None}
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -184,3 +186,45 @@ def test_serve_refuses_what_it_cannot_serve_safely(
     assert res.exit_code == 2 and "not a folder of results" in res.stderr
     res = cli("serve", results, "--home", tmp_path / "no-workspace")
     assert res.exit_code == 2 and "no countylines workspace" in res.stderr
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def test_reveal_needs_the_role_a_reason_and_is_audited(
+    client: TestClient, workspace: Workspace
+) -> None:
+    token = client.get(
+        "/api/lines/L001",
+        headers={"Authorization": f"Bearer {create_token(workspace, 'admin')[0]}"},
+    ).json()
+    pseudonym = next(n["number"] for n in token["numbers"] if n["role"] == "deal_line")
+    _login(client, "analyst")
+    assert client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON,
+                                        "csrf": "x"}).status_code == 403  # fmt: skip
+    client.cookies.clear()
+    _login(client, "safeguarding")
+    csrf = _csrf(client, f"/reveal?pseudonym={pseudonym}")
+    assert client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON,
+                                        "csrf": "wrong"}).status_code == 403  # fmt: skip
+    short = client.post("/reveal", data={"pseudonym": pseudonym, "reason": "x", "csrf": csrf})
+    assert short.status_code == 400
+    shown = client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON, "csrf": csrf})
+    assert shown.status_code == 200 and NUMBER in shown.text
+    last = list(audit.entries(workspace))[-1]
+    assert (last.user, last.action, last.reason) == ("safeguarding", "reveal", REASON)
+    assert pseudonym in last.records
+
+
+def test_reveal_by_api_token(client: TestClient, workspace: Workspace) -> None:
+    for role, expected in (("analyst", 403), ("safeguarding", 200)):
+        auth = {"Authorization": f"Bearer {create_token(workspace, role)[0]}"}
+        line = client.get("/api/lines/L001", headers=auth)
+        pseudonym = line.json()["numbers"][0]["number"] if expected == 200 else "PH-x"
+        response = client.post("/api/reveal", json={"pseudonym": pseudonym, "reason": REASON},
+                               headers=auth)  # fmt: skip
+        assert response.status_code == expected, role
+    assert response.json() == {"pseudonym": pseudonym, "value": NUMBER}

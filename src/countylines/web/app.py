@@ -29,7 +29,14 @@ from countylines.roles import Permission, User, allows
 from countylines.throttle import LoginThrottle, Throttled
 from countylines.users import AuthError, StoredFailures, authenticate, verify_token
 from countylines.web import sessions
-from countylines.web.results import Line, LineDetail, Results, Summary
+from countylines.web.results import (
+    Line,
+    LineDetail,
+    Results,
+    Revealed,
+    RevealRequest,
+    Summary,
+)
 from countylines.workspace import Workspace, load_key
 
 HERE = Path(__file__).parent
@@ -56,6 +63,9 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /api/lines": Permission.VIEW_LINES,
     "GET /lines/{line_id}": Permission.VIEW_LINES,
     "GET /api/lines/{line_id}": Permission.VIEW_LINES,
+    "GET /reveal": Permission.REVEAL_IDENTIFIERS,
+    "POST /reveal": Permission.REVEAL_IDENTIFIERS,
+    "POST /api/reveal": Permission.REVEAL_IDENTIFIERS,
 }
 """Every route and the permission it needs (None: open). docs/security.md lists these."""
 
@@ -141,9 +151,11 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
 
     def page(request: Request, name: str, signed: Signed | None, **context: Any) -> HTMLResponse:
         user, csrf = (signed.user, signed.csrf) if signed else (None, None)
+        can_reveal = user is not None and allows(user.role, Permission.REVEAL_IDENTIFIERS)
         return templates.TemplateResponse(
-            request, name, {"user": user, "session_csrf": csrf, **context}
-        )
+            request, name, {"user": user, "session_csrf": csrf, "can_reveal": can_reveal,
+                            **context}
+        )  # fmt: skip
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -226,6 +238,44 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
     def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
         return page(request, "line.html", signed, line=one_line(signed.user, line_id))
+
+    Revealer = Annotated[Signed, Depends(needs(Permission.REVEAL_IDENTIFIERS))]
+
+    def reveal(user: User, token: str, reason: str) -> Revealed:
+        try:
+            why = audit.check_reason(reason)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        value = data.real.get(token.strip())
+        audit.record(ws, user.name, "reveal", str(results.resolve()),
+                     [token.strip(), f"matches:{int(value is not None)}"], why)  # fmt: skip
+        return Revealed(pseudonym=token.strip(), value=value)
+
+    @app.get("/reveal", response_class=HTMLResponse, include_in_schema=False)
+    def reveal_form(request: Request, signed: Revealer, pseudonym: str = "") -> HTMLResponse:
+        return page(request, "reveal.html", signed, pseudonym=pseudonym[:100], revealed=None)
+
+    @app.post("/reveal", response_class=HTMLResponse, include_in_schema=False)
+    def reveal_page(
+        request: Request,
+        signed: Revealer,
+        pseudonym: Annotated[str, Form(max_length=100)],
+        reason: Annotated[str, Form(max_length=2000)],
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> HTMLResponse:
+        if signed.csrf is not None and not hmac.compare_digest(signed.csrf, csrf):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        revealed = reveal(signed.user, pseudonym, reason)
+        return page(request, "reveal.html", signed, pseudonym=pseudonym, revealed=revealed)
+
+    @app.post(
+        "/api/reveal",
+        responses={**API_ERRORS, 400: {"model": Problem, "description": "No or bad reason"}},
+    )
+    def api_reveal(body: RevealRequest, signed: Revealer) -> Revealed:
+        if signed.csrf is not None:
+            raise HTTPException(403, "use an API token for the API, or the form on /reveal")
+        return reveal(signed.user, body.pseudonym, body.reason)
 
     @app.get(
         "/api/lines/{line_id}",

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from countylines.audit import MAX_REASON, MIN_REASON
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.pseudonym import IdType, pseudonym
 
@@ -57,6 +58,21 @@ class LineNumber(BaseModel):
     evidence: str | None
 
 
+class Revealed(BaseModel):
+    """A pseudonym and the real identifier behind it (null when the results do not hold it)."""
+
+    pseudonym: str
+    value: str | None
+
+
+class RevealRequest(BaseModel):
+    """What an API client sends to reveal an identifier: the pseudonym and why (at least
+    MIN_REASON characters that are not spaces; kept in the audit log)."""
+
+    pseudonym: str = Field(max_length=100)
+    reason: str = Field(max_length=MAX_REASON, pattern=rf"^\s*(\S\s*){{{MIN_REASON},}}$")
+
+
 class LineDetail(Line):
     """A line with its numbers."""
 
@@ -84,12 +100,16 @@ class Results:
     key: bytes
     lines: pd.DataFrame = field(init=False)
     numbers: pd.DataFrame = field(init=False)
+    real: dict[str, str] = field(init=False, repr=False)
+    """Pseudonym -> real number, for revealing (never sent unless a reveal is allowed)."""
 
     def __post_init__(self) -> None:
         lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
         self.lines = _read(lines_dir / "lines.parquet", LINE_COLUMNS)
         numbers = _read(lines_dir / "line_numbers.parquet", NUMBER_COLUMNS)
-        numbers["number"] = [pseudonym(str(n), IdType.PHONE, self.key) for n in numbers["number"]]
+        tokens = [pseudonym(str(n), IdType.PHONE, self.key) for n in numbers["number"]]
+        self.real = dict(zip(tokens, numbers["number"].astype(str), strict=True))
+        numbers["number"] = tokens
         self.numbers = numbers
 
     def summary(self) -> dict[str, Any]:
