@@ -29,7 +29,9 @@ def dwell_cells(night_cells: pd.DataFrame, cells: pd.DataFrame, s: DwellSettings
     """(number, cell, nights): the cells each phone dwells at overnight, away from home.
     `cells` (cell_id, lat, lon) places them; a cell not in it is never a dwell cell."""
     if night_cells.empty:
-        return pd.DataFrame({"number": [], "cell": [], "nights": []})
+        return pd.DataFrame(
+            {"number": pd.Series(dtype=object), "cell": pd.Series(dtype=object), "nights": 0}
+        )
     top = night_cells.sort_values(["number", "n_all", "cell"], ascending=[True, False, True])
     home = top.drop_duplicates("number").set_index("number")["cell"]
     at = cells.set_index("cell_id")[["lat", "lon"]]

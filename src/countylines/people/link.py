@@ -76,6 +76,8 @@ def by_missing_episode(
     `positions` (episode, number, n, lat, lon): where each phone was during each episode;
     `episodes` (episode, person_id, found_lat, found_lon); `homes` (number, lat, lon): each
     phone's most used cell."""
+    if positions.empty or homes.empty or episodes.empty:
+        return pd.DataFrame(columns=LINK_COLUMNS)
     m = positions[positions["n"] >= s.min_events].merge(episodes, on="episode")
     m = m.dropna(subset=["found_lat", "found_lon"]).merge(
         homes, on="number", suffixes=("", "_home")
@@ -130,7 +132,7 @@ def best_links(candidates: list[pd.DataFrame]) -> pd.DataFrame:
 def home_positions(night_cells: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """(number, lat, lon): each number's most used cell (`night_cells` from `features`)."""
     if night_cells.empty:
-        return pd.DataFrame({"number": [], "lat": np.array([]), "lon": np.array([])})
+        return pd.DataFrame({"number": pd.Series(dtype=object), "lat": 0.0, "lon": 0.0})
     top = night_cells.sort_values(["number", "n_all", "cell"], ascending=[True, False, True])
     top = top.drop_duplicates("number")
     return top.merge(cells, left_on="cell", right_on="cell_id")[["number", "lat", "lon"]]

@@ -66,7 +66,7 @@ def score_persons(persons: pd.DataFrame, period_year: int, evidence: pd.DataFram
     facts (the set of facts) and missing (episode count)."""
     out = persons[["person_id", "sex"]].copy()
     out = out.join(ages(persons["birth_year"], period_year))
-    n_missing = pd.to_numeric(persons["missing_episodes"], errors="coerce")
+    n_missing = pd.to_numeric(persons["missing_episodes"], errors="coerce").astype(float)
     facts: list[list[str]] = [[] for _ in range(len(persons))]
     unknown: list[list[str]] = [[] for _ in range(len(persons))]
     for i, c in enumerate(out["child"]):

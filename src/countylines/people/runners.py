@@ -29,10 +29,9 @@ def runner_table(numbers: pd.DataFrame, dwell: pd.DataFrame, links: pd.DataFrame
     out["dwell_cells"] = out["dwell_cells"].fillna("")
     out["link"] = out["link"].fillna("none")
     out["link_evidence"] = out["link_evidence"].fillna("")
-    travel = [
-        f"; overnight away from its usual cell on {n} nights" if n else ""
-        for n in out["nights_away"]
+    out["evidence"] = [
+        str(e) + (f"; overnight away from its usual cell on {n} nights" if n else "")
+        for e, n in zip(out["evidence"], out["nights_away"], strict=True)
     ]
-    out["evidence"] = out["evidence"].astype(str) + travel
     out = out.rename(columns={"score": "line_score"})
     return out.sort_values(["line_id", "number"], ignore_index=True)[RUNNER_COLUMNS]
