@@ -202,10 +202,11 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
         drug_use=[None, True, None, None],
     )
     persons["person_id"] = ["P0", "P1", "P2", "P3"]
+    persons.loc[3, "birth_year"] = 2004  # a child at A4 would not count either
     found = find_cuckooed(
         evidence, addresses, CELLS, persons,
         pd.DataFrame({"person_id": ["P0"], "line_id": ["L001"]}),
-        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), CuckooSettings(),
+        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), 2018, CuckooSettings(),
     )  # fmt: skip
     assert list(found.columns) == CUCKOO_COLUMNS
     # A2's occupant only uses drugs, A3's is unknown, A4 is not at an evidence cell

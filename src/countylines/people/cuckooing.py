@@ -5,9 +5,11 @@ Plain pandas in and out. A home is suspected when
 1. its nearest cell (British National Grid, metres) is a cell where the line's runner or deal
    phones dwell overnight (`dwell.py`), or where the line's customers order from in volume away
    from their own usual cell (they visit the address to buy), and
-2. its occupant is vulnerable: mental-health need or drug debt (2 points each), drug use (1
-   point); at least 2 points are needed. An unknown occupant or unknown risk factors add nothing:
-   such homes are not reported, however strong the cell evidence (there are many homes per cell).
+2. its occupant is an adult (a child is not the tenant of a home; a child living near a line's
+   base is on the safeguarding list through their own facts) and is vulnerable: mental-health
+   need or drug debt (2 points each), drug use (1 point); at least 2 points are needed. An
+   unknown occupant or unknown risk factors add nothing: such homes are not reported, however
+   strong the cell evidence (there are many homes per cell).
 
 Points: dwell 2 (3 with 7 nights or more), customer visits 2, the occupant's vulnerability
 (above), the occupant's phone (by subscriber check) in contact with the line 1, a missing person
@@ -23,6 +25,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from countylines.people.geo import nearest_cell, to_bng
+from countylines.people.risk import ages
 
 CUCKOO_COLUMNS = [
     "rank", "address_id", "line_ids", "occupant_person_id", "score", "cell_id", "cell_m",
@@ -108,9 +111,13 @@ def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Ser
     return hot
 
 
-def _vulnerability(persons: pd.DataFrame) -> pd.DataFrame:
-    """(person_id, vulnerability_points, vulnerability): points and words per occupant."""
-    points = sum(persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items())
+def _vulnerability(persons: pd.DataFrame, period_year: int) -> pd.DataFrame:
+    """(person_id, vulnerability_points, vulnerability): points and words per adult occupant
+    (children get no points)."""
+    adult = ages(persons["birth_year"], period_year)["child"].to_numpy() == "no"
+    points = adult * sum(
+        persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items()
+    )
     words = [
         "; ".join(FACTOR_WORDS[k] for k in VULNERABILITY_POINTS if row[k] is True)
         for row in persons[list(VULNERABILITY_POINTS)].astype(object).to_dict("records")
@@ -127,6 +134,7 @@ def find_cuckooed(
     persons: pd.DataFrame,
     line_contacts: pd.DataFrame,
     episodes: pd.DataFrame,
+    period_year: int,
     s: CuckooSettings,
 ) -> pd.DataFrame:
     """The suspected cuckooed homes, best first, with CUCKOO_COLUMNS.
@@ -138,8 +146,8 @@ def find_cuckooed(
     homes = addresses.join(nearest_cell(addresses[["lat", "lon"]], cells))
     homes = homes[homes["cell_m"] <= s.max_cell_m]
     m = homes.merge(cells_evidence, on="cell_id")
-    m = m.merge(_vulnerability(persons), left_on="occupant_person_id", right_on="person_id",
-                how="left")  # fmt: skip
+    vulnerable = _vulnerability(persons, period_year)
+    m = m.merge(vulnerable, left_on="occupant_person_id", right_on="person_id", how="left")
     m["vulnerability_points"] = m["vulnerability_points"].fillna(0).astype(int)
     m = m[m["vulnerability_points"] >= s.min_vulnerability].copy()
     if m.empty:
