@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from countylines.lines.features import DAY_S, open_case, table_frame
+from countylines.lines.features import _has_table as has_table
 
 NIGHT_FROM_H, NIGHT_TO_H = 22, 7
 """A night is 22:00 to 07:00 UTC; a night is counted on the day it starts."""
@@ -47,14 +48,6 @@ def open_people(database: Path) -> duckdb.DuckDBPyConnection:
         )
     con.execute(f"CREATE OR REPLACE TEMP VIEW pev AS {source}")
     return con
-
-
-def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def persons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
