@@ -190,30 +190,33 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
     assert list(evidence["cell_id"]) == ["T1"]
     addresses = pd.DataFrame(
         {
-            "address_id": ["A1", "A2", "A3", "A4"],
-            "lat": [52.1905, 52.1895, 52.1902, 52.2001],
-            "lon": [-2.2205, -2.2195, -2.2201, -2.2001],
-            "occupant_person_id": ["P0", "P1", None, "P3"],
+            "address_id": ["A1", "A2", "A3", "A4", "A5", "A6"],
+            "lat": [52.1905, 52.1895, 52.1902, 52.2001, 52.2002, 52.1995],
+            "lon": [-2.2205, -2.2195, -2.2201, -2.2001, -2.2002, -2.1998],
+            "occupant_person_id": ["P0", "P1", None, "P3", "P4", "P5"],
         }
     )
     persons = _persons(
-        mental_health=[True, None, None, True],
-        debt_bondage=[True, None, None, True],
-        drug_use=[None, True, None, None],
+        mental_health=[True, None, None, True, True, True],
+        debt_bondage=[True, None, None, True, True, None],
+        drug_use=[None, True, None, None, None, True],
     )
-    persons["person_id"] = ["P0", "P1", "P2", "P3"]
-    persons.loc[3, "birth_year"] = 2004  # a child at A4 would not count either
+    persons.loc[3, "birth_year"] = 2004  # a child: not the tenant of a home
     found = find_cuckooed(
         evidence, addresses, CELLS, persons,
         pd.DataFrame({"person_id": ["P0"], "line_id": ["L001"]}),
         pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), 2018, CuckooSettings(),
     )  # fmt: skip
     assert list(found.columns) == CUCKOO_COLUMNS
-    # A2's occupant only uses drugs, A3's is unknown, A4 is not at an evidence cell
-    (row,) = found.to_dict("records")
-    assert row["address_id"] == "A1" and row["line_ids"] == "L001" and row["rank"] == 1
+    # A2's occupant only uses drugs, A3's is unknown, A4's is a child; A5 and A6 are 1.8 km
+    # from the base (their nearest cell is T2): only A5's occupant is vulnerable enough for that
+    assert list(found["address_id"]) == ["A1", "A5"]
+    row, near = found.to_dict("records")
+    assert row["line_ids"] == "L001" and row["rank"] == 1 and near["score"] < row["score"]
+    assert "base at a cell (T1, 17" in near["evidence"]
     assert row["runner_nights"] == 20 and row["phones_dwelling"] == 2 and row["visitors"] == 30
-    for words in ("2 line phone(s) overnight", "30 customers ordered 60 times",
+    for words in ("base at the nearest cell (T1,", "2 line phone(s) there overnight on 20 nights",
+                  "30 customers ordered 60 times from it",
                   "mental-health need; drug debt", "in contact with the line",
                   "1 missing person(s) found"):  # fmt: skip
         assert words in row["evidence"]

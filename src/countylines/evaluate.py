@@ -119,6 +119,11 @@ def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
     t_addr = set(t_cuckoo["address_id"])
     p_addr = set(_read(out / "cuckooed_addresses.csv")["address_id"])
     metrics["cuckooed_addresses"] = _f1(len(t_addr & p_addr), len(p_addr), len(t_addr))
+    # Homes taken over at least a week before the end leave a trace to find (nights, visits).
+    end = pd.to_datetime(t_nums["last_active"], utc=True).max()
+    since = pd.to_datetime(t_cuckoo["from"], utc=True)
+    settled = set(t_cuckoo.loc[since <= end - pd.Timedelta(days=7), "address_id"])
+    metrics["cuckooed_recall_settled"] = round(len(settled & p_addr) / max(1, len(settled)), 4)
     scores = pd.read_parquet(out / "person_scores.parquet", columns=["person_id", "score"])
     truth_y = scores["person_id"].isin(set(exploited["person_id"]))
     auc = roc_auc_score(truth_y, scores["score"]) if 0 < truth_y.sum() < len(truth_y) else 0.0
@@ -128,6 +133,7 @@ def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
         "exploited_scored": int(truth_y.sum()),
         "exploited_in_truth": int(exploited["person_id"].nunique()),
         "true_cuckooed": len(t_addr),
+        "true_cuckooed_settled": len(settled),
         "found_cuckooed": len(p_addr),
     }
     return metrics

@@ -53,6 +53,11 @@ class CuckooSettings:
     max_cell_m: float = 3_000.0
     """A home further than this from its nearest cell is not placed on it."""
     min_vulnerability: int = 2
+    near_m: float = 3_000.0
+    """A home whose nearest cell is not a base cell still counts when a base cell of the line
+    is this close and its occupant has `near_min_vulnerability` points (a line's second home in
+    a town leaves no trace of its own)."""
+    near_min_vulnerability: int = 4
     found_within_m: float = 300.0
 
 
@@ -143,13 +148,12 @@ def find_cuckooed(
     `episodes` (found_lat, found_lon): where missing persons were found."""
     if cells_evidence.empty or addresses.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    homes = addresses.join(nearest_cell(addresses[["lat", "lon"]], cells))
-    homes = homes[homes["cell_m"] <= s.max_cell_m]
-    m = homes.merge(cells_evidence, on="cell_id")
     vulnerable = _vulnerability(persons, period_year)
-    m = m.merge(vulnerable, left_on="occupant_person_id", right_on="person_id", how="left")
-    m["vulnerability_points"] = m["vulnerability_points"].fillna(0).astype(int)
-    m = m[m["vulnerability_points"] >= s.min_vulnerability].copy()
+    homes = addresses.merge(
+        vulnerable[vulnerable["vulnerability_points"] >= s.min_vulnerability],
+        left_on="occupant_person_id", right_on="person_id",
+    )  # fmt: skip
+    m = _homes_by_base(homes, cells_evidence, cells, s)
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
     contact = m.merge(
@@ -160,7 +164,11 @@ def find_cuckooed(
     )
     m["found_here"] = _found_near(m, episodes, s.found_within_m)
     m["points"] = (
-        m["cell_points"] + m["vulnerability_points"] + m["in_contact"] + (m["found_here"] > 0)
+        m["cell_points"]
+        - ~m["at_cell"]
+        + m["vulnerability_points"]
+        + m["in_contact"]
+        + (m["found_here"] > 0)
     )
     m["why"] = [_why(r, s.found_within_m) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
@@ -183,6 +191,32 @@ def find_cuckooed(
     return out[CUCKOO_COLUMNS]
 
 
+def _homes_by_base(
+    homes: pd.DataFrame, cells_evidence: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings
+) -> pd.DataFrame:
+    """(home, base cell) pairs: the base cells that are a home's nearest cell (within
+    `max_cell_m`), and, for occupants with at least `near_min_vulnerability` points, the base
+    cells within `near_m`; `at_cell` tells which, `cell_m` is the distance in metres."""
+    base = cells_evidence.merge(cells, on="cell_id")
+    if homes.empty or base.empty:
+        return pd.DataFrame()
+    own = nearest_cell(homes[["lat", "lon"]], cells)
+    home_xy, base_xy = to_bng(homes["lat"], homes["lon"]), to_bng(base["lat"], base["lon"])
+    pairs = cKDTree(base_xy).query_ball_point(home_xy, max(s.near_m, s.max_cell_m))
+    hi = np.repeat(np.arange(len(homes)), [len(p) for p in pairs])
+    bi = np.array([j for p in pairs for j in p], dtype=int)
+    m = pd.concat(
+        [homes.iloc[hi].reset_index(drop=True), base.iloc[bi].drop(columns=["lat", "lon"])
+         .reset_index(drop=True)], axis=1,
+    )  # fmt: skip
+    m["cell_m"] = np.hypot(*(home_xy[hi] - base_xy[bi]).T)
+    m["at_cell"] = own["cell_id"].to_numpy()[hi] == m["cell_id"].to_numpy()
+    ok = (m["at_cell"] & (m["cell_m"] <= s.max_cell_m)) | (
+        (m["cell_m"] <= s.near_m) & (m["vulnerability_points"] >= s.near_min_vulnerability)
+    )
+    return m[ok].reset_index(drop=True)
+
+
 def _found_near(homes: pd.DataFrame, episodes: pd.DataFrame, within_m: float) -> np.ndarray:
     """How many missing persons were found within `within_m` metres of each home."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
@@ -194,16 +228,16 @@ def _found_near(homes: pd.DataFrame, episodes: pd.DataFrame, within_m: float) ->
 
 
 def _why(r: dict, found_within_m: float) -> str:
-    parts = [f"{r['line_id']}:"]
+    where = "the nearest cell" if r["at_cell"] else "a cell"
+    parts = [f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m):"]
     if r["runner_nights"]:
         parts.append(
-            f"{r['phones_dwelling']} line phone(s) overnight at the nearest cell "
-            f"({r['cell_id']}, {r['cell_m']:.0f} m) on {r['runner_nights']} nights;"
+            f"{r['phones_dwelling']} line phone(s) there overnight on {r['runner_nights']} nights;"
         )
     if r["visitors"]:
         parts.append(
-            f"{r['visitors']} customers ordered {r['visits']} times from that cell, away from "
-            "their usual cell;"
+            f"{r['visitors']} customers ordered {r['visits']} times from it, away from their "
+            "usual cell;"
         )
     parts.append(f"occupant {r['occupant_person_id']} vulnerable ({r['vulnerability']})")
     if r["in_contact"]:
