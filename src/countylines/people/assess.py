@@ -133,11 +133,10 @@ def assess_people(
         [
             _runner_evidence(runners),
             _cuckoo_evidence(cuckooed),
-            pd.DataFrame({
-                "person_id": per_line["person_id"], "fact": "line_contact",
-                "detail": [f"{n} in contact with {ln} ({k} calls/texts)" for n, ln, k in
-                           per_line[["number", "line_id", "n"]].itertuples(index=False)],
-            }),
+            _facts(per_line["person_id"], "line_contact", [
+                f"{n} in contact with {ln} ({k} calls/texts)"
+                for n, ln, k in per_line[["number", "line_id", "n"]].itertuples(index=False)
+            ]),
             _found_evidence(episodes, evidence_cells, cells, s.found_near_base_m),
         ],
         ignore_index=True,
@@ -149,28 +148,21 @@ def assess_people(
     )  # fmt: skip
 
 
+def _facts(person_id: pd.Series, fact: str, detail: pd.Series | list[str]) -> pd.DataFrame:
+    """Evidence rows (person_id, fact, detail) for `risk.score_persons`."""
+    return pd.DataFrame({"person_id": person_id, "fact": fact, "detail": detail})
+
+
 def _runner_evidence(runners: pd.DataFrame) -> pd.DataFrame:
-    linked = runners.dropna(subset=["person_id"])
-    return pd.DataFrame(
-        {
-            "person_id": linked["person_id"],
-            "fact": "runner",
-            "detail": "runner " + linked["number"] + " of " + linked["line_id"] + " ("
-            + linked["link_evidence"] + ")",
-        }
-    )  # fmt: skip
+    r = runners.dropna(subset=["person_id"])
+    why = "runner " + r["number"] + " of " + r["line_id"] + " (" + r["link_evidence"] + ")"
+    return _facts(r["person_id"], "runner", why)
 
 
 def _cuckoo_evidence(cuckooed: pd.DataFrame) -> pd.DataFrame:
-    known = cuckooed.dropna(subset=["occupant_person_id"])
-    return pd.DataFrame(
-        {
-            "person_id": known["occupant_person_id"],
-            "fact": "cuckooed_occupant",
-            "detail": "occupies " + known["address_id"] + ", suspected cuckooed by "
-            + known["line_ids"],
-        }
-    )  # fmt: skip
+    c = cuckooed.dropna(subset=["occupant_person_id"])
+    why = "occupies " + c["address_id"] + ", suspected cuckooed by " + c["line_ids"]
+    return _facts(c["occupant_person_id"], "cuckooed_occupant", why)
 
 
 def _found_evidence(
@@ -184,16 +176,13 @@ def _found_evidence(
     tree = cKDTree(to_bng(base["lat"], base["lon"]))
     dist, idx = tree.query(to_bng(found["found_lat"], found["found_lon"]))
     ok = dist <= within_m
-    return pd.DataFrame(
-        {
-            "person_id": found["person_id"].to_numpy()[ok],
-            "fact": "found_in_line_town",
-            "detail": [
-                f"found {d:.0f} m from a base cell of {line} during a missing episode"
-                for d, line in zip(dist[ok], base["line_id"].to_numpy()[idx[ok]], strict=True)
-            ],
-        }
-    )
+    lines = base["line_id"].to_numpy()[idx[ok]]
+    return _facts(
+        pd.Series(found["person_id"].to_numpy()[ok]),
+        "found_in_line_town",
+        [f"found {d:.0f} m from a base cell of {ln} during a missing episode"
+         for d, ln in zip(dist[ok], lines, strict=True)],
+    )  # fmt: skip
 
 
 def _safeguarding(scored: pd.DataFrame, s: PeopleSettings) -> pd.DataFrame:
