@@ -85,17 +85,17 @@ def assess_people(
 ) -> PeopleResult:
     """Assess every person of the case at `database`, given the line register's `numbers`."""
     s = settings or PeopleSettings()
-    con = fx.open_people(database)
+    role_of = numbers.groupby("role")["number"].apply(lambda x: sorted(set(x))).to_dict()
+    deal, run = role_of.get("deal_line", []), role_of.get("runner", [])
+    line_of = dict(zip(numbers["number"], numbers["line_id"], strict=True))
+    own = sorted(line_of)
+    con = fx.open_people(database, own)
     try:
         persons = fx.persons(con)
     except fx.NoPersons as exc:
         raise CaseError(f"{database}: {exc}") from None
     period = fx.case_period(con)
     year = datetime.fromtimestamp(period[0], UTC).year if period else datetime.now(UTC).year
-    role_of = numbers.groupby("role")["number"].apply(lambda x: sorted(set(x))).to_dict()
-    deal, run = role_of.get("deal_line", []), role_of.get("runner", [])
-    line_of = dict(zip(numbers["number"], numbers["line_id"], strict=True))
-    own = sorted(line_of)
     cells = fx.cells(con)
     nights = fx.night_cells(con, deal + run)
     dwell = dwell_cells(nights, cells, s.dwell)

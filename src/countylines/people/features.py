@@ -4,8 +4,8 @@ Every function takes a connection from `open_people` (the case database attached
 `db`, see `countylines.lines.features.open_case`) and returns pandas DataFrames. Times are
 seconds since 1970-01-01 UTC; cells and addresses keep their WGS84 degrees here and are projected
 to British National Grid (EPSG:27700, metres) by `geo.py` for every distance. The events table is
-scanned only for the events that touch the numbers of interest (the lines' numbers, their
-customers, numbers with a subscriber record).
+scanned once for the events that touch the lines' numbers (`lev`, which the per-number queries
+read), then only for the customers' usual cells and for the handsets a runner shares.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ class NoPersons(LookupError):
     """The case has no `persons` table, so there is nobody to assess."""
 
 
-def open_people(database: Path) -> duckdb.DuckDBPyConnection:
-    """A connection with the case attached as `db` and `pev`, the events with a number at each
-    end, times in seconds (empty when the case has no events)."""
+def open_people(database: Path, line_numbers: list[str]) -> duckdb.DuckDBPyConnection:
+    """A connection with the case attached as `db`; `pev`, the events with a number at each
+    end, times in seconds (empty when the case has no events); and `lev`, the events that touch
+    one of `line_numbers` (one scan of the events; every per-number query below reads it)."""
     con = open_case(database)
     if has_table(con, "events"):
         source = (
@@ -47,6 +48,14 @@ def open_people(database: Path) -> duckdb.DuckDBPyConnection:
             "NULL AS b_cell LIMIT 0"
         )
     con.execute(f"CREATE OR REPLACE TEMP VIEW pev AS {source}")
+    _select(con, "lsel", line_numbers)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE lev AS
+        SELECT pev.* FROM pev
+        WHERE a IN (SELECT number FROM lsel) OR b IN (SELECT number FROM lsel)
+        """
+    )
     return con
 
 
@@ -100,15 +109,15 @@ def _select(con: duckdb.DuckDBPyConnection, name: str, numbers: list[str]) -> No
 
 
 def _uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> None:
-    """`uses(number, t, cell)`: every event end of `numbers` with a cell."""
+    """`uses(number, t, cell)`: every event end of `numbers` (line numbers) with a cell."""
     _select(con, "psel", numbers)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE uses AS
-        SELECT a AS number, t, a_cell AS cell FROM pev SEMI JOIN psel ON pev.a = psel.number
+        SELECT a AS number, t, a_cell AS cell FROM lev SEMI JOIN psel ON lev.a = psel.number
         WHERE a_cell IS NOT NULL
         UNION ALL
-        SELECT b AS number, t, b_cell AS cell FROM pev SEMI JOIN psel ON pev.b = psel.number
+        SELECT b AS number, t, b_cell AS cell FROM lev SEMI JOIN psel ON lev.b = psel.number
         WHERE b_cell IS NOT NULL
         """
     )
@@ -141,9 +150,9 @@ def order_cells(
     return con.execute(
         """
         WITH o AS (
-            SELECT pev.a AS c, pev.b AS x, pev.a_cell AS cell FROM pev
-            SEMI JOIN deal ON pev.b = deal.number ANTI JOIN own ON pev.a = own.number
-            WHERE pev.a_cell IS NOT NULL),
+            SELECT lev.a AS c, lev.b AS x, lev.a_cell AS cell FROM lev
+            SEMI JOIN deal ON lev.b = deal.number ANTI JOIN own ON lev.a = own.number
+            WHERE lev.a_cell IS NOT NULL),
         cust AS (SELECT DISTINCT c AS number FROM o),
         home AS (
             SELECT a AS c, mode(a_cell) AS home FROM pev SEMI JOIN cust ON pev.a = cust.number
@@ -158,31 +167,39 @@ def order_cells(
 def contacts(
     con: duckdb.DuckDBPyConnection, numbers: list[str], line_numbers: list[str]
 ) -> pd.DataFrame:
-    """(number, y, n): calls and texts between each of `numbers` and the line numbers `y`."""
+    """(number, y, n): calls and texts between each of `numbers` and the line numbers `y` (a
+    subset of those `open_people` was given)."""
     _select(con, "psel", numbers)
     _select(con, "own", line_numbers)
     return con.execute(
         """
         WITH c AS (
-            SELECT a AS number, b AS y FROM pev SEMI JOIN psel ON pev.a = psel.number
-            SEMI JOIN own ON pev.b = own.number
+            SELECT a AS number, b AS y FROM lev SEMI JOIN psel ON lev.a = psel.number
+            SEMI JOIN own ON lev.b = own.number
             UNION ALL
-            SELECT b AS number, a AS y FROM pev SEMI JOIN psel ON pev.b = psel.number
-            SEMI JOIN own ON pev.a = own.number)
+            SELECT b AS number, a AS y FROM lev SEMI JOIN psel ON lev.b = psel.number
+            SEMI JOIN own ON lev.a = own.number)
         SELECT number, y, count(*) AS n FROM c GROUP BY number, y ORDER BY number, y
         """
     ).df()
 
 
 def shared_handsets(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
-    """(number, other, imei): other numbers used in a handset (IMEI) that one of `numbers` used."""
+    """(number, other, imei): other numbers used in a handset (IMEI) that one of `numbers` (line
+    numbers) used."""
     _select(con, "psel", numbers)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE mine AS
+        SELECT DISTINCT a AS number, a_imei AS imei FROM lev
+        SEMI JOIN psel ON lev.a = psel.number WHERE a_imei IS NOT NULL
+        """
+    )
+    if not con.execute("SELECT count(*) FROM mine").fetchone()[0]:  # type: ignore[index]
+        return pd.DataFrame({"number": [], "other": [], "imei": []}, dtype=object)
     return con.execute(
         """
-        WITH mine AS (
-            SELECT DISTINCT a AS number, a_imei AS imei FROM pev
-            SEMI JOIN psel ON pev.a = psel.number WHERE a_imei IS NOT NULL),
-        everyone AS (
+        WITH everyone AS (
             SELECT DISTINCT a AS other, a_imei AS imei FROM pev
             WHERE a_imei IN (SELECT imei FROM mine))
         SELECT mine.number, everyone.other, mine.imei FROM mine JOIN everyone USING (imei)
@@ -194,9 +211,9 @@ def shared_handsets(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.Da
 def episode_positions(
     con: duckdb.DuckDBPyConnection, numbers: list[str], episodes: pd.DataFrame
 ) -> pd.DataFrame:
-    """(episode, number, n, lat, lon): where each of `numbers` was (the mean position of the
-    cells of its events) during each missing episode (`episodes` has columns episode, start_t,
-    end_t)."""
+    """(episode, number, n, lat, lon): where each of `numbers` (line numbers) was (the mean
+    position of the cells of its events) during each missing episode (`episodes` has columns
+    episode, start_t, end_t)."""
     _uses(con, numbers)
     con.register("episodes_df", episodes[["episode", "start_t", "end_t"]])
     try:
