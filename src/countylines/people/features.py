@@ -1,9 +1,9 @@
 """The DuckDB adapter of `countylines people`: every query over the loaded case, as plain frames.
 
 Every function takes a connection from `open_people` (the case database attached read-only as
-`db`, see `countylines.lines.features.open_case`) and returns pandas DataFrames. Times are
-seconds since 1970-01-01 UTC; cells and addresses keep their WGS84 degrees here and are projected
-to British National Grid (EPSG:27700, metres) by `geo.py` for every distance. The events table is
+`db`) and returns pandas DataFrames. Times are seconds since 1970-01-01 UTC; cells and
+addresses keep their WGS84 degrees here and are projected to British National Grid
+(EPSG:27700, metres) by `geo.py` for every distance. The events table is
 scanned once for the events that touch the lines' numbers (`lev`, which the per-number queries
 read), then only for the customers' usual cells and for the handsets a runner shares.
 """
@@ -15,8 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from countylines.lines.features import DAY_S, open_case, table_frame
-from countylines.lines.features import _has_table as has_table
+DAY_S = 86_400
 
 NIGHT_FROM_H, NIGHT_TO_H = 22, 7
 """A night is 22:00 to 07:00 UTC; a night is counted on the day it starts."""
@@ -32,10 +31,14 @@ class NoPersons(LookupError):
 
 
 def open_people(database: Path, line_numbers: list[str]) -> duckdb.DuckDBPyConnection:
-    """A connection with the case attached as `db`; `pev`, the events with a number at each
-    end, times in seconds (empty when the case has no events); and `lev`, the events that touch
-    one of `line_numbers` (one scan of the events; every per-number query below reads it)."""
-    con = open_case(database)
+    """An in-memory connection with the case `database` attached read-only as `db`; `pev`, the
+    events with a number at each end, times in seconds (empty when the case has no events); and
+    `lev`, the events that touch one of `line_numbers` (one scan of the events; every
+    per-number query below reads it)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
     if has_table(con, "events"):
         source = (
             "SELECT epoch(start_time)::BIGINT AS t, a_number AS a, b_number AS b, a_imei, "
@@ -57,6 +60,23 @@ def open_people(database: Path, line_numbers: list[str]) -> duckdb.DuckDBPyConne
         """
     )
     return con
+
+
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the case has the table `table`."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def table_frame(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> pd.DataFrame:
+    """`columns` (`expr AS name`, comma-separated) of a case table, or an empty frame with those
+    names when the case does not have it."""
+    if not has_table(con, table):
+        return pd.DataFrame({c.split(" AS ")[-1].strip(): [] for c in columns.split(",")})
+    return con.execute(f"SELECT {columns} FROM db.{table}").df()
 
 
 def persons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
