@@ -528,6 +528,53 @@ def serve(
     run(body)
 
 
+@app.command()
+def people(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_out: Annotated[
+        Path | None,
+        typer.Option("--lines", help="Output folder of `countylines lines` (else found anew)."),
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
+) -> None:
+    """Exploitation risk per person, runners and cuckooed homes: an explained safeguarding list.
+
+    When a workspace exists (see `countylines users`), the access is recorded in its audit log.
+    """
+    from countylines.database import case_database
+    from countylines.people.assess import assess_people, line_numbers
+    from countylines.people.report import summary, write_outputs
+
+    def body() -> int:
+        ws = cli_security.existing_workspace(home, case, out_dir)
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with (
+            err.status("assessing people", spinner="dots") if _live(quiet, as_json) else _nothing()
+        ):
+            result = assess_people(database, line_numbers(database, lines_out))
+        paths = write_outputs(result, out_dir)
+        counts = {
+            "safeguarding": len(result.safeguarding),
+            "persons_scored": len(result.scores),
+            "runners": len(result.runners),
+            "cuckooed_addresses": len(result.cuckooed),
+        }
+        if ws is not None:
+            cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
+        if as_json:
+            print_json({"database": str(database), **counts, "files": [str(p) for p in paths]})
+        elif not quiet:
+            out.print(escape(summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
