@@ -23,17 +23,19 @@ def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(shared_case(tmp_path_factory, "small", 12), case)
     out = case.parent / "out"
     outcomes = assess(case, out)
-    assert [(o.name, o.ran) for o in outcomes] == [("load", True), ("lines", True),
-                                                   ("report", True)]  # fmt: skip
+    assert [(o.name, o.ran) for o in outcomes] == [
+        ("load", True), ("lines", True), ("people", True), ("report", True)]  # fmt: skip
     return case, out
 
 
 def test_outputs_and_a_second_run_skips_every_step(assessed: tuple[Path, Path]) -> None:
     case, out = assessed
-    for name in ("work/case.duckdb", "lines/lines.csv", "report.html", "report.pdf",
-                 "report-public.html", "report-public.pdf"):  # fmt: skip
+    for name in ("work/case.duckdb", "lines/lines.csv", "people/safeguarding.csv", "report.html",
+                 "report.pdf", "report-public.html", "report-public.pdf"):  # fmt: skip
         assert (out / name).is_file(), name
-    assert [o.ran for o in assess(case, out)] == [False, False, False]
+    assert [o.ran for o in assess(case, out)] == [False, False, False, False]
+    text = (out / "report.html").read_text()
+    assert "Victims and exploitation" in text and "safeguarding list" in text
 
 
 def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
@@ -41,11 +43,11 @@ def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
 ) -> None:
     case, out = assessed
     (out / "report.pdf").unlink()
-    assert [o.ran for o in assess(case, out)] == [False, False, True]
+    assert [o.ran for o in assess(case, out)] == [False, False, False, True]
     hubs = case / "hubs.csv"
     stat = hubs.stat()
     os.utime(hubs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert [o.ran for o in assess(case, out)] == [True, True, True]
+    assert [o.ran for o in assess(case, out)] == [True, True, True, True]
 
 
 def test_public_edition_shows_aggregates_only(assessed: tuple[Path, Path]) -> None:

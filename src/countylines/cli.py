@@ -428,8 +428,11 @@ def assess(
     force: Annotated[bool, typer.Option(help="Run every step, even unchanged ones.")] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
 ) -> None:
-    """From a case folder to the line register, the briefing (HTML and PDF) and the tables."""
+    """From a case folder to the line register, the safeguarding list, the briefing (HTML and
+    PDF) and the tables. When a workspace exists, loading and assessing people are recorded in
+    its audit log."""
     from countylines.assess.assessment import AssessSettings
     from countylines.assess.assessment import assess as run_assessment
     from countylines.lines.detect import LineSettings
@@ -442,7 +445,14 @@ def assess(
             if live:
                 err.print(f"{name}: " + ("running" if will_run else "unchanged, skipped"))
 
+        ws = cli_security.existing_workspace(home, case, out_dir)
         outcomes = run_assessment(case, out_dir, settings, force, on_step)
+        ran = {o.name for o in outcomes if o.ran}
+        if ws is not None:
+            audited = (("load", "collect", "work"), ("people", "consult", "people"))
+            for step, action, folder in audited:
+                if step in ran:
+                    cli_security.record_pipeline(ws, action, case, out_dir / folder, {})
         if as_json:
             print_json({"out": str(out_dir), "steps": [o.__dict__ for o in outcomes]})
         elif not quiet:

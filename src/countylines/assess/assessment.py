@@ -1,6 +1,7 @@
 """`assess(case, out)`: the steps of a threat assessment and their settings.
 
-OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), and the briefing
+OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), `people/` (the
+safeguarding list, runners and cuckooed homes; see docs/people.md), and the briefing
 (`report.html`, `report.pdf`, `report-public.html`, `report-public.pdf`). Steps whose inputs did
 not change since the last run into the same OUT are skipped (see `pipeline`).
 """
@@ -18,6 +19,8 @@ from countylines.assess.render import write_reports
 from countylines.database import load_case
 from countylines.lines.detect import LineSettings, find_lines
 from countylines.lines.report import write_outputs
+from countylines.people.assess import assess_people, line_numbers
+from countylines.people.report import write_outputs as write_people
 from countylines.problems import CaseError, Severity
 
 DB = Path("work") / "case.duckdb"
@@ -54,6 +57,31 @@ def _lines(settings: LineSettings) -> Callable[[Path], str]:
     return run
 
 
+def _people(out: Path) -> str:
+    if not _has_persons(out / DB):
+        (out / "people").mkdir(exist_ok=True)
+        (out / "people" / "NO_PERSONS.txt").write_text(
+            "The case has no persons table, so no one was assessed.\n"
+        )
+        return "no persons table: skipped"
+    result = assess_people(out / DB, line_numbers(out / DB, out / "lines"))
+    write_people(result, out / "people")
+    return f"{len(result.safeguarding)} people on the safeguarding list"
+
+
+def _has_persons(database: Path) -> bool:
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'persons'"
+        ).fetchone()
+        return bool(found and found[0])
+    finally:
+        con.close()
+
+
 def _period(out: Path) -> str:
     path = out / "lines" / "lines.parquet"
     lines = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
@@ -76,7 +104,9 @@ def steps(case: Path, settings: AssessSettings) -> list[Step]:
         Step("load", (), str(DB), _load(case)),
         Step("lines", ("load",), "lines/lines.parquet", _lines(settings.lines),
              {"threshold": settings.lines.threshold, "price": settings.lines.deal_price}),
-        Step("report", ("lines",), "report.pdf", _report(settings), {"title": settings.title}),
+        Step("people", ("lines",), "people", _people),
+        Step("report", ("lines", "people"), "report.pdf", _report(settings),
+             {"title": settings.title}),
     ]  # fmt: skip
 
 

@@ -61,6 +61,62 @@ def lines_section(out: Path, edition: str) -> dict[str, Any] | None:
     return section
 
 
+RISK_FACTORS = {
+    "mental_health": "mental-health need",
+    "drug_use": "drug use",
+    "debt_bondage": "drug debt or debt bondage",
+    "known_to_care": "known to social care",
+}
+"""Risk-factor columns of `persons` and how the briefing names them."""
+
+
+def _listed_factors(database: Path, person_ids: list[str]) -> dict[str, int]:
+    """How many of `person_ids` have each risk factor recorded as present, and a missing
+    episode, from the loaded case."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        con.register("listed", pd.DataFrame({"person_id": person_ids}, dtype=object))
+        sums = ", ".join(f"count(*) FILTER (WHERE p.{c})" for c in RISK_FACTORS)
+        row = con.execute(
+            f"SELECT {sums}, count(*) FILTER (WHERE p.missing_episodes > 0) "
+            "FROM persons p SEMI JOIN listed l ON p.person_id = l.person_id"
+        ).fetchone()
+    finally:
+        con.close()
+    names = [*RISK_FACTORS.values(), "reported missing"]
+    return dict(zip(names, [int(v) for v in row or [0] * len(names)], strict=True))
+
+
+def people_section(out: Path, edition: str) -> dict[str, Any] | None:
+    """Victims and exploitation: the safeguarding list by age and action, risk factors of the
+    people on it, runners and cuckooed homes (counts only, in both editions)."""
+    listed = _read(out / "people" / "safeguarding.parquet")
+    if listed is None:
+        return None
+    runners = _read(out / "people" / "runners.parquet")
+    homes = _read(out / "people" / "cuckooed_addresses.parquet")
+    children = int((listed["child"].astype(str) == "yes").sum())
+    factors = _listed_factors(
+        out / "work" / "case.duckdb", listed["person_id"].astype(str).tolist()
+    )
+    actions = listed["suggested_action"].value_counts()
+    return {
+        "n_listed": shown(len(listed), edition),
+        "n_children": shown(children, edition),
+        "n_adults": shown(len(listed) - children, edition),
+        "factors": [(name, shown(n, edition)) for name, n in factors.items()],
+        "actions": [(a, shown(n, edition)) for a, n in actions.items()],
+        "n_runners": shown(0 if runners is None else len(runners), edition),
+        "n_runners_linked": shown(
+            0 if runners is None else int(runners["person_id"].notna().sum()), edition
+        ),
+        "n_homes": shown(0 if homes is None else len(homes), edition),
+        "factor_counts": factors,
+    }
+
+
 def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
     """Every figure of the briefing for `edition`, from the analyses' folders in `out`."""
     if edition not in EDITIONS:
@@ -70,4 +126,5 @@ def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
         "period": period,
         "edition": edition,
         "lines": lines_section(out, edition),
+        "people": people_section(out, edition),
     }

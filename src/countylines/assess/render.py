@@ -35,13 +35,17 @@ def _png(data: bytes) -> str:
 
 def charts(briefing: dict[str, Any]) -> dict[str, str]:
     """The briefing's charts, base64 PNG, by name."""
-    lines = briefing["lines"]
-    if not lines:
-        return {}
-    made = {"hubs": _png(bar_chart(lines["hub_counts"], "Lines by hub", "lines"))}
-    if briefing["edition"] == "restricted":
-        made["deals"] = _png(
-            bar_chart(lines["deals_by_line"], "Deals a day by line (largest 15)", "deals a day")
+    made = {}
+    lines, people = briefing["lines"], briefing["people"]
+    if lines:
+        made["hubs"] = _png(bar_chart(lines["hub_counts"], "Lines by hub", "lines"))
+        if briefing["edition"] == "restricted":
+            made["deals"] = _png(
+                bar_chart(lines["deals_by_line"], "Deals a day by line (largest 15)", "deals a day")
+            )
+    if people and briefing["edition"] == "restricted":
+        made["factors"] = _png(
+            bar_chart(people["factor_counts"], "Risk factors on the safeguarding list", "people")
         )
     return made
 
