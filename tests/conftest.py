@@ -453,7 +453,8 @@ NUMBER = "+447700900123"
 
 
 def write_hostile_results(folder: Path) -> Path:
-    """A `lines` output folder of two lines whose brands, towns and evidence are XSS probes."""
+    """An assessment folder: `lines/` with two lines and `people/`, whose brands, towns,
+    reasons and evidence are XSS probes and hold a real-looking phone number."""
     import pandas as pd
 
     from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult
@@ -479,5 +480,18 @@ def write_hostile_results(folder: Path) -> Path:
         ],
         columns=list(NUMBER_COLUMNS),
     )  # fmt: skip
-    write_outputs(LineResult(lines, numbers, pd.DataFrame({"number": []}), 3), folder)
+    write_outputs(LineResult(lines, numbers, pd.DataFrame({"number": []}), 3), folder / "lines")
+    people = folder / "people"
+    people.mkdir(exist_ok=True)
+    pd.DataFrame(
+        [[1, "P0007", "under 18", "yes", "male", 12, "high", f"runner +5; {XSS[0]}", "drug_use",
+          f"runner {NUMBER} of L001; person P0007 found near base", "referral to MASH today"]],
+        columns=["rank", "person_id", "age_band", "child", "sex", "score", "priority", "reasons",
+                 "unknown", "evidence", "suggested_action"],
+    ).to_parquet(people / "safeguarding.parquet")
+    pd.DataFrame(
+        [[1, "A0001", "L001", "P0009", 9, 40, 120, XSS[1], "occupant P0009 vulnerable"]],
+        columns=["rank", "address_id", "line_ids", "occupant_person_id", "score",
+                 "runner_nights", "visitors", "vulnerability", "evidence"],
+    ).to_parquet(people / "cuckooed_addresses.parquet")  # fmt: skip
     return folder

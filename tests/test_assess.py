@@ -74,7 +74,7 @@ def test_the_pdf_pages_are_not_blank(assessed: tuple[Path, Path], tmp_path: Path
 
 
 def test_hostile_text_is_escaped_in_the_briefing(tmp_path: Path) -> None:
-    write_hostile_results(tmp_path / "lines")
+    write_hostile_results(tmp_path)
     document = html(tmp_path, "restricted", XSS[0], "period", 15.0)
     assert "<script" not in document and "<img src=x" not in document
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document

@@ -52,6 +52,10 @@ ROUTES = {
     "GET /api/lines": "/api/lines",
     "GET /lines/{line_id}": "/lines/L001",
     "GET /api/lines/{line_id}": "/api/lines/L001",
+    "GET /people": "/people",
+    "GET /api/people": "/api/people",
+    "GET /homes": "/homes",
+    "GET /api/homes": "/api/homes",
     "GET /reveal": "/reveal",
 }
 
@@ -146,7 +150,7 @@ def test_sessions_expire_when_idle_or_old(workspace: Workspace) -> None:
 
 def test_every_page_escapes_hostile_text_and_sends_the_headers(client: TestClient) -> None:
     _login(client, "admin")
-    for path in ("/", "/lines", "/lines/L001", "/lines/L002", "/login"):
+    for path in ("/", "/lines", "/lines/L001", "/lines/L002", "/people", "/homes", "/login"):
         response = client.get(path)
         assert response.status_code == 200
         for header, value in SECURITY_HEADERS.items():
@@ -228,3 +232,21 @@ def test_reveal_by_api_token(client: TestClient, workspace: Workspace) -> None:
                                headers=auth)  # fmt: skip
         assert response.status_code == expected, role
     assert response.json() == {"pseudonym": pseudonym, "value": NUMBER}
+
+
+def test_people_and_homes_are_pseudonymised_and_audited(
+    client: TestClient, workspace: Workspace
+) -> None:
+    _login(client, "analyst")
+    before = len(list(audit.entries(workspace)))
+    people = client.get("/api/people").json()
+    homes = client.get("/api/homes").json()
+    page = client.get("/people").text + client.get("/homes").text
+    for raw in ("P0007", "P0009", NUMBER):
+        assert raw not in page and raw not in str(people) + str(homes), raw
+    assert people[0]["person"].startswith("PE-") and homes[0]["occupant"].startswith("PE-")
+    assert people[0]["person"] in people[0]["evidence"]  # the id in the text, pseudonymised
+    assert "PH-" in people[0]["evidence"]
+    entries = list(audit.entries(workspace))[before:]
+    assert [e.action for e in entries] == ["consult"] * 4
+    assert "safeguarding:1" in entries[0].records

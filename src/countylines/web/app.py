@@ -30,8 +30,10 @@ from countylines.throttle import LoginThrottle, Throttled
 from countylines.users import AuthError, StoredFailures, authenticate, verify_token
 from countylines.web import sessions
 from countylines.web.results import (
+    Home,
     Line,
     LineDetail,
+    Person,
     Results,
     Revealed,
     RevealRequest,
@@ -63,6 +65,10 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /api/lines": Permission.VIEW_LINES,
     "GET /lines/{line_id}": Permission.VIEW_LINES,
     "GET /api/lines/{line_id}": Permission.VIEW_LINES,
+    "GET /people": Permission.VIEW_PSEUDONYMISED_PEOPLE,
+    "GET /api/people": Permission.VIEW_PSEUDONYMISED_PEOPLE,
+    "GET /homes": Permission.VIEW_PSEUDONYMISED_PEOPLE,
+    "GET /api/homes": Permission.VIEW_PSEUDONYMISED_PEOPLE,
     "GET /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /api/reveal": Permission.REVEAL_IDENTIFIERS,
@@ -151,9 +157,10 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
 
     def page(request: Request, name: str, signed: Signed | None, **context: Any) -> HTMLResponse:
         user, csrf = (signed.user, signed.csrf) if signed else (None, None)
-        can_reveal = user is not None and allows(user.role, Permission.REVEAL_IDENTIFIERS)
+        perms = {p.value for p in Permission if user is not None and allows(user.role, p)}
         return templates.TemplateResponse(
-            request, name, {"user": user, "session_csrf": csrf, "can_reveal": can_reveal,
+            request, name, {"user": user, "session_csrf": csrf, "perms": perms,
+                            "can_reveal": Permission.REVEAL_IDENTIFIERS.value in perms,
                             **context}
         )  # fmt: skip
 
@@ -238,6 +245,30 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
     def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
         return page(request, "line.html", signed, line=one_line(signed.user, line_id))
+
+    People = Annotated[Signed, Depends(needs(Permission.VIEW_PSEUDONYMISED_PEOPLE))]
+
+    def consulted(user: User, what: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        audit.record(ws, user.name, "consult", str(results.resolve()), [f"{what}:{len(rows)}"])
+        return rows
+
+    @app.get("/people", response_class=HTMLResponse, include_in_schema=False)
+    def people_page(request: Request, signed: People) -> HTMLResponse:
+        rows = consulted(signed.user, "safeguarding", data.people())
+        return page(request, "people.html", signed, people=rows)
+
+    @app.get("/api/people", responses=API_ERRORS)
+    def api_people(signed: People) -> list[Person]:
+        return [Person(**r) for r in consulted(signed.user, "safeguarding", data.people())]
+
+    @app.get("/homes", response_class=HTMLResponse, include_in_schema=False)
+    def homes_page(request: Request, signed: People) -> HTMLResponse:
+        rows = consulted(signed.user, "cuckooed_addresses", data.cuckooed())
+        return page(request, "homes.html", signed, homes=rows)
+
+    @app.get("/api/homes", responses=API_ERRORS)
+    def api_homes(signed: People) -> list[Home]:
+        return [Home(**r) for r in consulted(signed.user, "cuckooed_addresses", data.cuckooed())]
 
     Revealer = Annotated[Signed, Depends(needs(Permission.REVEAL_IDENTIFIERS))]
 

@@ -7,6 +7,7 @@ module, so no page or API response of the dashboard carries a real number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,51 @@ class LineDetail(Line):
     numbers: list[LineNumber]
 
 
+PHONE_IN_TEXT = re.compile(r"\+[1-9]\d{6,14}")
+"""An E.164 number inside free text (evidence), to be replaced by its pseudonym."""
+
+SAFEGUARDING_SHOWN = ("rank", "person_id", "age_band", "child", "sex", "score", "priority",
+                      "reasons", "unknown", "evidence", "suggested_action")  # fmt: skip
+HOMES_SHOWN = ("rank", "address_id", "line_ids", "occupant_person_id", "score", "runner_nights",
+               "visitors", "vulnerability", "evidence")  # fmt: skip
+
+
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame({c: [] for c in columns})
     frame = pd.read_parquet(path)
     return frame[list(columns)]
+
+
+class Person(BaseModel):
+    """A person on the safeguarding list, under a pseudonym (docs/people.md, safeguarding.csv)."""
+
+    rank: int
+    person: str
+    age_band: str | None
+    child: str | None
+    sex: str | None
+    score: float
+    priority: str | None
+    reasons: str | None
+    unknown: str | None
+    evidence: str | None
+    suggested_action: str | None
+
+
+class Home(BaseModel):
+    """A suspected cuckooed home (docs/people.md, cuckooed_addresses.csv); occupant under a
+    pseudonym."""
+
+    rank: int
+    address_id: str
+    line_ids: str | None
+    occupant: str | None
+    score: float
+    runner_nights: int | None
+    visitors: int | None
+    vulnerability: str | None
+    evidence: str | None
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -100,8 +141,12 @@ class Results:
     key: bytes
     lines: pd.DataFrame = field(init=False)
     numbers: pd.DataFrame = field(init=False)
+    safeguarding: pd.DataFrame = field(init=False)
+    homes: pd.DataFrame = field(init=False)
     real: dict[str, str] = field(init=False, repr=False)
-    """Pseudonym -> real number, for revealing (never sent unless a reveal is allowed)."""
+    """Pseudonym -> real number or person id, for revealing (never sent unless a reveal is
+    allowed)."""
+    _person: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
@@ -111,6 +156,43 @@ class Results:
         self.real = dict(zip(tokens, numbers["number"].astype(str), strict=True))
         numbers["number"] = tokens
         self.numbers = numbers
+        people = self.folder / "people"
+        listed = _read(people / "safeguarding.parquet", SAFEGUARDING_SHOWN)
+        homes = _read(people / "cuckooed_addresses.parquet", HOMES_SHOWN)
+        ids = {*listed["person_id"].dropna().astype(str),
+               *homes["occupant_person_id"].dropna().astype(str)}  # fmt: skip
+        self._person = {p: pseudonym(p, IdType.PERSON, self.key) for p in sorted(ids)}
+        self.real.update({v: k for k, v in self._person.items()})
+        self.safeguarding = self._hide(listed.rename(columns={"person_id": "person"}), "person")
+        self.homes = self._hide(homes.rename(columns={"occupant_person_id": "occupant"}),
+                                "occupant")  # fmt: skip
+
+    def _text(self, text: object) -> object:
+        """Free text with every phone number and known person id replaced by its pseudonym."""
+        if not isinstance(text, str):
+            return text
+        text = PHONE_IN_TEXT.sub(lambda m: pseudonym(m.group(0), IdType.PHONE, self.key), text)
+        for real, token in self._person.items():
+            text = re.sub(rf"\b{re.escape(real)}\b", token, text)
+        return text
+
+    def _hide(self, frame: pd.DataFrame, person_column: str) -> pd.DataFrame:
+        out = frame.copy()
+        out[person_column] = out[person_column].map(
+            lambda p: self._person.get(str(p)) if pd.notna(p) else None
+        )
+        for column in ("evidence", "reasons"):
+            if column in out:
+                out[column] = out[column].map(self._text)
+        return out
+
+    def people(self) -> list[dict[str, Any]]:
+        """The safeguarding list, persons and numbers pseudonymised."""
+        return _records(self.safeguarding)
+
+    def cuckooed(self) -> list[dict[str, Any]]:
+        """The suspected cuckooed homes, occupants and numbers pseudonymised."""
+        return _records(self.homes)
 
     def summary(self) -> dict[str, Any]:
         """Headline counts: lines, hubs, market towns, deal numbers, runners, deals a day."""
