@@ -98,9 +98,9 @@ def people_section(out: Path, edition: str) -> dict[str, Any] | None:
     runners = _read(out / "people" / "runners.parquet")
     homes = _read(out / "people" / "cuckooed_addresses.parquet")
     children = int((listed["child"].astype(str) == "yes").sum())
-    factors = _listed_factors(
-        out / "work" / "case.duckdb", listed["person_id"].astype(str).tolist()
-    )
+    database = out / "work" / "case.duckdb"
+    ids = listed["person_id"].astype(str).tolist()
+    factors = _listed_factors(database, ids) if database.is_file() else {}
     actions = listed["suggested_action"].value_counts()
     return {
         "n_listed": shown(len(listed), edition),
