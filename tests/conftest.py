@@ -494,4 +494,30 @@ def write_hostile_results(folder: Path) -> Path:
         columns=["rank", "address_id", "line_ids", "occupant_person_id", "score",
                  "runner_nights", "visitors", "vulnerability", "evidence"],
     ).to_parquet(people / "cuckooed_addresses.parquet")  # fmt: skip
+    places = folder / "places"
+    places.mkdir(exist_ok=True)
+    (places / "places_map.json").write_text(json.dumps(hostile_map_data()))
     return folder
+
+
+def hostile_map_data() -> dict[str, Any]:
+    """Map data (`countylines.maps.html.map_data`) of two square areas near Hereford, a hub and
+    a link, with XSS probes in names, factors and measures."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point, box
+
+    from countylines.maps.html import map_data
+
+    bng = "EPSG:27700"
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["a1", "a2"], "name": [XSS[0], "Ledbury"],
+         "class": ["infiltrated", "heightened risk"], "score": [0.9, 0.7],
+         "factors": [XSS[1], "near a station"], "measures": [f"{XSS[3]};outreach", "BTP patrols"]},
+        geometry=[box(350000, 239000, 352000, 241000), box(370000, 237000, 372000, 239000)],
+        crs=bng,
+    )  # fmt: skip
+    hubs = gpd.GeoDataFrame({"name": ["Birmingham"]}, geometry=[Point(406900, 286900)], crs=bng)
+    links = gpd.GeoDataFrame({"hub": ["Birmingham"], "town": [XSS[0]], "n_lines": [3]},
+                             geometry=[LineString([(406900, 286900), (351000, 240000)])],
+                             crs=bng)  # fmt: skip
+    return map_data({"areas": areas, "hubs": hubs, "links": links})

@@ -84,7 +84,9 @@ def test_pages_load_cleanly_and_show_hostile_text_as_text(server: str, browser) 
     page, problems = _page(browser, server, "analyst")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shown = {}
-    for path, shot in (("/", "overview"), ("/lines", "lines"), ("/lines/L001", "line")):
+    pages = (("/", "overview"), ("/lines", "lines"), ("/lines/L001", "line"),
+             ("/people", "people"), ("/homes", "homes"))  # fmt: skip
+    for path, shot in pages:
         response = page.goto(f"{server}{path}")
         assert response is not None and response.status == 200, path
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
@@ -92,6 +94,19 @@ def test_pages_load_cleanly_and_show_hostile_text_as_text(server: str, browser) 
         shown[shot] = page.inner_text("main")
     assert XSS[0] in shown["lines"] and XSS[1] in shown["lines"]
     assert XSS[3] in shown["line"] and "PH-" in shown["line"]
+    assert problems == []
+
+
+def test_the_map_draws_its_polygons_and_popups_are_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page, problems = _page(browser, server, "viewer")
+    response = page.goto(f"{server}/map")
+    assert response is not None and response.status == 200
+    page.wait_for_selector("path.leaflet-interactive")
+    assert page.locator("path.leaflet-interactive").count() >= 3  # two areas and a link
+    page.locator("path.leaflet-interactive").first.click(force=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
+    assert page.locator(".leaflet-popup-content img").count() == 0
     assert problems == []
 
 

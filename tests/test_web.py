@@ -6,6 +6,7 @@ Runs the FastAPI app in process (Starlette's TestClient) over a line register wr
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def _login(client: TestClient, name: str, password: str = PASSWORD) -> object:
 ROUTES = {
     "GET /": "/",
     "GET /api/summary": "/api/summary",
+    "GET /map": "/map",
+    "GET /api/map": "/api/map",
     "GET /lines": "/lines",
     "GET /api/lines": "/api/lines",
     "GET /lines/{line_id}": "/lines/L001",
@@ -148,14 +151,23 @@ def test_sessions_expire_when_idle_or_old(workspace: Workspace) -> None:
     assert sessions.find(workspace, old, now=float(sessions.MAX_AGE_S + 1)) is None
 
 
+MAP_SCRIPTS = (
+    r'<script type="application/json" id="map-data">[^<]*</script>|'
+    r'<script src="/static/vendor/leaflet/leaflet.js"></script>|'
+    r'<script src="/static/map.js"></script>'
+)
+"""The only script elements a page has: the map page's data block and its two scripts."""
+
+
 def test_every_page_escapes_hostile_text_and_sends_the_headers(client: TestClient) -> None:
     _login(client, "admin")
-    for path in ("/", "/lines", "/lines/L001", "/lines/L002", "/people", "/homes", "/login"):
+    for path in ("/", "/map", "/lines", "/lines/L001", "/lines/L002", "/people", "/homes",
+                 "/login"):  # fmt: skip
         response = client.get(path)
         assert response.status_code == 200
         for header, value in SECURITY_HEADERS.items():
             assert response.headers[header] == value
-        body = response.text
+        body = re.sub(MAP_SCRIPTS, "", response.text) if path == "/map" else response.text
         assert "<script" not in body and "<img" not in body  # only as escaped text
     assert "{{ 7 * 7 }}" in client.get("/lines/L002").text  # data is never a template
     register = client.get("/lines").text
@@ -250,3 +262,13 @@ def test_people_and_homes_are_pseudonymised_and_audited(
     entries = list(audit.entries(workspace))[before:]
     assert [e.action for e in entries] == ["consult"] * 4
     assert "safeguarding:1" in entries[0].records
+
+
+def test_the_map_page_embeds_the_places_map_safely(client: TestClient) -> None:
+    _login(client, "viewer")
+    layers = client.get("/api/map").json()
+    assert len(layers["areas"]["features"]) == 2 and len(layers["links"]["features"]) == 1
+    page = client.get("/map").text
+    data = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S)
+    assert data and "<" not in data.group(1) and json.loads(data.group(1)) == layers
+    assert '<script src="/static/map.js"></script>' in page

@@ -43,10 +43,6 @@ _STYLE = """
 html, body, #map { height: 100%; margin: 0; background: #f7f7f7; font-family: sans-serif; }
 h1 { position: absolute; z-index: 1000; left: 60px; top: 4px; margin: 0; padding: 4px 10px;
      font-size: 18px; background: rgba(255,255,255,0.85); border-radius: 4px; }
-.legend { background: white; padding: 6px 10px; border-radius: 4px; line-height: 20px; }
-.legend .swatch { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
-                  vertical-align: middle; border: 1px solid #636363; }
-.leaflet-popup-content ul { margin: 2px 0 4px 16px; padding: 0; }
 """
 
 
@@ -142,7 +138,7 @@ def render_html(layers: Mapping[str, gpd.GeoDataFrame], title: str, attribution:
             "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">",
             f"<title>{html.escape(title)}</title>",
             f"<style>{_leaflet_css()}</style>",
-            f"<style>{_STYLE}</style>",
+            f"<style>{_STYLE}{(STATIC / 'map.css').read_text(encoding='utf-8')}</style>",
             "</head><body>",
             f"<h1>{html.escape(title)}</h1>",
             '<div id="map"></div>',

@@ -11,6 +11,7 @@ Viewing a line's numbers (person-level data, pseudonymised) is audit-logged.
 
 
 import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /openapi.json": None,
     "GET /": Permission.VIEW_AGGREGATES,
     "GET /api/summary": Permission.VIEW_AGGREGATES,
+    "GET /map": Permission.VIEW_AGGREGATES,
+    "GET /api/map": Permission.VIEW_AGGREGATES,
     "GET /lines": Permission.VIEW_LINES,
     "GET /api/lines": Permission.VIEW_LINES,
     "GET /lines/{line_id}": Permission.VIEW_LINES,
@@ -225,6 +228,21 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     @app.get("/api/summary", responses=API_ERRORS)
     def api_summary(signed: Aggregates) -> Summary:
         return Summary(**data.summary())
+
+    @app.get("/map", response_class=HTMLResponse, include_in_schema=False)
+    def map_page(request: Request, signed: Aggregates) -> HTMLResponse:
+        # map_json() is JSON without any <, > or & (see maps.html.script_json): safe to embed.
+        return page(request, "map.html", signed, map_json=data.map_json())
+
+    @app.get(
+        "/api/map",
+        responses={**API_ERRORS, 404: {"model": Problem, "description": "No places analysis"}},
+    )
+    def api_map(signed: Aggregates) -> dict[str, Any]:
+        text = data.map_json()
+        if text is None:
+            raise HTTPException(404, "these results have no places analysis")
+        return dict(json.loads(text))
 
     @app.get("/lines", response_class=HTMLResponse, include_in_schema=False)
     def line_register(request: Request, signed: Lines) -> HTMLResponse:

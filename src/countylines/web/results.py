@@ -7,6 +7,7 @@ module, so no page or API response of the dashboard carries a real number.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from countylines.audit import MAX_REASON, MIN_REASON
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
+from countylines.maps.html import script_json
 from countylines.pseudonym import IdType, pseudonym
 
 
@@ -185,6 +187,15 @@ class Results:
             if column in out:
                 out[column] = out[column].map(self._text)
         return out
+
+    def map_json(self) -> str | None:
+        """The places map's data (`places/places_map.json`: layers as GeoJSON in WGS84, colours
+        and legend, as `countylines.maps` draws them), re-encoded so that it is safe inside a
+        `<script type="application/json">` element; None without a places analysis."""
+        path = self.folder / "places" / "places_map.json"
+        if not path.is_file():
+            return None
+        return script_json(json.loads(path.read_text(encoding="utf-8")))
 
     def people(self) -> list[dict[str, Any]]:
         """The safeguarding list, persons and numbers pseudonymised."""
