@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from countylines import __version__, cli_security
+from countylines import __version__, cli_places, cli_security
 from countylines.casefolder import TableFile
 from countylines.cliutil import err, out, print_json, run
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
@@ -408,3 +408,4 @@ def _nothing() -> Iterator[None]:
 
 
 cli_security.register(app)
+cli_places.register(app)

@@ -42,6 +42,8 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "simulate": None,
     "lines": None,
     "evaluate": None,
+    "places run": None,
+    "places backtest": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,

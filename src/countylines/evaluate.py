@@ -1,12 +1,14 @@
 """Scoring an analysis against the ground truth a simulated case carries in `truth/`.
 
 `evaluate(case, out)` compares the outputs in `out` with `case/truth` for every analysis whose
-outputs are present (today: the line register of `countylines lines`) and returns plain
-metrics. The definitions are in docs/lines.md ("How it is measured").
+outputs are present (the line register of `countylines lines`, the places of `countylines
+places`) and returns plain metrics. The definitions are in docs/lines.md ("How it is measured")
+and docs/places.md. `places_truth` hands the true infiltration to the places backtest.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,35 @@ def evaluate_lines(truth: Path, out: Path) -> dict[str, Any]:
     return metrics
 
 
+def places_truth(case: Path) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The true infiltration of a simulated case (town, month as an int from 0, line_id) and the
+    start of its period (UTC): the simulator's months are 30 days from the start."""
+    truth = Path(case) / "truth"
+    path = truth / "infiltration.csv"
+    if not path.is_file():
+        raise CaseError(f"{case} has no truth/infiltration.csv: only simulated cases can be scored")
+    rows = pd.read_csv(path, dtype={"town": str, "line_id": str})
+    params = json.loads((truth / "params.json").read_text())
+    return rows, pd.Timestamp(params["start"], tz="UTC")
+
+
+def evaluate_places(truth: Path, out: Path) -> dict[str, Any]:
+    """How the places outputs match the true infiltration: the towns classed `infiltrated`
+    against the towns lines worked (precision, recall, F1), and the AUC of the town score for
+    towns ever infiltrated."""
+    from countylines.places.backtest import auc
+
+    towns = _read(out / "towns.csv")
+    true = set(_read(truth / "infiltration.csv")["town"])
+    found = set(towns.loc[towns["class"] == "infiltrated", "town"])
+    return {
+        "infiltrated_towns": _f1(len(found & true), len(found), len(true)),
+        "town_score_auc": round(
+            auc(towns["score"].astype(float), towns["town"].isin(true).astype(int)), 4
+        ),
+    }
+
+
 def evaluate(case: Path, out: Path) -> dict[str, Any]:
     """Every metric that the outputs in `out` allow, against `case/truth`."""
     truth = Path(case) / "truth"
@@ -109,6 +140,10 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     if (Path(out) / "lines.csv").exists():
         results["lines"] = evaluate_lines(truth, Path(out))
+    if (Path(out) / "towns.csv").exists() and (truth / "infiltration.csv").exists():
+        results["places"] = evaluate_places(truth, Path(out))
     if not results:
-        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` first")
+        raise CaseError(
+            f"{out} holds no outputs to evaluate; run `countylines lines` or `places` first"
+        )
     return results
