@@ -139,22 +139,20 @@ def run_places(
     run(body)
 
 
-def backtest_cases(cases: list[Path], work: Path, fit_months: int) -> dict[str, Any]:
-    """Run the simulator backtest on each simulated case folder (loaded into `work/NAME`) and
+def backtest_cases(cases: list[tuple[Path, Path]], fit_months: int) -> dict[str, Any]:
+    """Run the simulator backtest on each (simulated case folder, its loaded case.duckdb) and
     pool the results (docs/places.md, "Backtest")."""
-    from countylines.database import case_database
     from countylines.evaluate import places_truth
     from countylines.lines.detect import find_lines
     from countylines.places.pipeline import PlaceSettings, assess_places
     from countylines.places.simulated import candidate_scores, metrics
 
     frames = []
-    for case in cases:
+    for case, database in cases:
         truth, start = places_truth(case)
         months = int(truth["month"].max()) + 1 if len(truth) else 0
         if not 0 < fit_months < months:
             raise CaseError(f"{case}: --fit-months must be between 1 and {months - 1}")
-        database = case_database(case, work / Path(case).name)
         found = find_lines(database)
         cut = (start + pd.Timedelta(days=30 * fit_months)).to_pydatetime()
         settings = PlaceSettings(before=cut, use_persons=False)
@@ -163,9 +161,29 @@ def backtest_cases(cases: list[Path], work: Path, fit_months: int) -> dict[str, 
     return {"fit_months": fit_months, **metrics(frames)}
 
 
+def _case_folder(database: Path) -> Path:
+    """The case folder a database was loaded from (its `_case_meta`), where `truth/` is."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        row = con.execute("SELECT value FROM _case_meta WHERE key = 'case'").fetchall()
+    finally:
+        con.close()
+    if not row:
+        raise CaseError(f"{database}: does not say which case folder it was loaded from")
+    return Path(row[0][0])
+
+
 @places_app.command("backtest")
 def backtest(
-    cases: Annotated[list[Path], typer.Argument(help="Simulated case folders (with truth/).")],
+    cases: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Simulated case folders (with truth/), or their loaded databases (the case "
+            "folder they were loaded from must still hold truth/)."
+        ),
+    ],
     out_dir: OutOpt,
     fit_months: Annotated[
         int, typer.Option(min=1, help="Months to fit on; the later months are scored.")
@@ -175,7 +193,13 @@ def backtest(
     """Fit on the first months of simulated cases, score their new infiltrations (pooled)."""
 
     def body() -> int:
-        result = backtest_cases(cases, out_dir, fit_months)
+        from countylines.database import case_database
+
+        loaded = []
+        for case in cases:
+            database = case_database(case, out_dir / Path(case).name)
+            loaded.append((_case_folder(database), database))
+        result = backtest_cases(loaded, fit_months)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "places_backtest.json").write_text(json.dumps(result, indent=2) + "\n")
         if as_json:

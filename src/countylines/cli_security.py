@@ -4,7 +4,7 @@ Every command here logs in first (an API token from `--token` / COUNTYLINES_TOKE
 name from `--user` / COUNTYLINES_USER with the password from COUNTYLINES_PASSWORD or a hidden
 prompt) and checks the permission `COMMAND_PERMISSIONS` gives it. The only exception is the
 first user of a new workspace, who is created without a login and must be an admin. The
-pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`) need no
+pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, `places`) need no
 login: they work on files the operating-system account can already read, and `load` records a
 `collect` audit entry when a workspace exists.
 """

@@ -17,18 +17,17 @@ import numpy as np
 import pandas as pd
 
 SHARES = (0.05, 0.10, 0.20)
+Values = Sequence[float] | np.ndarray | pd.Series
 
 
-def _arrays(*values: Sequence[float] | np.ndarray | pd.Series) -> list[np.ndarray]:
+def _arrays(*values: Values) -> list[np.ndarray]:
     arrays = [np.asarray(v, dtype=float) for v in values]
     if len({len(a) for a in arrays}) != 1:
         raise ValueError("scores, areas and outcomes must have the same length")
     return arrays
 
 
-def hit_rate(scores: Sequence[float] | np.ndarray | pd.Series,
-             area_m2: Sequence[float] | np.ndarray | pd.Series,
-             outcomes: Sequence[float] | np.ndarray | pd.Series, share: float) -> float:  # fmt: skip
+def hit_rate(scores: Values, area_m2: Values, outcomes: Values, share: float) -> float:
     """Share of outcomes in the highest-scoring units covering `share` of the area."""
     s, a, o = _arrays(scores, area_m2, outcomes)
     if o.sum() <= 0 or a.sum() <= 0:
@@ -41,15 +40,12 @@ def hit_rate(scores: Sequence[float] | np.ndarray | pd.Series,
     return float((inside * o).sum() / o.sum())
 
 
-def pai(scores: Sequence[float] | np.ndarray | pd.Series,
-        area_m2: Sequence[float] | np.ndarray | pd.Series,
-        outcomes: Sequence[float] | np.ndarray | pd.Series, share: float) -> float:  # fmt: skip
+def pai(scores: Values, area_m2: Values, outcomes: Values, share: float) -> float:
     """Predictive Accuracy Index: hit rate over the share of area searched."""
     return hit_rate(scores, area_m2, outcomes, share) / share
 
 
-def auc(scores: Sequence[float] | np.ndarray | pd.Series,
-        outcomes: Sequence[float] | np.ndarray | pd.Series) -> float:  # fmt: skip
+def auc(scores: Values, outcomes: Values) -> float:
     """Area under the ROC curve for outcome > 0 (ties count one half); NaN with one class."""
     s, o = _arrays(scores, outcomes)
     positive = o > 0
@@ -61,9 +57,9 @@ def auc(scores: Sequence[float] | np.ndarray | pd.Series,
 
 
 def compare(
-    scores: Mapping[str, Sequence[float] | np.ndarray | pd.Series],
-    area_m2: Sequence[float] | np.ndarray | pd.Series,
-    outcomes: Sequence[float] | np.ndarray | pd.Series,
+    scores: Mapping[str, Values],
+    area_m2: Values,
+    outcomes: Values,
     shares: Sequence[float] = SHARES,
 ) -> dict[str, dict[str, float]]:
     """{score name: {hit_rate_5, pai_5, ..., auc}} for the model and each baseline."""

@@ -5,10 +5,12 @@ areas where it is known; an area where it is missing gets z = 0, so the factor l
 unchanged there rather than guessing a value). Factors are chosen by forward selection: starting
 from the intercept, the factor that most lowers the held-out deviance over spatial folds (areas
 grouped into blocks of neighbouring areas by k-means on their centroids) is added, until the gain
-is below `min_gain` or `max_factors` are in. The final GLM (Poisson for counts of lines, logistic
-for infiltrated yes/no) is fitted on every area (Newton's method, a small L2 penalty); `relative_risk` is exp(beta) per standard
-deviation of each chosen factor: the factor by which an area's expected risk grows when the
-factor is one SD higher, the others held.
+is below `min_gain`, or `max_factors` are in, or there would be fewer than
+`EVENTS_PER_FACTOR` areas with the outcome per factor (the events-per-variable rule against
+overfitting). The final GLM (Poisson for counts of lines, logistic for infiltrated yes/no) is
+fitted on every area (Newton's method, a small L2 penalty); `relative_risk` is exp(beta) per
+standard deviation of each chosen factor: the factor by which an area's expected risk grows when
+the factor is one SD higher, the others held.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
+EVENTS_PER_FACTOR = 5
+"""At most one factor per this many areas with the outcome (events per variable, EPV >= 5)."""
 ETA_LIMIT = 30.0
 """Linear predictors are clipped to +-30 so exp() stays finite."""
 
@@ -110,7 +114,8 @@ class RiskModel:
         chosen: list[int] = []
         best = self._cv(z, y, folds, chosen)
         history = [best]
-        while len(chosen) < self.max_factors and len(np.unique(y)) > 1:
+        limit = min(self.max_factors, int((y > 0).sum()) // EVENTS_PER_FACTOR)
+        while len(chosen) < limit and len(np.unique(y)) > 1:
             trials = {j: self._cv(z, y, folds, [*chosen, j])
                       for j in range(len(usable)) if j not in chosen}  # fmt: skip
             if not trials:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +29,10 @@ def _replace(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False)
 
 
 def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -75,7 +80,7 @@ def summary(result: PlacesResult) -> str:
             f"{counts.get(c, 0)} {c}"
             for c in ("infiltrated", "heightened risk", "elevated", "lower")
         )
-        + ".",  # fmt: skip
+        + ".",
         f"Lines seen in {int((towns['n_lines'] > 0).sum())} towns "
         f"({result.infiltration['line_id'].nunique()} lines).",
         "Risk factors (relative risk per standard deviation): "
@@ -83,7 +88,7 @@ def summary(result: PlacesResult) -> str:
             ", ".join(f"{r.label} x{r.relative_risk:.2f}" for r in chosen.itertuples())
             or "none chosen: too little infiltration to learn from"
         )
-        + ".",  # fmt: skip
+        + ".",
         "",
         "Towns not yet infiltrated, highest risk first:",
     ]
@@ -107,7 +112,7 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         paths.append(out / name)
-        _replace(paths[-1], lambda p, f=frame: f.to_csv(p, index=False))
+        _replace(paths[-1], partial(_csv, frame))
     layers = map_layers(result)
 
     def gpkg(path: Path) -> None:

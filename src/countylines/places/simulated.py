@@ -72,7 +72,7 @@ def metrics(frames: list[pd.DataFrame]) -> dict[str, object]:
     per_case = [compare({n: f[n] for n in usable}, f["area_m2"], f["outcome"]) for f in frames]
     return {
         "cases": len(frames),
-        "candidates": int(len(pooled)),
+        "candidates": len(pooled),
         "new_infiltrations": int(pooled["outcome"].sum()),
         "pooled": compare({n: pooled[n] for n in usable}, pooled["area_m2"], pooled["outcome"]),
         "per_case": per_case,
