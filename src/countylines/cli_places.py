@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
-from countylines.cliutil import err, out, print_json, run
+from countylines.cliutil import AnalysisCaseArg, OutOpt, err, out, print_json, print_outputs, run
 from countylines.problems import CaseError
 
 
@@ -31,15 +30,6 @@ places_app = typer.Typer(
     help="Which towns and areas lines have reached, and which are at heightened risk next.",
     no_args_is_help=True,
 )
-
-CaseArg = Annotated[
-    Path,
-    typer.Argument(
-        help="A loaded case (the --out folder of `load`, or its case.duckdb) or a case folder, "
-        "which is loaded into OUT first."
-    ),
-]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
 
 
 class Family(StrEnum):
@@ -96,7 +86,7 @@ def _found_lines(database: Path, lines_dir: Path | None) -> tuple[pd.DataFrame, 
 
 @places_app.command("run")
 def run_places(
-    case: CaseArg,
+    case: AnalysisCaseArg,
     out_dir: OutOpt,
     lines_dir: Annotated[
         Path | None,
@@ -119,21 +109,15 @@ def run_places(
         numbers, lines = _found_lines(database, lines_dir)
         settings = PlaceSettings(family=family.value, contagion=contagion)
         result = assess_places(database, numbers, lines, settings)
+        data = {
+            "database": str(database),
+            "areas": len(result.areas),
+            "towns": len(result.towns),
+            "classes": result.areas["class"].value_counts().to_dict(),
+            "factors": result.model.relative_risk.round(3).to_dict(),
+        }
         paths = write_outputs(result, out_dir)
-        if as_json:
-            print_json(
-                {
-                    "database": str(database),
-                    "areas": len(result.areas),
-                    "towns": len(result.towns),
-                    "classes": result.areas["class"].value_counts().to_dict(),
-                    "factors": result.model.relative_risk.round(3).to_dict(),
-                    "files": [str(p) for p in paths],
-                }
-            )
-        elif not quiet:
-            out.print(escape(summary(result)), end="", soft_wrap=True)
-            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        print_outputs(data, summary(result), paths, out_dir, quiet, as_json)
         return 0
 
     run(body)
