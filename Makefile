@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/lines.py
+	$(BIN)/python bench/places.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -281,6 +281,12 @@ def test_clear_errors(tmp_path: Path) -> None:
 
 
 def test_minimal_case_runs_without_detected_lines(tmp_path: Path) -> None:
+    bare = copy_example(tmp_path / "bare")
+    for name in ("events.csv", "intel_lines.csv"):
+        (bare / name).unlink()
+    run = cli("places", bare, "--out", tmp_path / "bare-out")
+    assert run.exit_code == 0, run.stderr
+    assert pd.read_csv(tmp_path / "bare-out" / "infiltration.csv").empty
     case = copy_example(tmp_path / "case")
     lines = tmp_path / "lines"
     lines.mkdir()

@@ -132,7 +132,9 @@ def rail_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def intel_numbers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """(number, brand upper case) of `intel_lines`; empty when absent."""
-    return table_frame(con, "intel_lines", "DISTINCT number, upper(brand) AS brand")
+    if not has_table(con, "intel_lines"):
+        return pd.DataFrame({"number": pd.Series(dtype=str), "brand": pd.Series(dtype=str)})
+    return con.execute("SELECT DISTINCT number, upper(brand) AS brand FROM db.intel_lines").df()
 
 
 def _side(deal: str, other: str, before: datetime | None) -> str:

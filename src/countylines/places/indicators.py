@@ -22,7 +22,8 @@ from countylines.places.spatial import count_in_areas
 
 @dataclass(frozen=True)
 class Indicator:
-    """What a factor means. `log`: the model uses log(1 + value) (counts, rates, distances);
+    """What a factor means. `log`: the model uses log(1 + value) (counts, rates, distances; not
+    travel minutes, whose effect is taken as exponential decay, as in gravity models);
     `measure`: the key of the measures it suggests (`classify.MEASURES`)."""
 
     label: str
@@ -67,7 +68,7 @@ KNOWN: tuple[tuple[str, Indicator], ...] = (
     (r"station.*(distance|_m$)", Indicator(
         "distance to a station", "metres", "lower: easier rail access", True, "station")),
     (r"(minutes|road)", Indicator(
-        "road time to a hub", "minutes", "lower: easier access from a hub", True, "road")),
+        "road time to a hub", "minutes", "lower: easier access from a hub", False, "road")),
     (r"care", Indicator("children known to care", "as given", "higher: more children at risk",
                         True, "care")),
     (r"missing", Indicator("missing episodes", "as given", "higher: more going missing", True,

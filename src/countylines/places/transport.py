@@ -34,10 +34,10 @@ TRANSPORT: dict[str, Indicator] = {
         "lower: easier rail access", True, "station"),
     "road_hub_minutes": Indicator(
         "road time to the hubs", "effective minutes (hub-weighted soft minimum)",
-        "lower: easier road access from the hubs", True, "road"),
+        "lower: easier road access from the hubs", False, "road"),
     "rail_hub_minutes": Indicator(
         "rail time to the hubs", "effective minutes (hub-weighted soft minimum)",
-        "lower: easier rail access from the hubs", True, "rail"),
+        "lower: easier rail access from the hubs", False, "rail"),
 }  # fmt: skip
 
 
