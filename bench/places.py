@@ -21,18 +21,16 @@ Results go to bench/results/places.json and a timestamped copy.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run  # noqa: E402
-from run import _countylines, log, measure, new_report  # noqa: E402
+from run import _countylines, bench_arguments, log, measure, new_report  # noqa: E402
 
 N_AREAS = 33_000
 SIDE_M = 1_100.0
@@ -118,12 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_baseline":
         return child_baseline(argv[1], argv[2])
-    p = argparse.ArgumentParser(description="Benchmark countylines places.")
-    p.add_argument("--seed", type=int, default=SEED)
-    p.add_argument("--work", type=Path, default=HERE / "work")
-    p.add_argument("--results", type=Path, default=HERE / "results")
-    p.add_argument("--quiet-wait", type=float, default=run.QUIET_WAIT_S,
-                   help="seconds to wait for a quiet machine before each child")  # fmt: skip
+    p = bench_arguments("Benchmark countylines places.", SEED)
     a = p.parse_args(argv)
     run.QUIET_WAIT_S = a.quiet_wait
     started, report = new_report("places", {"seed": a.seed, "areas": N_AREAS}, a.work, a.results)
