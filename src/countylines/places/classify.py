@@ -51,19 +51,18 @@ def drivers(
 ) -> tuple[pd.Series, pd.Series]:
     """(`factors`, `measures`) text per area: each driving factor as "high drug offences
     (x1.6)" ("low" when the factor lowers risk, exp(beta) < 1, and the area is below average),
-    strongest first, joined by "; "; and the
-    distinct measures they suggest, joined by ";"."""
+    strongest first, joined by "; "; and the distinct measures they suggest, joined by ";"."""
+    names = list(contributions.columns)
+    values = contributions.to_numpy(float)
+    words = [f"{'high' if relative_risk[n] > 1 else 'low'} {meaning[n].label}" for n in names]
+    measure = [MEASURES.get(meaning[n].measure or "", "") for n in names]
+    order = np.argsort(-values, axis=1, kind="stable")
+    strong = np.exp(values) >= DRIVER_MIN_RR
     factor_text, measure_text = [], []
-    for _, row in contributions.iterrows():
-        strong = row[np.exp(row) >= DRIVER_MIN_RR].sort_values(ascending=False)
-        parts, measures = [], []
-        for name, value in strong.items():
-            info = meaning[str(name)]
-            side = "high" if relative_risk[name] > 1 else "low"
-            parts.append(f"{side} {info.label} (x{np.exp(value):.1f})")
-            if info.measure and MEASURES[info.measure] not in measures:
-                measures.append(MEASURES[info.measure])
-        factor_text.append("; ".join(parts))
-        measure_text.append(";".join(measures))
-    return (pd.Series(factor_text, index=contributions.index),
-            pd.Series(measure_text, index=contributions.index))  # fmt: skip
+    for i in range(len(values)):
+        keep = [j for j in order[i] if strong[i, j]]
+        factor_text.append("; ".join(f"{words[j]} (x{np.exp(values[i, j]):.1f})" for j in keep))
+        chosen = dict.fromkeys(measure[j] for j in keep if measure[j])
+        measure_text.append(";".join(chosen))
+    index = contributions.index
+    return pd.Series(factor_text, index=index), pd.Series(measure_text, index=index)

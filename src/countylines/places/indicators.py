@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from countylines.places.spatial import count_in_areas
+from countylines.places.spatial import count_ids, count_in_areas, locate
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,16 @@ def indicators(
     for column in columns:
         out[column] = areas[column].to_numpy(float)
     if incidents is not None and len(incidents):
+        where = locate(incidents["lat"], incidents["lon"], areas)
         for category in INCIDENT_CATEGORIES:
-            n = count_in_areas(incidents[incidents["category"] == category], areas)
+            n = count_ids(where[(incidents["category"] == category).to_numpy()], areas)
             out[f"{category}_per_1000"] = _per_1000(n, pop, max(months, 1e-9))
     if persons is not None and len(persons):
+        home = locate(persons["lat"], persons["lon"], areas)
         for flag, name in (("vulnerable", "vulnerable_per_1000"),
                            ("care_child", "care_children_per_1000")):  # fmt: skip
-            out[name] = _per_1000(count_in_areas(persons[persons[flag]], areas), pop)
+            n = count_ids(home[persons[flag].to_numpy(bool)], areas)
+            out[name] = _per_1000(n, pop)
     if missing is not None and len(missing):
         out["missing_per_1000"] = _per_1000(count_in_areas(missing, areas), pop)
     if pop.isna().all():

@@ -29,20 +29,23 @@ def locate(lat: pd.Series | np.ndarray, lon: pd.Series | np.ndarray, areas: gpd.
     return out
 
 
+def count_ids(area_ids: np.ndarray, areas: gpd.GeoDataFrame) -> pd.Series:
+    """How often each area's id occurs in `area_ids` (from `locate`), indexed by area_id."""
+    where = pd.Series(area_ids, dtype=object).dropna()
+    return where.value_counts().reindex(areas["area_id"], fill_value=0).astype("int64")
+
+
 def count_in_areas(points: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
     """Number of `points` (lat, lon) in each area, indexed by area_id (0 where none)."""
-    where = pd.Series(locate(points["lat"], points["lon"], areas)).dropna()
-    return where.value_counts().reindex(areas["area_id"], fill_value=0).astype("int64")
+    return count_ids(locate(points["lat"], points["lon"], areas), areas)
 
 
 def neighbours(areas: gpd.GeoDataFrame, gap_m: float = 1.0) -> dict[str, list[str]]:
     """Areas whose polygons touch or lie within `gap_m` metres of each other, by area_id."""
-    grown = gpd.GeoDataFrame(
-        {"a": areas["area_id"].to_numpy()}, geometry=areas.geometry.buffer(gap_m), crs=BNG
-    )
-    pairs = gpd.sjoin(grown, areas[["area_id", "geometry"]], predicate="intersects")
-    pairs = pairs[pairs["a"] != pairs["area_id"]]
-    result: dict[str, list[str]] = {str(a): [] for a in areas["area_id"]}
-    for a, b in zip(pairs["a"], pairs["area_id"], strict=True):
-        result[str(a)].append(str(b))
+    ids = areas["area_id"].astype(str).to_numpy()
+    left, right = areas.sindex.query(areas.geometry.buffer(gap_m), predicate="intersects")
+    result: dict[str, list[str]] = {a: [] for a in ids}
+    for a, b in zip(left, right, strict=True):
+        if a != b:
+            result[ids[a]].append(ids[b])
     return result

@@ -15,6 +15,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import KDTree
 
 from countylines.places.indicators import Indicator
 from countylines.places.spatial import to_bng
@@ -53,11 +54,18 @@ def _distances(areas: pd.DataFrame, places: pd.DataFrame) -> np.ndarray:
     return np.hypot(a[:, None, 0] - p[None, :, 0], a[:, None, 1] - p[None, :, 1])
 
 
+def _nearest(areas: pd.DataFrame, places: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(metres, index) of the nearest of `places` (`lat`, `lon`) to each area centroid (`x`,
+    `y`), by a k-d tree in EPSG:27700."""
+    distance, index = KDTree(_xy(places)).query(areas[["x", "y"]].to_numpy(float), k=1)
+    return distance[:, 0], index[:, 0]
+
+
 def station_distance(areas: gpd.GeoDataFrame, stations: pd.DataFrame) -> pd.Series:
     """Metres from each area centroid to the nearest station (NaN without stations)."""
     if stations.empty:
         return pd.Series(np.nan, index=areas["area_id"])
-    return pd.Series(_distances(areas, stations).min(axis=1), index=areas["area_id"])
+    return pd.Series(_nearest(areas, stations)[0], index=areas["area_id"])
 
 
 def _given(travel: pd.DataFrame, mode: str, areas: gpd.GeoDataFrame, hubs: pd.DataFrame
@@ -96,8 +104,8 @@ def rail_minutes(
         if not graph.has_edge(a, b) or graph[a][b]["weight"] > w:
             graph.add_edge(a, b, weight=w)
     codes = stations["code"].to_numpy()
-    area_station = codes[_distances(areas, stations).argmin(axis=1)]
-    hub_station = codes[_distances(_hub_points(hubs), stations).argmin(axis=1)]
+    area_station = codes[_nearest(areas, stations)[1]]
+    hub_station = codes[_nearest(_hub_points(hubs), stations)[1]]
     reach = {
         h: nx.single_source_dijkstra_path_length(graph, s) if s in graph else {}
         for h, s in zip(hubs["name"], hub_station, strict=True)
