@@ -134,12 +134,16 @@ def test_model_recovers_a_known_relative_risk() -> None:
     X = pd.DataFrame({"risk": rng.normal(0, 2.0, n), "noise": rng.normal(0, 1.0, n)})
     y = rng.poisson(np.exp(0.1 + 0.4 * X["risk"]))
     x, yy = rng.uniform(0, 1e5, n), rng.uniform(0, 1e5, n)
-    model = RiskModel().fit(X, y, spatial_folds(x, yy))
-    assert model.factors_ == ["risk"]
+    folds = spatial_folds(x, yy)
+    model = RiskModel().fit(X, y, folds)
     sd = X["risk"].std()
     assert model.relative_risk["risk"] == pytest.approx(np.exp(0.4 * sd), rel=0.1)
+    assert model.relative_risk["noise"] == pytest.approx(1.0, abs=0.1)
     expected = model.predict(X)
     assert np.corrcoef(expected, np.exp(0.4 * X["risk"]))[0, 1] > 0.99
+    forward = RiskModel(selection="forward").fit(X, y, folds)
+    assert forward.factors_ == ["risk"]
+    assert forward.relative_risk["risk"] == pytest.approx(np.exp(0.4 * sd), rel=0.1)
 
 
 def test_logistic_model_and_missing_values_leave_risk_unchanged() -> None:
