@@ -41,14 +41,15 @@ DAY = 86_400
 
 def child_duckdb(database: str) -> int:
     from countylines.lines import features as fx
+    from countylines.lines.engine import DuckDBEngine
 
     s = fx.FeatureSettings()
     t0 = time.perf_counter()
-    con = fx.open_case(Path(database))
-    n = fx.find_candidates(con, s)
-    raw = fx.number_features(con, s)
+    engine = DuckDBEngine(Path(database))
+    n = fx.find_candidates(engine, s)
+    raw = fx.number_features(engine, s)
     seconds = time.perf_counter() - t0
-    events = con.execute("SELECT count(*) FROM db.events").fetchone()[0]  # type: ignore[index]
+    events = engine.con.execute("SELECT count(*) FROM db.events").fetchone()[0]  # type: ignore[index]
     print(json.dumps({"events": events, "candidates": n, "rows": len(raw), "compute_s": seconds}))
     return 0
 
@@ -56,9 +57,9 @@ def child_duckdb(database: str) -> int:
 def child_scan(database: str) -> int:
     """The floor: one grouped pass over the events' numbers, the least any per-number feature
     costs (`lines` needs four such passes, see docs/lines.md)."""
-    from countylines.lines import features as fx
+    from countylines.lines.engine import DuckDBEngine
 
-    con = fx.open_case(Path(database))
+    con = DuckDBEngine(Path(database)).con
     t0 = time.perf_counter()
     groups = con.execute(
         "SELECT count(*) FROM (SELECT b_number, count(*) FROM db.events GROUP BY b_number)"

@@ -18,6 +18,7 @@ import pandas as pd
 from simulated_cases import loaded_case
 
 from countylines.lines import features as fx
+from countylines.lines.engine import DuckDBEngine
 from countylines.lines.model import MODEL_FILE, DealLineModel
 
 TRAINING = (
@@ -34,9 +35,10 @@ def training_frame(work: Path) -> pd.DataFrame:
     frames = []
     for scale, behaviour, seed in TRAINING:
         case, database = loaded_case(work, scale, behaviour, seed)
-        con = fx.open_case(database)
-        fx.find_candidates(con, fx.FeatureSettings())
-        raw = fx.number_features(con, fx.FeatureSettings())
+        engine = DuckDBEngine(database)
+        fx.find_candidates(engine, fx.FeatureSettings())
+        raw = fx.number_features(engine, fx.FeatureSettings())
+        engine.close()
         truth = pd.read_csv(case / "truth" / "line_numbers.csv", dtype=str)
         deal = set(truth.loc[truth["role"] == "deal_line", "number"])
         raw["label"] = raw["number"].isin(deal).astype(int)

@@ -33,6 +33,7 @@ from countylines.cliutil import (
     run,
 )
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
+from countylines.opendata import cli as opendata_cli
 from countylines.problems import CaseError, Problem, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES
@@ -338,19 +339,30 @@ def lines(
         float, typer.Option(min=0.0, max=1.0, help="Deal-line score that makes a number a line.")
     ] = 0.5,
     price: Annotated[float, typer.Option(min=0.0, help="Pounds per deal, for revenue.")] = 15.0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the features are computed: duckdb, or spark (pip install "
+            "'countylines[spark]'; a local Spark session)."
+        ),
+    ] = "duckdb",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the deal lines, link their numbers, attach runners and holders, and profile them."""
     from countylines.database import case_database
-    from countylines.lines.detect import LineSettings, find_lines
+    from countylines.lines.detect import ENGINES, LineSettings, find_lines
     from countylines.lines.report import summary, write_outputs
 
     def body() -> int:
+        if engine not in ENGINES:
+            raise CaseError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
-            result = find_lines(database, LineSettings(threshold=threshold, deal_price=price))
+            result = find_lines(
+                database, LineSettings(threshold=threshold, deal_price=price), engine=engine
+            )
         data = {
             "database": str(database),
             "lines": len(result.lines),
@@ -394,6 +406,167 @@ def evaluate(
     run(body)
 
 
+@app.command()
+def assess(
+    case: Annotated[Path, typer.Argument(help="The case folder.")],
+    out_dir: OutOpt,
+    title: Annotated[str, typer.Option(help="Title of the briefing.")] = (
+        "County Lines threat assessment"
+    ),
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Deal-line score that makes a number a line.")
+    ] = 0.5,
+    price: Annotated[float, typer.Option(min=0.0, help="Pounds per deal, for revenue.")] = 15.0,
+    force: Annotated[bool, typer.Option(help="Run every step, even unchanged ones.")] = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """From a case folder to the line register, the briefing (HTML and PDF) and the tables."""
+    from countylines.assess.assessment import AssessSettings
+    from countylines.assess.assessment import assess as run_assessment
+    from countylines.lines.detect import LineSettings
+
+    def body() -> int:
+        settings = AssessSettings(title, LineSettings(threshold=threshold, deal_price=price))
+        live = _live(quiet, as_json)
+
+        def on_step(name: str, will_run: bool) -> None:
+            if live:
+                err.print(f"{name}: " + ("running" if will_run else "unchanged, skipped"))
+
+        outcomes = run_assessment(case, out_dir, settings, force, on_step)
+        if as_json:
+            print_json({"out": str(out_dir), "steps": [o.__dict__ for o in outcomes]})
+        elif not quiet:
+            for o in outcomes:
+                out.print(f"{o.name}: {escape(o.note)}")
+            out.print(f"briefing: {escape(str(out_dir / 'report.html'))} (and report.pdf)")
+        return 0
+
+    run(body)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated case.")] = 1,
+) -> None:
+    """Simulate the West Mercia scenario (small), assess it, and say how to look at it."""
+    from countylines.assess.assessment import assess as run_assessment
+    from countylines.simulate.params import params_for
+    from countylines.simulate.region import builtin_region
+    from countylines.simulate.run import simulate as run_simulation
+
+    def body() -> int:
+        case_dir, result_dir = out_dir / "case", out_dir / "assessment"
+        if not case_dir.exists():
+            err.print(f"simulating the west-mercia scenario (small, seed {seed})")
+            run_simulation(case_dir, params_for("small", "default", seed=seed),
+                           builtin_region("west-mercia"))  # fmt: skip
+        run_assessment(case_dir, result_dir, on_step=lambda n, r: err.print(
+            f"{n}: " + ("running" if r else "unchanged, skipped")))  # fmt: skip
+        out.print(f"Briefing: {escape(str(result_dir / 'report.html'))} (and report.pdf)")
+        out.print("Dashboard: countylines users add YOU --role admin   (once)")
+        out.print(f"           countylines serve {escape(str(result_dir))}")
+        out.print("           then open http://127.0.0.1:8000/ and sign in")
+        return 0
+
+    run(body)
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@app.command()
+def serve(
+    results: Annotated[
+        Path, typer.Argument(help="An output folder of the analyses (for example of `lines`).")
+    ],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM); needed off loopback.")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    home: cli_security.HomeOpt = None,
+) -> None:
+    """Serve the dashboard of RESULTS; people sign in as the workspace's users."""
+
+    def body() -> int:
+        import uvicorn
+
+        from countylines.web.app import create_app
+        from countylines.workspace import open_workspace
+
+        if not results.is_dir():
+            raise CaseError(f"{results} is not a folder of results")
+        tls = ssl_certfile is not None and ssl_keyfile is not None
+        if host not in LOOPBACK and not tls:
+            raise CaseError(
+                f"refusing to serve on {host} without TLS: give --ssl-certfile and "
+                "--ssl-keyfile, or serve on 127.0.0.1 behind your own HTTPS proxy"
+            )
+        ws = open_workspace(home)
+        ws.check_outside(results)
+        application = create_app(results, ws)
+        scheme = "https" if tls else "http"
+        err.print(f"dashboard of {escape(str(results))} at {scheme}://{host}:{port}/")
+        uvicorn.run(application, host=host, port=port, log_level="warning",
+                    ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)  # fmt: skip
+        return 0
+
+    run(body)
+
+
+@app.command()
+def people(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_out: Annotated[
+        Path | None,
+        typer.Option("--lines", help="Output folder of `countylines lines` (else found anew)."),
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
+) -> None:
+    """Exploitation risk per person, runners and cuckooed homes: an explained safeguarding list.
+
+    When a workspace exists (see `countylines users`), the access is recorded in its audit log.
+    """
+    from countylines.database import case_database
+    from countylines.people.assess import assess_people, line_numbers
+    from countylines.people.report import summary, write_outputs
+
+    def body() -> int:
+        ws = cli_security.existing_workspace(home, case, out_dir)
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with (
+            err.status("assessing people", spinner="dots") if _live(quiet, as_json) else _nothing()
+        ):
+            result = assess_people(database, line_numbers(database, lines_out))
+        paths = write_outputs(result, out_dir)
+        counts = {
+            "safeguarding": len(result.safeguarding),
+            "persons_scored": len(result.scores),
+            "runners": len(result.runners),
+            "cuckooed_addresses": len(result.cuckooed),
+        }
+        if ws is not None:
+            cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
+        if as_json:
+            print_json({"database": str(database), **counts, "files": [str(p) for p in paths]})
+        elif not quiet:
+            out.print(escape(summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
@@ -401,3 +574,4 @@ def _nothing() -> Iterator[None]:
 
 cli_security.register(app)
 cli_places.register(app)
+opendata_cli.register(app)

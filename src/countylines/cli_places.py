@@ -69,8 +69,7 @@ def _found_lines(database: Path, lines_dir: Path | None) -> tuple[pd.DataFrame, 
             _read_csv(lines_dir / "lines.csv", ("line_id", "hub")),
         )
     from countylines.lines.detect import find_lines
-    from countylines.lines.features import open_case
-    from countylines.places.features import has_table
+    from countylines.places.features import has_table, open_case
 
     con = open_case(database)
     try:

@@ -4,9 +4,10 @@ Every command here logs in first (an API token from `--token` / COUNTYLINES_TOKE
 name from `--user` / COUNTYLINES_USER with the password from COUNTYLINES_PASSWORD or a hidden
 prompt) and checks the permission `COMMAND_PERMISSIONS` gives it. The only exception is the
 first user of a new workspace, who is created without a login and must be an admin. The
-pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, `places`) need no
-login: they work on files the operating-system account can already read, and `load` records a
-`collect` audit entry when a workspace exists.
+pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, `places`,
+`people`, and `opendata …`, which reads only open data) need no login: they work on files the
+operating-system account can already read; `load` records a `collect` and `people` a `consult`
+audit entry when a workspace exists. Nor does `serve`, whose pages ask for one.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "evaluate": None,
     "places run": None,
     "places backtest": None,
+    "serve": None,
+    "assess": None,
+    "demo": None,
+    "opendata case": None,
+    "opendata counts": None,
+    "opendata forces": None,
+    "people": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,
@@ -170,15 +178,23 @@ def existing_workspace(home: Path | None, *folders: Path) -> Workspace | None:
     return ws
 
 
-def record_load(ws: Workspace, case: Path, target: Path, rows: dict[str, int]) -> None:
-    """Record a load (collection and combination of the case's sources) as the OS account."""
+def record_pipeline(
+    ws: Workspace, action: str, case: Path, target: Path, counts: dict[str, int]
+) -> None:
+    """Record a pipeline command's access to a case (`action`, e.g. `collect` for a load,
+    `consult` for person-level outputs) as the OS account, with the counts it handled."""
     audit.record(
         ws,
         f"os:{getpass.getuser()}",
-        "collect",
+        action,
         str(target.resolve()),
-        [f"case:{case.resolve()}", *(f"{t}:{n}" for t, n in rows.items())],
+        [f"case:{case.resolve()}", *(f"{t}:{n}" for t, n in counts.items())],
     )
+
+
+def record_load(ws: Workspace, case: Path, target: Path, rows: dict[str, int]) -> None:
+    """Record a load (collection and combination of the case's sources) as the OS account."""
+    record_pipeline(ws, "collect", case, target, rows)
 
 
 def _new_password(name: str) -> str:

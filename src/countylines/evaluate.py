@@ -2,8 +2,9 @@
 
 `evaluate(case, out)` compares the outputs in `out` with `case/truth` for every analysis whose
 outputs are present (the line register of `countylines lines`, the places of `countylines
-places`) and returns plain metrics. The definitions are in docs/lines.md ("How it is measured")
-and docs/places.md. `places_truth` hands the true infiltration to the places backtest.
+places`, the outputs of `countylines people`) and returns plain metrics. The definitions are in
+docs/lines.md, docs/places.md and docs/people.md ("How it is measured"). `places_truth` hands the
+true infiltration to the places backtest.
 """
 
 from __future__ import annotations
@@ -132,6 +133,43 @@ def evaluate_places(truth: Path, out: Path) -> dict[str, Any]:
     }
 
 
+def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
+    """Runner and cuckooed-address precision, recall and F1, and the AUC of the risk score for
+    the persons the truth marks as exploited (every person scored; see docs/people.md)."""
+    from sklearn.metrics import roc_auc_score
+
+    needed = truth / "exploited_persons.csv"
+    if not needed.exists():
+        raise CaseError(f"{needed} not found: simulate the case again with this version")
+    t_nums, t_cuckoo = _read(truth / "line_numbers.csv"), _read(truth / "cuckooed_addresses.csv")
+    exploited = _read(needed)
+    metrics: dict[str, Any] = {}
+    t_run = set(t_nums.loc[t_nums["role"] == "runner", "number"])
+    p_run = set(_read(out / "runners.csv")["number"])
+    metrics["runners"] = _f1(len(t_run & p_run), len(p_run), len(t_run))
+    t_addr = set(t_cuckoo["address_id"])
+    p_addr = set(_read(out / "cuckooed_addresses.csv")["address_id"])
+    metrics["cuckooed_addresses"] = _f1(len(t_addr & p_addr), len(p_addr), len(t_addr))
+    # Homes taken over at least a week before the end leave a trace to find (nights, visits).
+    end = pd.to_datetime(t_nums["last_active"], utc=True).max()
+    since = pd.to_datetime(t_cuckoo["from"], utc=True)
+    settled = set(t_cuckoo.loc[since <= end - pd.Timedelta(days=7), "address_id"])
+    metrics["cuckooed_recall_settled"] = round(len(settled & p_addr) / max(1, len(settled)), 4)
+    scores = pd.read_parquet(out / "person_scores.parquet", columns=["person_id", "score"])
+    truth_y = scores["person_id"].isin(set(exploited["person_id"]))
+    auc = roc_auc_score(truth_y, scores["score"]) if 0 < truth_y.sum() < len(truth_y) else 0.0
+    metrics["exploited_auc"] = round(float(auc), 4)
+    metrics["counts"] = {
+        "persons_scored": len(scores),
+        "exploited_scored": int(truth_y.sum()),
+        "exploited_in_truth": int(exploited["person_id"].nunique()),
+        "true_cuckooed": len(t_addr),
+        "true_cuckooed_settled": len(settled),
+        "found_cuckooed": len(p_addr),
+    }
+    return metrics
+
+
 def evaluate(case: Path, out: Path) -> dict[str, Any]:
     """Every metric that the outputs in `out` allow, against `case/truth`."""
     truth = Path(case) / "truth"
@@ -142,8 +180,11 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
         results["lines"] = evaluate_lines(truth, Path(out))
     if (Path(out) / "towns.csv").exists() and (truth / "infiltration.csv").exists():
         results["places"] = evaluate_places(truth, Path(out))
+    if (Path(out) / "person_scores.parquet").exists():
+        results["people"] = evaluate_people(truth, Path(out))
     if not results:
         raise CaseError(
-            f"{out} holds no outputs to evaluate; run `countylines lines` or `places` first"
+            f"{out} holds no outputs to evaluate; run `countylines lines`, `places` or `people` "
+            "first"
         )
     return results

@@ -5,7 +5,8 @@ hands over the key or the log. Its location is the `--home` option, else `COUNTY
 else `$XDG_DATA_HOME/countylines`, else `~/.local/share/countylines`. The folder is created
 with mode 0700 and holds:
 
-* `security.sqlite`: users, API tokens, login failures and the audit log (SQLite, WAL mode);
+* `security.sqlite`: users, API tokens, web sessions, login failures and the audit log (SQLite,
+  WAL mode);
 * `pseudonym.key`: 32 random bytes (hex), mode 0600, the HMAC key of pseudonymisation;
 * `audit.anchor`: the sequence number and hash of the latest audit entry (see `audit`);
 * `retention.toml`: retention periods per table, in days (see `retention`).
@@ -47,6 +48,9 @@ SCHEMA = (
         prev_hash TEXT NOT NULL, hash TEXT NOT NULL)""",
     # Append-only: a change must first drop these triggers, which is itself what verify detects
     # by the broken chain. They stop accidents and careless tools, not a determined owner.
+    """CREATE TABLE IF NOT EXISTS sessions (
+        id_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL)""",
     """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
@@ -142,6 +146,10 @@ def open_workspace(home: Path | None = None, create: bool = False) -> Workspace:
                 f"{HOME_ENV})"
             )
         _create(ws)
+    else:
+        with ws.connect() as con:  # tables added by later versions (all IF NOT EXISTS)
+            for sql in SCHEMA:
+                con.execute(sql)
     return ws
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from countylines.lines import features as fx
+from countylines.lines.engine import DuckDBEngine, Engine, NoEvents
 from countylines.lines.link import (
     LinkSettings,
     holders,
@@ -32,6 +33,7 @@ from countylines.lines.profile import (
     hub_of,
     market_towns,
 )
+from countylines.lines.spark import SparkEngine
 from countylines.problems import CaseError
 
 LINE_COLUMNS = (
@@ -39,6 +41,19 @@ LINE_COLUMNS = (
     "n_customers", "deals_per_day", "revenue_per_day", "score", "evidence",
 )  # fmt: skip
 NUMBER_COLUMNS = ("line_id", "number", "role", "first_seen", "last_seen", "score", "evidence")
+
+
+ENGINES = ("duckdb", "spark")
+"""Engines the features can run on: DuckDB (default, built in) and Spark (`countylines[spark]`)."""
+
+
+def open_engine(database: Path, kind: str = "duckdb") -> Engine:
+    """An engine of `kind` (one of ENGINES) over the loaded case database `database`."""
+    if kind == "duckdb":
+        return DuckDBEngine(database)
+    if kind == "spark":
+        return SparkEngine.from_database(database)
+    raise ValueError(f"unknown engine {kind!r}; engines: {', '.join(ENGINES)}")
 
 
 @dataclass(frozen=True)
@@ -121,10 +136,10 @@ def _evidence(raw: pd.DataFrame, contributions: pd.DataFrame) -> list[str]:
 
 
 def _score_numbers(
-    con: fx.duckdb.DuckDBPyConnection, settings: LineSettings, model: DealLineModel
+    engine: Engine, settings: LineSettings, model: DealLineModel
 ) -> tuple[pd.DataFrame, int]:
-    n = fx.find_candidates(con, settings.features)
-    raw = fx.number_features(con, settings.features)
+    n = fx.find_candidates(engine, settings.features)
+    raw = fx.number_features(engine, settings.features)
     raw["score"] = model.predict_proba(raw)
     contributions = model.contributions(raw)
     raw["evidence"] = _evidence(raw, contributions)
@@ -143,25 +158,35 @@ def _line_ids(groups: list[list[str]], first_seen: dict[str, float]) -> dict[str
 
 
 def find_lines(
-    database: Path, settings: LineSettings | None = None, model: DealLineModel | None = None
+    database: Path,
+    settings: LineSettings | None = None,
+    model: DealLineModel | None = None,
+    engine: str = "duckdb",
 ) -> LineResult:
-    """Detect, link and profile the deal lines of the loaded case at `database`."""
+    """Detect, link and profile the deal lines of the loaded case at `database`, computing the
+    features with `engine` (one of ENGINES)."""
     s = settings or LineSettings()
     model = model or DealLineModel.load()
-    con = fx.open_case(database)
+    backend = open_engine(database, engine)
     try:
-        raw, n_candidates = _score_numbers(con, s, model)
-    except fx.NoEvents as exc:
+        return _find_lines(backend, s, model)
+    except NoEvents as exc:
         raise CaseError(f"{database}: {exc}") from None
+    finally:
+        backend.close()
+
+
+def _find_lines(engine: Engine, s: LineSettings, model: DealLineModel) -> LineResult:
+    raw, n_candidates = _score_numbers(engine, s, model)
     deal = raw[raw["score"] >= s.threshold]
     deal_set = set(deal["number"])
-    relays = fx.relay_pairs(con)
+    relays = fx.relay_pairs(engine)
     run = runners(relays, deal_set, s.link)
     runner_set = set(run["y"])
-    cust = fx.customers(con, sorted(deal_set), s.features)
+    cust = fx.customers(engine, sorted(deal_set), s.features)
     cust = cust[~cust["c"].isin(deal_set | runner_set)]
     cust_of = _sets(cust, "x", "c")
-    imeis = fx.handsets(con, sorted(deal_set))
+    imeis = fx.handsets(engine, sorted(deal_set))
     groups, reasons = link_numbers(
         sorted(deal_set), run, cust_of, _sets(imeis, "x", "imei"), s.link
     )
@@ -174,7 +199,7 @@ def find_lines(
     # Numbers that re-texted a line's customers after a number change (too short-lived to score).
     rest = raw[(raw["score"] < s.threshold) & (raw["n_bursts"] > 0)]
     succ = successors(
-        fx.burst_recipients(con, sorted(rest["number"]), s.features), line_customers, s.link
+        fx.burst_recipients(engine, sorted(rest["number"]), s.features), line_customers, s.link
     )
     for number, line_id, share in succ.itertuples(index=False):
         line_of[number] = line_id
@@ -191,7 +216,7 @@ def find_lines(
         str(line): max(1, math.ceil((g["last_seen"].max() - g["first_seen"].min()) / fx.DAY_S))
         for line, g in numbers.groupby("line_id")
     }
-    partners = fx.voice_partners(con, sorted(deal_set))
+    partners = fx.voice_partners(engine, sorted(deal_set))
     everyone = set().union(*line_customers.values()) if line_customers else set()
     held = holders(partners, line_of, active_days, deal_set | set(run["y"]) | everyone, s.link)
     hold_rows = held.merge(
@@ -220,7 +245,7 @@ def find_lines(
         ],
         ignore_index=True,
     )
-    lines = _profile(con, numbers, line_customers, reasons, s)
+    lines = _profile(engine, numbers, line_customers, reasons, s)
     numbers = numbers.sort_values(["line_id", "role", "first_seen", "number"], ignore_index=True)
     numbers["first_seen"] = numbers["first_seen"].map(_iso)
     numbers["last_seen"] = numbers["last_seen"].map(_iso)
@@ -262,24 +287,24 @@ def _number_rows(
 
 
 def _profile(
-    con: fx.duckdb.DuckDBPyConnection,
+    engine: Engine,
     numbers: pd.DataFrame,
     line_customers: dict[str, set[str]],
     reasons: dict[tuple[str, str], list[str]],
     s: LineSettings,
 ) -> pd.DataFrame:
     """One row per line with its brand, hub, towns, period, size, trade and evidence."""
-    hubs = fx.table_frame(con, "hubs", "name, lat, lon")
-    intel = fx.table_frame(con, "intel_lines", "number, upper(brand) AS brand")
-    area_points = fx.area_towns(con)
+    hubs = fx.table_frame(engine, "hubs", "name, lat, lon")
+    intel = fx.table_frame(engine, "intel_lines", "number, upper(brand) AS brand")
+    area_points = fx.area_towns(engine)
     areas = areas_frame(area_points)
     everyone = sorted(set().union(*line_customers.values())) if line_customers else []
-    uses = fx.cell_uses(con, everyone + sorted(numbers["number"]))
+    uses = fx.cell_uses(engine, everyone + sorted(numbers["number"]))
     town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
     main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
     uses_of = dict(tuple(uses.groupby("number")))
-    texts = fx.bulk_texts(con, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
-    deals = fx.deals(con, numbers[["line_id", "number", "role"]])
+    texts = fx.bulk_texts(engine, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
+    deals = fx.deals(engine, numbers[["line_id", "number", "role"]])
     rows = []
     for line_id, g in numbers.groupby("line_id"):
         deal = g[g["role"] == "deal_line"]

@@ -1,23 +1,26 @@
-"""Per-number behaviour features of deal lines, computed with DuckDB over a loaded case.
+"""Per-number behaviour features of deal lines: the line detector's only SQL.
 
-The DuckDB adapter of the line detector: every function takes a connection on which the case
-database is attached as `db` (see `open_case`) and returns plain pandas DataFrames. Times are
-seconds since 1970-01-01 UTC; distances are kilometres on the sphere (cells are given in WGS84
-degrees and only compared with each other, so no projection is needed).
+Written once, in DuckDB's SQL dialect restricted to what Apache Spark SQL also has, and run by an
+engine (`countylines.lines.engine`: DuckDB by default, Spark with `countylines.lines.spark`).
+Every function takes the engine and returns plain pandas DataFrames. Times are whole seconds
+since 1970-01-01 UTC; distances are kilometres on the sphere (cells are given in WGS84 degrees
+and only compared with each other, so no projection is needed).
 
 The work is ordered so that the full events table is scanned only a few times: one grouped scan
 per direction finds *candidates* (numbers with many inbound contacts or a bulk-text burst), and
 every costlier feature (the order -> relay -> callback triangle, contact distances, handsets) is
-computed only on the events that touch a candidate.
+computed only on the events that touch a candidate. "The latest order before a relay" and "the
+first callback after it" are window functions over the merged, time-ordered events of one
+number (what an ASOF join does, in SQL both engines have).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from countylines.lines.engine import Engine, check_events
 
 DAY_S = 86_400
 
@@ -34,148 +37,129 @@ class FeatureSettings:
     """A customer's contact is 'called back' by another number within this time."""
     candidate_min_contacts: int = 30
     """Distinct inbound contacts over the whole period that make a number a candidate (as does
-    any bulk-text burst): ordinary phones have 10 to 30 (full scale: 99% fewer than 31)."""
+    any bulk-text burst): ordinary phones have 10 to 30 (full scale: 99% fewer than 31). Counted
+    with the engine's approximate distinct count (HyperLogLog), which is exact enough here:
+    deal lines have hundreds of contacts."""
     min_span_days: float = 0.25
     """Floor on a number's active span when turning counts into rates per day."""
 
 
-def open_case(database: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with `database` attached read-only as `db`."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
-    return con
-
-
-OPTIONAL_TABLES = {
-    "cells": "SELECT NULL::VARCHAR AS cell_id, NULL::DOUBLE AS lat, NULL::DOUBLE AS lon LIMIT 0",
-    "subscribers": "SELECT NULL::VARCHAR AS number, NULL::VARCHAR AS account_type, "
-    "NULL::BOOLEAN AS registered LIMIT 0",
-}
-"""Tables the features use when the case has them; an empty stand-in (same columns) when not."""
-
-
-class NoEvents(LookupError):
-    """The database has no `events` table, so there is nothing to find lines in."""
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _events_view(con: duckdb.DuckDBPyConnection) -> None:
-    """`ev`: the events with both numbers known, times as integer seconds; `cells_t` and
-    `subscribers_t`: the case's tables or empty stand-ins."""
-    if not _has_table(con, "events"):
-        raise NoEvents("the case has no events table: lines are found in calls and texts")
-    for table, empty in OPTIONAL_TABLES.items():
-        source = f"SELECT * FROM db.{table}" if _has_table(con, table) else empty
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_t AS {source}")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW ev AS
-        SELECT epoch(start_time)::BIGINT AS t, event_type = 'sms' AS sms, duration_s AS d,
-               a_number AS a, b_number AS b, a_imei, a_cell_id AS a_cell, b_cell_id AS b_cell,
-               text
-        FROM db.events
-        WHERE a_number IS NOT NULL AND b_number IS NOT NULL
-        """
-    )
-
-
-def find_candidates(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> int:
+def find_candidates(engine: Engine, s: FeatureSettings) -> int:
     """Create `cand(number)`; returns how many numbers could be deal lines."""
-    _events_view(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE burst_windows AS
-        SELECT a AS x, t // {s.burst_window_s} AS w, count(*) AS n FROM ev WHERE sms
-        GROUP BY a, w HAVING count(*) >= {s.burst_min_recipients}
+    check_events(engine)
+    engine.view(
+        "ev",
         """
+        SELECT CAST(floor(epoch(start_time)) AS BIGINT) AS t, event_type = 'sms' AS sms,
+               duration_s AS d, a_number AS a, b_number AS b, a_imei,
+               a_cell_id AS a_cell, b_cell_id AS b_cell, text
+        FROM events_t
+        WHERE a_number IS NOT NULL AND b_number IS NOT NULL
+        """,
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE bursts AS SELECT x AS number, count(*) AS n_bursts, "
-        "max(n) AS max_burst FROM burst_windows GROUP BY x"
-    )
-    con.execute(
+    engine.create(
+        "burst_windows",
         f"""
-        CREATE OR REPLACE TEMP TABLE cand AS
+        SELECT a AS x, t // {s.burst_window_s} AS w, count(*) AS n FROM ev WHERE sms
+        GROUP BY a, t // {s.burst_window_s} HAVING count(*) >= {s.burst_min_recipients}
+        """,
+    )
+    engine.create(
+        "bursts",
+        "SELECT x AS number, count(*) AS n_bursts, max(n) AS max_burst FROM burst_windows "
+        "GROUP BY x",
+    )
+    engine.create(
+        "cand",
+        f"""
         SELECT b AS number FROM ev GROUP BY b
         HAVING approx_count_distinct(a) >= {s.candidate_min_contacts}
         UNION SELECT number FROM bursts
-        """
+        """,
     )
-    return int(con.execute("SELECT count(*) FROM cand").fetchone()[0])  # type: ignore[index]
+    return int(engine.frame("SELECT count(*) AS n FROM cand")["n"].iloc[0])
 
 
-def _contact_tables(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> None:
+def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
     """`orders` (anyone -> candidate), `outs` (candidate -> anyone), `answered` (the candidate's
-    next contact after an order, when within the window; of two orders to one number in the same
-    second, the smaller customer number is kept so that the result is deterministic) and `tri`,
-    the callback triangle: an order from customer c to candidate x at t, then x texting or
-    calling another number y (the relay, at t1; matched to the latest order before it), then y
-    contacting c (the callback, at t2; the first contact after the relay), all within the
-    callback window."""
-    con.execute(
+    contacts outside bulk bursts, each matched to the latest order to it at or before that
+    moment, when within the window; of two orders to one number in the same second, the smaller
+    customer number is kept so that the result is deterministic) and `tri`, the callback
+    triangle: an order from customer c to candidate x at t, then x texting or calling another
+    number y (the relay, at t1), then y contacting c (the callback, at t2: the first contact
+    from y to c at or after the relay), all within the callback window."""
+    engine.create(
+        "touch",
         """
-        CREATE OR REPLACE TEMP TABLE touch AS
         SELECT ev.*, ca.number IS NOT NULL AS from_cand, cb.number IS NOT NULL AS to_cand
         FROM ev LEFT JOIN cand ca ON ev.a = ca.number LEFT JOIN cand cb ON ev.b = cb.number
         WHERE ca.number IS NOT NULL OR cb.number IS NOT NULL
-        """
+        """,
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE orders AS SELECT a AS c, b AS x, t, a_cell, b_cell "
-        "FROM touch WHERE to_cand"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE outs AS SELECT a AS x, b AS y, t, sms, a_imei, text "
-        "FROM touch WHERE from_cand"
-    )
-    con.execute(
+    engine.create("orders", "SELECT a AS c, b AS x, t, a_cell, b_cell FROM touch WHERE to_cand")
+    engine.create("outs", "SELECT a AS x, b AS y, t, sms, a_imei, text FROM touch WHERE from_cand")
+    engine.create(
+        "answered",
         f"""
-        CREATE OR REPLACE TEMP TABLE answered AS
-        SELECT r.x, r.y, o.c, o.t, r.t AS t1
-        FROM (SELECT * FROM outs ANTI JOIN burst_windows bw
-              ON outs.x = bw.x AND outs.t // {s.burst_window_s} = bw.w) r
-        ASOF JOIN (SELECT x, t, min(c) AS c FROM orders GROUP BY x, t) o
-            ON r.x = o.x AND r.t >= o.t
-        WHERE r.t - o.t <= {s.callback_window_s}
-        """
+        WITH lone AS (
+            SELECT outs.x, outs.y, outs.t FROM outs ANTI JOIN burst_windows bw
+            ON outs.x = bw.x AND outs.t // {s.burst_window_s} = bw.w),
+        merged AS (
+            SELECT x, t, 0 AS k, min(c) AS c, CAST(NULL AS VARCHAR) AS y
+            FROM orders GROUP BY x, t
+            UNION ALL SELECT x, t, 1 AS k, CAST(NULL AS VARCHAR) AS c, y FROM lone),
+        matched AS (
+            SELECT x, y, t AS t1, k,
+                   max(CASE WHEN k = 0 THEN t END) OVER w AS t,
+                   last_value(c IGNORE NULLS) OVER w AS c
+            FROM merged
+            WINDOW w AS (PARTITION BY x ORDER BY t, k
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+        SELECT x, y, c, t, t1 FROM matched
+        WHERE k = 1 AND t IS NOT NULL AND t1 - t <= {s.callback_window_s}
+        """,
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW relay AS SELECT * FROM answered WHERE y <> c")
-    con.execute(
+    engine.view("relay", "SELECT * FROM answered WHERE y <> c")
+    engine.create(
+        "tri",
         f"""
-        CREATE OR REPLACE TEMP TABLE tri AS
-        WITH backs AS (
-            SELECT a AS y, b AS c, t AS t2 FROM ev
-            SEMI JOIN (SELECT DISTINCT y, c FROM relay) p ON ev.a = p.y AND ev.b = p.c)
-        SELECT r.x, r.y, r.c, r.t, r.t1, b.t2
-        FROM relay r ASOF JOIN backs b ON r.y = b.y AND r.c = b.c AND r.t1 <= b.t2
-        WHERE b.t2 - r.t <= {s.callback_window_s}
-        """
+        WITH pairs AS (SELECT DISTINCT y, c FROM relay),
+        backs AS (
+            SELECT ev.a AS y, ev.b AS c, ev.t FROM ev
+            SEMI JOIN pairs p ON ev.a = p.y AND ev.b = p.c),
+        merged AS (
+            SELECT x, y, c, t, t1 AS tt, 0 AS k FROM relay
+            UNION ALL
+            SELECT CAST(NULL AS VARCHAR) AS x, y, c, CAST(NULL AS BIGINT) AS t, t AS tt, 1 AS k
+            FROM backs),
+        matched AS (
+            SELECT x, y, c, t, tt AS t1, k,
+                   min(CASE WHEN k = 1 THEN tt END) OVER (
+                       PARTITION BY y, c ORDER BY tt, k
+                       ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t2
+            FROM merged)
+        SELECT x, y, c, t, t1, t2 FROM matched
+        WHERE k = 0 AND t2 IS NOT NULL AND t2 - t <= {s.callback_window_s}
+        """,
     )
 
 
-def number_features(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> pd.DataFrame:
+def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
     """One row per candidate number with its raw behaviour counts (see docs/lines.md)."""
-    _contact_tables(con, s)
-    return con.execute(
+    _contact_tables(engine, s)
+    return engine.frame(
         f"""
         WITH
         inb AS (
             SELECT x AS number, count(*) AS n_in, count(DISTINCT c) AS in_distinct,
-                   count(DISTINCT (c, t // {DAY_S})) AS in_contact_days,
-                   avg((t % {DAY_S} < 6 * 3600)::INT) AS night_in_share,
+                   avg(CAST(t % {DAY_S} < 6 * 3600 AS INT)) AS night_in_share,
                    min(t) AS first_in, max(t) AS last_in
             FROM orders GROUP BY x),
+        contact_days AS (
+            SELECT x AS number, count(*) AS in_contact_days
+            FROM (SELECT DISTINCT x, c, t // {DAY_S} AS day FROM orders) AS d GROUP BY x),
         outb AS (
-            SELECT x AS number, count(*) AS n_out, count(*) FILTER (sms) AS n_out_sms,
+            SELECT x AS number, count(*) AS n_out, count(*) FILTER (WHERE sms) AS n_out_sms,
                    count(DISTINCT a_imei) AS n_handsets, min(t) AS first_out, max(t) AS last_out
             FROM outs GROUP BY x),
         relayed AS (
@@ -192,7 +176,7 @@ def number_features(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> pd.Da
                           JOIN cells cb ON cb.cell_id = o.b_cell
             GROUP BY o.x),
         subs AS (
-            SELECT number, any_value(account_type) AS account_type,
+            SELECT number, min(account_type) AS account_type,
                    bool_or(registered) AS registered
             FROM subscribers_t GROUP BY number)
         SELECT cand.number,
@@ -209,59 +193,65 @@ def number_features(con: duckdb.DuckDBPyConnection, s: FeatureSettings) -> pd.Da
                subs.account_type, subs.registered,
                least(first_in, first_out) AS first_seen,
                greatest(last_in, last_out) AS last_seen,
-               greatest(({s.min_span_days} * {DAY_S})::DOUBLE,
+               greatest(CAST({s.min_span_days} * {DAY_S} AS DOUBLE),
                         greatest(last_in, last_out) - least(first_in, first_out)) / {DAY_S}
                    AS span_days
         FROM cand
-        LEFT JOIN inb USING (number) LEFT JOIN outb USING (number)
+        LEFT JOIN inb USING (number) LEFT JOIN contact_days USING (number)
+        LEFT JOIN outb USING (number)
         LEFT JOIN bursts USING (number) LEFT JOIN relayed USING (number)
         LEFT JOIN dist USING (number)
         LEFT JOIN subs USING (number)
         ORDER BY cand.number
         """
-    ).df()
-
-
-def _select(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> None:
-    """`sel(number)`: the numbers the next query is about."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE sel AS SELECT unnest(?::VARCHAR[]) AS number", [numbers]
     )
 
 
-def relay_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _select(engine: Engine, numbers: list[str]) -> None:
+    """`sel(number)`: the numbers the next query is about."""
+    engine.register("sel", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+
+
+def relay_pairs(engine: Engine) -> pd.DataFrame:
     """(deal candidate x, relay target y): relayed orders and distinct customers served."""
-    return con.execute(
+    return engine.frame(
         "SELECT x, y, count(*) AS n, count(DISTINCT c) AS n_customers, min(t1) AS first_t, "
-        "max(t2) AS last_t FROM tri GROUP BY x, y"
-    ).df()
+        "max(t2) AS last_t FROM tri GROUP BY x, y ORDER BY x, y"
+    )
 
 
-def voice_partners(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
+def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, y, n_calls, days, mean_duration, cell): voice contacts of `numbers` in either direction,
-    with the partner's most used cell."""
-    _select(con, numbers)
-    return con.execute(
+    with the partner's most used cell (of equally used cells, the smallest id)."""
+    _select(engine, numbers)
+    return engine.frame(
         f"""
         WITH calls AS (
             SELECT a AS x, b AS y, t, d, b_cell AS cell FROM touch
             SEMI JOIN sel ON touch.a = sel.number WHERE NOT sms
             UNION ALL
             SELECT b AS x, a AS y, t, d, a_cell AS cell FROM touch
-            SEMI JOIN sel ON touch.b = sel.number WHERE NOT sms)
-        SELECT x, y, count(*) AS n_calls, count(DISTINCT t // {DAY_S}) AS days,
-               avg(d) AS mean_duration, mode(cell) AS cell, min(t) AS first_t, max(t) AS last_t
-        FROM calls GROUP BY x, y
+            SEMI JOIN sel ON touch.b = sel.number WHERE NOT sms),
+        per_cell AS (
+            SELECT x, y, cell, row_number() OVER (
+                PARTITION BY x, y ORDER BY count(*) DESC, cell) AS r
+            FROM calls WHERE cell IS NOT NULL GROUP BY x, y, cell)
+        SELECT calls.x, calls.y, count(*) AS n_calls, count(DISTINCT t // {DAY_S}) AS days,
+               avg(d) AS mean_duration, min(per_cell.cell) AS cell, min(t) AS first_t,
+               max(t) AS last_t
+        FROM calls LEFT JOIN per_cell
+            ON per_cell.x = calls.x AND per_cell.y = calls.y AND per_cell.r = 1
+        GROUP BY calls.x, calls.y ORDER BY calls.x, calls.y
         """
-    ).df()
+    )
 
 
-def cell_uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
+def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(number, cell_id, lat, lon, n): how often each of `numbers` used each cell in their calls
     and texts with candidate numbers (a customer's cell when ordering, a runner's when given an
     order, a holder's when calling the line), most used first."""
-    _select(con, numbers)
-    return con.execute(
+    _select(engine, numbers)
+    return engine.frame(
         """
         WITH uses AS (
             SELECT a AS number, a_cell AS cell FROM touch SEMI JOIN sel ON touch.a = sel.number
@@ -273,87 +263,79 @@ def cell_uses(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFram
         JOIN cells_t c ON c.cell_id = u.cell
         ORDER BY u.number, u.n DESC, u.cell
         """
-    ).df()
-
-
-def _outgoing(
-    con: duckdb.DuckDBPyConnection, numbers: list[str], select: str, rest: str
-) -> pd.DataFrame:
-    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more)."""
-    _select(con, numbers)
-    return con.execute(
-        f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}"
-    ).df()
-
-
-def bulk_texts(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
-    """(x, text, n): message texts `numbers` sent, where the case has them."""
-    return _outgoing(
-        con, numbers, "x, text, count(*) AS n", "WHERE text IS NOT NULL GROUP BY x, text"
     )
 
 
-def burst_recipients(
-    con: duckdb.DuckDBPyConnection, numbers: list[str], s: FeatureSettings
-) -> pd.DataFrame:
+def _outgoing(engine: Engine, numbers: list[str], select: str, rest: str) -> pd.DataFrame:
+    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more)."""
+    _select(engine, numbers)
+    return engine.frame(f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}")
+
+
+def bulk_texts(engine: Engine, numbers: list[str]) -> pd.DataFrame:
+    """(x, text, n): message texts `numbers` sent, where the case has them."""
+    return _outgoing(
+        engine,
+        numbers,
+        "x, text, count(*) AS n",
+        "WHERE text IS NOT NULL GROUP BY x, text ORDER BY x, text",
+    )
+
+
+def burst_recipients(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.DataFrame:
     """(x, c): who `numbers` texted inside a bulk-text burst window."""
     return _outgoing(
-        con,
+        engine,
         numbers,
         "DISTINCT outs.x, outs.y AS c",
         "JOIN burst_windows bw ON outs.x = bw.x AND outs.t // "
-        f"{s.burst_window_s} = bw.w WHERE outs.sms",
+        f"{s.burst_window_s} = bw.w WHERE outs.sms ORDER BY outs.x, c",
     )
 
 
-def customers(
-    con: duckdb.DuckDBPyConnection, numbers: list[str], s: FeatureSettings
-) -> pd.DataFrame:
+def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.DataFrame:
     """(x, c): customers of `numbers`: texted in a burst, or served through a relay."""
-    bulk = burst_recipients(con, numbers, s)
-    served = con.execute("SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number").df()
+    bulk = burst_recipients(engine, numbers, s)
+    served = engine.frame(
+        "SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number ORDER BY x, c"
+    )
     return pd.concat([bulk, served]).drop_duplicates(ignore_index=True)
 
 
-def handsets(con: duckdb.DuckDBPyConnection, numbers: list[str]) -> pd.DataFrame:
+def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, imei): handsets `numbers` were used in."""
-    return _outgoing(con, numbers, "DISTINCT x, a_imei AS imei", "WHERE a_imei IS NOT NULL")
+    return _outgoing(
+        engine, numbers, "DISTINCT x, a_imei AS imei", "WHERE a_imei IS NOT NULL ORDER BY x, imei"
+    )
 
 
-def deals(con: duckdb.DuckDBPyConnection, members: pd.DataFrame) -> pd.DataFrame:
+def deals(engine: Engine, members: pd.DataFrame) -> pd.DataFrame:
     """(line_id, day, deals): distinct customers a day whose order to one of the line's deal
     numbers was answered (by the deal number itself or through a relay to a runner who then
     contacted them). `members` has columns line_id, number, role."""
-    con.register("members_df", members)
-    try:
-        return con.execute(
-            f"""
-            WITH m AS (SELECT line_id, number FROM members_df WHERE role = 'deal_line'),
-            done AS (
-                SELECT x, c, t FROM answered WHERE y = c
-                UNION ALL SELECT x, c, t FROM tri)
-            SELECT m.line_id, done.t // {DAY_S} AS day, count(DISTINCT done.c) AS deals
-            FROM done JOIN m ON done.x = m.number
-            GROUP BY ALL ORDER BY ALL
-            """
-        ).df()
-    finally:
-        con.unregister("members_df")
+    engine.register("members", members[["line_id", "number", "role"]].astype(object))
+    return engine.frame(
+        f"""
+        WITH m AS (SELECT line_id, number FROM members WHERE role = 'deal_line'),
+        done AS (
+            SELECT x, c, t FROM answered WHERE y = c
+            UNION ALL SELECT x, c, t FROM tri)
+        SELECT m.line_id, done.t // {DAY_S} AS day, count(DISTINCT done.c) AS deals
+        FROM done JOIN m ON done.x = m.number
+        GROUP BY m.line_id, done.t // {DAY_S} ORDER BY m.line_id, day
+        """
+    )
 
 
-def area_towns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def area_towns(engine: Engine) -> pd.DataFrame:
     """(town, lat, lon, geometry_wkb in EPSG:27700) of the case's areas: the `town` column where
     given, else the area's `name`, and the centroid in WGS84 degrees; empty when the case has no
     areas."""
-    if table_frame(con, "areas", "area_id").empty:
-        return pd.DataFrame({"town": [], "lat": [], "lon": [], "geometry_wkb": []})
-    columns = {r[0] for r in con.execute("DESCRIBE db.areas").fetchall()}
-    town = "coalesce(town, name)" if "town" in columns else "name"
-    return con.execute(f"SELECT {town} AS town, lat, lon, geometry_wkb FROM db.areas").df()
+    return engine.frame(
+        "SELECT coalesce(town, name) AS town, lat, lon, geometry_wkb FROM areas_t ORDER BY town"
+    )
 
 
-def table_frame(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> pd.DataFrame:
-    """`columns` of a case table, or an empty frame when the case does not have it."""
-    if not _has_table(con, table):
-        return pd.DataFrame({c.split(" AS ")[-1].strip(): [] for c in columns.split(",")})
-    return con.execute(f"SELECT {columns} FROM db.{table}").df()
+def table_frame(engine: Engine, table: str, columns: str) -> pd.DataFrame:
+    """`columns` of the case table `table` (its stand-in's columns when the case lacks it)."""
+    return engine.frame(f"SELECT {columns} FROM {table}_t")

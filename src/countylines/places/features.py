@@ -1,7 +1,7 @@
 """The DuckDB adapter of `countylines places`: the case tables the place model reads.
 
 Every function takes a connection with the loaded case attached read-only as `db`
-(`lines.features.open_case`) and returns plain pandas frames. Coordinates come out as WGS84
+(`open_case`) and returns plain pandas frames. Coordinates come out as WGS84
 degrees (as stored); `areas` comes out as a GeoDataFrame in British National Grid (EPSG:27700,
 metres). Times are cut at `before` (a UTC timestamp, exclusive) when given, so a backtest sees
 only what was known before its cut-off. Months are calendar months, `YYYY-MM` (UTC).
@@ -10,18 +10,34 @@ only what was known before its cut-off. Months are calendar months, `YYYY-MM` (U
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from countylines.lines.features import table_frame
 from countylines.problems import CaseError
 
 AREA_FIXED = ("source_row", "area_id", "name", "population", "town", "x", "y", "lat", "lon",
               "area_m2", "geometry_wkb")  # fmt: skip
 """Stored `areas` columns that are not indicators (docs/data-formats.md, `areas` table)."""
+
+
+def open_case(database: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection (UTC) with `database` attached read-only as `db`."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
+    return con
+
+
+def _table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """`columns` of a case table, or an empty frame with those columns when it is absent."""
+    if not has_table(con, table):
+        return pd.DataFrame({c: [] for c in columns})
+    return con.execute(f"SELECT {', '.join(columns)} FROM db.{table}").df()
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -111,8 +127,8 @@ def missing_homes(con: duckdb.DuckDBPyConnection, before: datetime | None = None
 
 def points(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     """`stations` (code, name, lat, lon) or `hubs` (name, lat, lon); empty when absent."""
-    columns = "code, name, lat, lon" if table == "stations" else "name, lat, lon"
-    return table_frame(con, table, columns)
+    columns = ("code", "name", "lat", "lon") if table == "stations" else ("name", "lat", "lon")
+    return _table(con, table, columns)
 
 
 def travel_times(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -127,7 +143,7 @@ def travel_times(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def rail_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """(from_code, to_code, minutes) direct services; empty when absent."""
-    return table_frame(con, "rail_links", "from_code, to_code, minutes")
+    return _table(con, "rail_links", ("from_code", "to_code", "minutes"))
 
 
 def intel_numbers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

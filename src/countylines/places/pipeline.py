@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from countylines.lines.features import open_case
 from countylines.places import features as fx
 from countylines.places import transport as tr
 from countylines.places.classify import CONTAGION, classify, drivers
@@ -98,7 +97,7 @@ def assess_places(
     """Risk of every area of the loaded case at `database`, given the lines found in it
     (`line_numbers`: line_id, number, role; `lines`: line_id, hub)."""
     s = settings or PlaceSettings()
-    con = open_case(database)
+    con = fx.open_case(database)
     try:
         areas = fx.areas(con)
         incidents = fx.incidents(con, s.before)

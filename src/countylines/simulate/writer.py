@@ -435,6 +435,7 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
         ),
         truth / "cuckooed_addresses.csv",
     )
+    _csv(exploited_persons(world, lines), truth / "exploited_persons.csv")
     months = [
         (names[t], m, ln.line_id)
         for ln in lines
@@ -457,3 +458,23 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
         for k, v in asdict(world.params).items()
     }
     (truth / "params.json").write_text(json.dumps(params, indent=2))
+
+
+def exploited_persons(world: World, lines: list[Line]) -> pd.DataFrame:
+    """Who each line exploits: its runners (every age) and the occupants of the homes it
+    cuckoos, with the number each uses (the occupant's phone is a customer phone of the line).
+    Reads the world only: no random numbers are drawn."""
+    ph, occupant = world.phone, world.address["occupant"]
+    rows: list[tuple[int, str, str, str]] = []
+    for ln in lines:
+        rows.extend(
+            (int(ph["person"][r]), ln.line_id, "runner", ph["number"][r]) for r in ln.runners
+        )
+        phone_of = {int(ph["person"][c]): int(c) for c in ln.customers}
+        for address, _ in ln.cuckoo:
+            victim = int(occupant[address])
+            number = ph["number"][phone_of[victim]] if victim in phone_of else ""
+            rows.append((victim, ln.line_id, "cuckooed_occupant", number))
+    frame = pd.DataFrame(rows, columns=["person", "line_id", "role", "number"])
+    frame.insert(0, "person_id", person_ids(frame.pop("person").to_numpy(np.int64)))
+    return frame

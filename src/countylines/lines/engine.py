@@ -1,0 +1,125 @@
+"""Where the line features' SQL runs: the engine protocol and its DuckDB adapter.
+
+`countylines.lines.features` is written once, as SQL in DuckDB's dialect restricted to what
+Apache Spark SQL also has (no ASOF joins, no DuckDB-only functions). An engine runs it over the
+case tables, which every engine exposes under the same names: `events_t`, `cells_t`,
+`subscribers_t`, `hubs_t`, `intel_lines_t` and `areas_t` (an optional table the case does not
+have is an empty stand-in with the columns the features read). The DuckDB engine (the default)
+runs the SQL as written on the loaded case database; the Spark engine
+(`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with sqlglot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+import pandas as pd
+
+CASE_TABLES = ("events", "cells", "subscribers", "hubs", "intel_lines", "areas")
+"""Case tables the line detector reads, exposed by every engine as `NAME_t`."""
+
+EMPTY_TABLES = {
+    "cells": "SELECT CAST(NULL AS VARCHAR) AS cell_id, CAST(NULL AS DOUBLE) AS lat, "
+    "CAST(NULL AS DOUBLE) AS lon LIMIT 0",
+    "subscribers": "SELECT CAST(NULL AS VARCHAR) AS number, "
+    "CAST(NULL AS VARCHAR) AS account_type, CAST(NULL AS BOOLEAN) AS registered LIMIT 0",
+    "hubs": "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS DOUBLE) AS lat, "
+    "CAST(NULL AS DOUBLE) AS lon LIMIT 0",
+    "intel_lines": "SELECT CAST(NULL AS VARCHAR) AS number, CAST(NULL AS VARCHAR) AS brand LIMIT 0",
+    "areas": "SELECT CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS town, "
+    "CAST(NULL AS DOUBLE) AS lat, CAST(NULL AS DOUBLE) AS lon, "
+    "CAST(NULL AS BLOB) AS geometry_wkb LIMIT 0",
+}
+"""Empty stand-ins (same columns as read) for the optional case tables."""
+
+
+class NoEvents(LookupError):
+    """The case has no `events` table, so there is nothing to find lines in."""
+
+
+class Engine(Protocol):
+    """Runs the features' SQL. Names created are temporary and private to the engine."""
+
+    name: str
+
+    def has_table(self, table: str) -> bool:
+        """Whether the case has the table `table` (one of CASE_TABLES)."""
+        ...
+
+    def create(self, name: str, sql: str) -> None:
+        """Materialise the result of `sql` as the table `name` (replacing it)."""
+        ...
+
+    def view(self, name: str, sql: str) -> None:
+        """Name the query `sql` as the view `name` (replacing it)."""
+        ...
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        """The result of `sql` as a pandas DataFrame."""
+        ...
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Make `frame` (text columns only) queryable as `name`, replacing any before."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+        ...
+
+
+def check_events(engine: Engine) -> None:
+    """Raise NoEvents when the case has no events table."""
+    if not engine.has_table("events"):
+        raise NoEvents("the case has no events table: lines are found in calls and texts")
+
+
+class DuckDBEngine:
+    """The default engine: DuckDB in memory with the loaded case database attached read-only."""
+
+    name = "duckdb"
+
+    def __init__(self, database: Path) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
+        self.con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
+        present = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'db'"
+            ).fetchall()
+        }
+        self._present = present & set(CASE_TABLES)
+        for table in CASE_TABLES:
+            if table in self._present:
+                source = f"SELECT * FROM db.{table}"
+                if table == "areas" and not self._has_town():
+                    source = "SELECT *, CAST(NULL AS VARCHAR) AS town FROM db.areas"
+            else:
+                source = EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0")
+            self.con.execute(f"CREATE TEMP VIEW {table}_t AS {source}")
+
+    def _has_town(self) -> bool:
+        return any(r[0] == "town" for r in self.con.execute("DESCRIBE db.areas").fetchall())
+
+    def has_table(self, table: str) -> bool:
+        return table in self._present
+
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(f"_{name}_df", frame)
+        self.create(name, f"SELECT * FROM _{name}_df")
+        self.con.unregister(f"_{name}_df")
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,195 @@
+"""`assess_people`: from a loaded case (and its line register) to the safeguarding list, the
+runners and the suspected cuckooed homes.
+
+Steps: the line register (given, or found by `countylines.lines.detect.find_lines`), the lines'
+phones' night-time cells (`dwell`), customers' visits, person links (`link`), runners
+(`runners`), cuckooed homes (`cuckooing`), then each person's score (`risk`) and the suggested
+action (`actions`). Distances are metres on the British National Grid (EPSG:27700).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from countylines.people import features as fx
+from countylines.people.actions import add_actions
+from countylines.people.cuckooing import CuckooSettings, find_cuckooed, line_cells
+from countylines.people.dwell import DwellSettings, dwell_cells
+from countylines.people.geo import to_bng
+from countylines.people.link import (
+    LinkSettings,
+    best_links,
+    by_handset,
+    by_missing_episode,
+    by_subscriber,
+    home_positions,
+)
+from countylines.people.risk import score_persons
+from countylines.people.runners import runner_table
+from countylines.problems import CaseError
+
+SAFEGUARDING_COLUMNS = [
+    "rank", "person_id", "age_band", "child", "sex", "score", "priority", "reasons", "unknown",
+    "evidence", "suggested_action",
+]  # fmt: skip
+SCORE_COLUMNS = ["person_id", "age", "age_band", "child", "sex", "score", "priority"]
+
+
+@dataclass(frozen=True)
+class PeopleSettings:
+    list_min_score: int = 3
+    """Persons with at least this score (or any evidence of exploitation) are on the list."""
+    found_near_base_m: float = 2_000.0
+    """A missing person found this close to a line's base cell was found in a line's town."""
+    dwell: DwellSettings = field(default_factory=DwellSettings)
+    link: LinkSettings = field(default_factory=LinkSettings)
+    cuckoo: CuckooSettings = field(default_factory=CuckooSettings)
+
+
+@dataclass
+class PeopleResult:
+    """The safeguarding list, every person's score, the runners and the cuckooed homes."""
+
+    safeguarding: pd.DataFrame
+    scores: pd.DataFrame
+    runners: pd.DataFrame
+    cuckooed: pd.DataFrame
+    period_year: int
+    n_lines: int
+
+
+def line_numbers(database: Path, lines_out: Path | None) -> pd.DataFrame:
+    """The line register's numbers: from `lines_out/line_numbers.csv` when given, else found."""
+    if lines_out is None:
+        from countylines.lines.detect import find_lines
+
+        return find_lines(database).numbers
+    path = Path(lines_out) / "line_numbers.csv"
+    if not path.is_file():
+        raise CaseError(f"{path} not found: --lines must be an output folder of countylines lines")
+    frame = pd.read_csv(path, dtype={"line_id": str, "number": str, "role": str})
+    missing = {"line_id", "number", "role"} - set(frame.columns)
+    if missing:
+        raise CaseError(f"{path} has no column {sorted(missing)[0]!r}")
+    return frame
+
+
+def assess_people(
+    database: Path, numbers: pd.DataFrame, settings: PeopleSettings | None = None
+) -> PeopleResult:
+    """Assess every person of the case at `database`, given the line register's `numbers`."""
+    s = settings or PeopleSettings()
+    role_of = numbers.groupby("role")["number"].apply(lambda x: sorted(set(x))).to_dict()
+    deal, run = role_of.get("deal_line", []), role_of.get("runner", [])
+    line_of = dict(zip(numbers["number"], numbers["line_id"], strict=True))
+    own = sorted(line_of)
+    con = fx.open_people(database, own)
+    try:
+        persons = fx.persons(con)
+    except fx.NoPersons as exc:
+        raise CaseError(f"{database}: {exc}") from None
+    period = fx.case_period(con)
+    year = datetime.fromtimestamp(period[0], UTC).year if period else datetime.now(UTC).year
+    cells = fx.cells(con)
+    nights = fx.night_cells(con, deal + run)
+    dwell = dwell_cells(nights, cells, s.dwell)
+    evidence_cells = line_cells(dwell, fx.order_cells(con, deal, own), cells, line_of, s.cuckoo)
+    subs = fx.subscribers(con)
+    episodes = fx.missing_episodes(con).reset_index(names="episode")
+
+    positions = (
+        fx.episode_positions(con, run, episodes)
+        if len(episodes) and len(cells) and run
+        else pd.DataFrame(columns=["episode", "number", "n", "lat", "lon"])
+    )
+    links = best_links(
+        [
+            by_subscriber(run, subs),
+            by_handset(fx.shared_handsets(con, run), subs),
+            by_missing_episode(
+                positions, episodes, home_positions(nights[nights["number"].isin(run)], cells),
+                s.link,
+            ),
+        ]
+    )  # fmt: skip
+    runners = runner_table(numbers, dwell, links)
+
+    contacts = fx.contacts(con, sorted(subs["number"]), deal + run).merge(subs, on="number")
+    contacts["line_id"] = contacts["y"].map(line_of)
+    per_line = contacts.groupby(["person_id", "number", "line_id"], as_index=False).agg(
+        n=("n", "sum")
+    )
+    cuckooed = find_cuckooed(
+        evidence_cells, fx.addresses(con), cells, persons,
+        per_line[["person_id", "line_id"]], episodes, year, s.cuckoo,
+    )  # fmt: skip
+    evidence = pd.concat(
+        [
+            _runner_evidence(runners),
+            _cuckoo_evidence(cuckooed),
+            _facts(per_line["person_id"], "line_contact", [
+                f"{n} in contact with {ln} ({k} calls/texts)"
+                for n, ln, k in per_line[["number", "line_id", "n"]].itertuples(index=False)
+            ]),
+            _found_evidence(episodes, evidence_cells, cells, s.found_near_base_m),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    scored = add_actions(score_persons(persons, year, evidence))
+    return PeopleResult(
+        _safeguarding(scored, s), scored[SCORE_COLUMNS], runners, cuckooed, year,
+        numbers["line_id"].nunique(),
+    )  # fmt: skip
+
+
+def _facts(person_id: pd.Series, fact: str, detail: pd.Series | list[str]) -> pd.DataFrame:
+    """Evidence rows (person_id, fact, detail) for `risk.score_persons`."""
+    return pd.DataFrame({"person_id": person_id, "fact": fact, "detail": detail})
+
+
+def _runner_evidence(runners: pd.DataFrame) -> pd.DataFrame:
+    r = runners.dropna(subset=["person_id"])
+    why = "runner " + r["number"] + " of " + r["line_id"] + " (" + r["link_evidence"] + ")"
+    return _facts(r["person_id"], "runner", why)
+
+
+def _cuckoo_evidence(cuckooed: pd.DataFrame) -> pd.DataFrame:
+    c = cuckooed.dropna(subset=["occupant_person_id"])
+    why = "occupies " + c["address_id"] + ", suspected cuckooed by " + c["line_ids"]
+    return _facts(c["occupant_person_id"], "cuckooed_occupant", why)
+
+
+def _found_evidence(
+    episodes: pd.DataFrame, evidence_cells: pd.DataFrame, cells: pd.DataFrame, within_m: float
+) -> pd.DataFrame:
+    """Missing persons found within `within_m` of a line's base cell (dwell or customer visits)."""
+    found = episodes.dropna(subset=["found_lat", "found_lon"])
+    base = cells.merge(evidence_cells[["line_id", "cell_id"]], on="cell_id")
+    if found.empty or base.empty:
+        return pd.DataFrame(columns=["person_id", "fact", "detail"])
+    tree = cKDTree(to_bng(base["lat"], base["lon"]))
+    dist, idx = tree.query(to_bng(found["found_lat"], found["found_lon"]))
+    ok = dist <= within_m
+    lines = base["line_id"].to_numpy()[idx[ok]]
+    return _facts(
+        pd.Series(found["person_id"].to_numpy()[ok]),
+        "found_in_line_town",
+        [f"found {d:.0f} m from a base cell of {ln} during a missing episode"
+         for d, ln in zip(dist[ok], lines, strict=True)],
+    )  # fmt: skip
+
+
+def _safeguarding(scored: pd.DataFrame, s: PeopleSettings) -> pd.DataFrame:
+    keep = (scored["score"] >= s.list_min_score) | (scored["priority"] == "high")
+    out = scored[keep].copy()
+    order = {"high": 0, "medium": 1, "low": 2}
+    out["_p"] = out["priority"].map(order)
+    out = out.sort_values(["_p", "score", "person_id"], ascending=[True, False, True])
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[SAFEGUARDING_COLUMNS].reset_index(drop=True)

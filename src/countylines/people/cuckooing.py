@@ -1,0 +1,247 @@
+"""Cuckooing: homes that a line has taken over, ranked, with the evidence.
+
+Plain pandas in and out. A home is suspected when
+
+1. its nearest cell (British National Grid, metres) is a cell where the line's runner or deal
+   phones dwell overnight (`dwell.py`), or where the line's customers order from in volume away
+   from their own usual cell (they visit the address to buy), and
+2. its occupant is an adult (a child is not the tenant of a home; a child living near a line's
+   base is on the safeguarding list through their own facts) and is vulnerable: mental-health
+   need or drug debt (2 points each), drug use (1 point); at least 2 points are needed. An
+   unknown occupant or unknown risk factors add nothing: such homes are not reported, however
+   strong the cell evidence (there are many homes per cell).
+
+Points: dwell 2 (3 with 7 nights or more), customer visits 2, the occupant's vulnerability
+(above), the occupant's phone (by subscriber check) in contact with the line 1, a missing person
+found within `found_within_m` of the home 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from countylines.people.geo import nearest_cell, to_bng
+from countylines.people.risk import ages
+
+CUCKOO_COLUMNS = [
+    "rank", "address_id", "line_ids", "occupant_person_id", "score", "cell_id", "cell_m",
+    "runner_nights", "phones_dwelling", "visitors", "visits", "vulnerability", "evidence",
+]  # fmt: skip
+VULNERABILITY_POINTS = {"mental_health": 2, "debt_bondage": 2, "drug_use": 1}
+FACTOR_WORDS = {
+    "mental_health": "mental-health need",
+    "debt_bondage": "drug debt",
+    "drug_use": "drug use",
+    "known_to_care": "known to care",
+}
+
+
+@dataclass(frozen=True)
+class CuckooSettings:
+    hotspot_min_visitors: int = 5
+    """Distinct customers ordering from the cell away from their own usual cell."""
+    hotspot_lift: float = 2.0
+    """The cell's visits over the mean visits of the line's other cells within `local_m`
+    (where customers who are out and about order from: the same town)."""
+    local_m: float = 5_000.0
+    min_phones_dwelling: int = 2
+    """Without customer visits, a cell needs this many of the line's phones dwelling there."""
+    max_cell_m: float = 3_000.0
+    """A home further than this from its nearest cell is not placed on it."""
+    min_vulnerability: int = 2
+    near_m: float = 3_000.0
+    """A home whose nearest cell is not a base cell still counts when a base cell of the line
+    is this close and its occupant has `near_min_vulnerability` points (a line's second home in
+    a town leaves no trace of its own)."""
+    near_min_vulnerability: int = 4
+    found_within_m: float = 300.0
+
+
+def line_cells(
+    dwell: pd.DataFrame,
+    orders: pd.DataFrame,
+    cells: pd.DataFrame,
+    line_of: dict[str, str],
+    s: CuckooSettings,
+) -> pd.DataFrame:
+    """(line_id, cell_id, runner_nights, phones_dwelling, visitors, visits, cell_points): the
+    cells with evidence of a line's base. `dwell` (number, cell, nights) from `dwell.py`;
+    `orders` (x, cell, orders, visits, visitors) from `features.order_cells`; `cells` (cell_id,
+    lat, lon)."""
+    d = dwell.assign(line_id=dwell["number"].map(line_of)).dropna(subset=["line_id"])
+    d = d.groupby(["line_id", "cell"], as_index=False).agg(
+        runner_nights=("nights", "sum"), phones_dwelling=("number", "nunique")
+    )
+    o = orders.assign(line_id=orders["x"].map(line_of)).dropna(subset=["line_id"])
+    o = o.groupby(["line_id", "cell"], as_index=False).agg(
+        visits=("visits", "sum"), visitors=("visitors", "sum")
+    )
+    hot = _hotspots(o, cells, s)
+    both = d.merge(o[hot], on=["line_id", "cell"], how="outer")
+    both[["runner_nights", "phones_dwelling", "visitors", "visits"]] = (
+        both[["runner_nights", "phones_dwelling", "visitors", "visits"]].fillna(0).astype(int)
+    )
+    both = both[(both["visitors"] > 0) | (both["phones_dwelling"] >= s.min_phones_dwelling)]
+    both["cell_points"] = np.where(
+        both["runner_nights"] >= 7, 3, np.where(both["runner_nights"] > 0, 2, 0)
+    ) + np.where(both["visitors"] > 0, 2, 0)
+    return both.rename(columns={"cell": "cell_id"})
+
+
+def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Series:
+    """Which (line_id, cell, visits, visitors) rows of `o` are visit hotspots."""
+    xy = pd.DataFrame(
+        to_bng(cells["lat"], cells["lon"]), index=cells["cell_id"], columns=["x", "y"]
+    )
+    hot = pd.Series(False, index=o.index)
+    for _, g in o.groupby("line_id"):
+        g = g[g["cell"].isin(xy.index)]
+        if g.empty:
+            continue
+        pos = xy.loc[g["cell"]].to_numpy()
+        near = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1)) <= s.local_m
+        np.fill_diagonal(near, False)
+        visits = g["visits"].to_numpy(float)
+        others = np.where(
+            near.any(axis=1), (near * visits).sum(axis=1) / near.sum(axis=1).clip(1), 0.0
+        )
+        lift = visits / np.maximum(others, 1.0)
+        hot[g.index] = (g["visitors"].to_numpy() >= s.hotspot_min_visitors) & (
+            lift >= s.hotspot_lift
+        )
+    return hot
+
+
+def _vulnerability(persons: pd.DataFrame, period_year: int) -> pd.DataFrame:
+    """(person_id, vulnerability_points, vulnerability): points and words per adult occupant
+    (children get no points)."""
+    adult = ages(persons["birth_year"], period_year)["child"].to_numpy() == "no"
+    points = adult * sum(
+        persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items()
+    )
+    words = [
+        "; ".join(FACTOR_WORDS[k] for k in VULNERABILITY_POINTS if row[k] is True)
+        for row in persons[list(VULNERABILITY_POINTS)].astype(object).to_dict("records")
+    ]
+    return pd.DataFrame(
+        {"person_id": persons["person_id"], "vulnerability_points": points, "vulnerability": words}
+    )
+
+
+def find_cuckooed(
+    cells_evidence: pd.DataFrame,
+    addresses: pd.DataFrame,
+    cells: pd.DataFrame,
+    persons: pd.DataFrame,
+    line_contacts: pd.DataFrame,
+    episodes: pd.DataFrame,
+    period_year: int,
+    s: CuckooSettings,
+) -> pd.DataFrame:
+    """The suspected cuckooed homes, best first, with CUCKOO_COLUMNS.
+
+    `line_contacts` (person_id, line_id): persons whose phone was in contact with a line;
+    `episodes` (found_lat, found_lon): where missing persons were found."""
+    if cells_evidence.empty or addresses.empty:
+        return pd.DataFrame(columns=CUCKOO_COLUMNS)
+    vulnerable = _vulnerability(persons, period_year)
+    homes = addresses.merge(
+        vulnerable[vulnerable["vulnerability_points"] >= s.min_vulnerability],
+        left_on="occupant_person_id", right_on="person_id",
+    )  # fmt: skip
+    m = _homes_by_base(homes, cells_evidence, cells, s)
+    if m.empty:
+        return pd.DataFrame(columns=CUCKOO_COLUMNS)
+    contact = m.merge(
+        line_contacts, left_on=["occupant_person_id", "line_id"], right_on=["person_id", "line_id"]
+    )
+    m["in_contact"] = m.set_index(["address_id", "line_id"]).index.isin(
+        contact.set_index(["address_id", "line_id"]).index
+    )
+    m["found_here"] = _found_near(m, episodes, s.found_within_m)
+    m["points"] = (
+        m["cell_points"]
+        - ~m["at_cell"]
+        + m["vulnerability_points"]
+        + m["in_contact"]
+        + (m["found_here"] > 0)
+    )
+    m["why"] = [_why(r, s.found_within_m) for r in m.to_dict("records")]
+    out = m.groupby("address_id", as_index=False).agg(
+        line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),
+        occupant_person_id=("occupant_person_id", "first"),
+        score=("points", "max"),
+        cell_id=("cell_id", "first"),
+        cell_m=("cell_m", "first"),
+        runner_nights=("runner_nights", "sum"),
+        phones_dwelling=("phones_dwelling", "sum"),
+        visitors=("visitors", "sum"),
+        visits=("visits", "sum"),
+        vulnerability=("vulnerability", "first"),
+        evidence=("why", " | ".join),
+    )
+    out["cell_m"] = out["cell_m"].round().astype(int)
+    out = out.sort_values(["score", "runner_nights", "visits", "address_id"],
+                          ascending=[False, False, False, True], ignore_index=True)  # fmt: skip
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out[CUCKOO_COLUMNS]
+
+
+def _homes_by_base(
+    homes: pd.DataFrame, cells_evidence: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings
+) -> pd.DataFrame:
+    """(home, base cell) pairs: the base cells that are a home's nearest cell (within
+    `max_cell_m`), and, for occupants with at least `near_min_vulnerability` points, the base
+    cells within `near_m`; `at_cell` tells which, `cell_m` is the distance in metres."""
+    base = cells_evidence.merge(cells, on="cell_id")
+    if homes.empty or base.empty:
+        return pd.DataFrame()
+    own = nearest_cell(homes[["lat", "lon"]], cells)
+    home_xy, base_xy = to_bng(homes["lat"], homes["lon"]), to_bng(base["lat"], base["lon"])
+    pairs = cKDTree(base_xy).query_ball_point(home_xy, max(s.near_m, s.max_cell_m))
+    hi = np.repeat(np.arange(len(homes)), [len(p) for p in pairs])
+    bi = np.array([j for p in pairs for j in p], dtype=int)
+    m = pd.concat(
+        [homes.iloc[hi].reset_index(drop=True), base.iloc[bi].drop(columns=["lat", "lon"])
+         .reset_index(drop=True)], axis=1,
+    )  # fmt: skip
+    m["cell_m"] = np.hypot(*(home_xy[hi] - base_xy[bi]).T)
+    m["at_cell"] = own["cell_id"].to_numpy()[hi] == m["cell_id"].to_numpy()
+    ok = (m["at_cell"] & (m["cell_m"] <= s.max_cell_m)) | (
+        (m["cell_m"] <= s.near_m) & (m["vulnerability_points"] >= s.near_min_vulnerability)
+    )
+    return m[ok].reset_index(drop=True)
+
+
+def _found_near(homes: pd.DataFrame, episodes: pd.DataFrame, within_m: float) -> np.ndarray:
+    """How many missing persons were found within `within_m` metres of each home."""
+    found = episodes.dropna(subset=["found_lat", "found_lon"])
+    if found.empty or homes.empty:
+        return np.zeros(len(homes), dtype=int)
+    tree = cKDTree(to_bng(found["found_lat"], found["found_lon"]))
+    near = tree.query_ball_point(to_bng(homes["lat"], homes["lon"]), within_m)
+    return np.array([len(n) for n in near], dtype=int)
+
+
+def _why(r: dict, found_within_m: float) -> str:
+    where = "the nearest cell" if r["at_cell"] else "a cell"
+    parts = [f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m):"]
+    if r["runner_nights"]:
+        parts.append(
+            f"{r['phones_dwelling']} line phone(s) there overnight on {r['runner_nights']} nights;"
+        )
+    if r["visitors"]:
+        parts.append(
+            f"{r['visitors']} customers ordered {r['visits']} times from it, away from their "
+            "usual cell;"
+        )
+    parts.append(f"occupant {r['occupant_person_id']} vulnerable ({r['vulnerability']})")
+    if r["in_contact"]:
+        parts.append("; occupant's phone in contact with the line")
+    if r["found_here"]:
+        parts.append(f"; {r['found_here']} missing person(s) found within {found_within_m:.0f} m")
+    return " ".join(parts)

@@ -1,0 +1,284 @@
+"""The dashboard: `create_app(results_folder, workspace)` builds the FastAPI application.
+
+Who may see what is `countylines.roles`' table: every route names the permission it needs
+(`ROUTE_PERMISSIONS`, which the authorisation tests walk). A request is signed in either by the
+session cookie of a browser login or by an API token (`Authorization: Bearer clt_…`). A state
+change from a browser (login, logout) needs the session's CSRF token, and the login form is
+throttled like the command line's. Pages are server-rendered Jinja2 templates with
+autoescaping; the Content-Security-Policy allows scripts, styles and images from the app only.
+Viewing a line's numbers (person-level data, pseudonymised) is audit-logged.
+"""
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
+
+from countylines import audit
+from countylines.roles import Permission, User, allows
+from countylines.throttle import LoginThrottle, Throttled
+from countylines.users import AuthError, StoredFailures, authenticate, verify_token
+from countylines.web import sessions
+from countylines.web.results import (
+    Line,
+    LineDetail,
+    Results,
+    Revealed,
+    RevealRequest,
+    Summary,
+)
+from countylines.workspace import Workspace, load_key
+
+HERE = Path(__file__).parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+"""Sent with every response."""
+
+ROUTE_PERMISSIONS: dict[str, Permission | None] = {
+    "GET /login": None,
+    "POST /login": None,
+    "POST /logout": None,
+    "GET /healthz": None,
+    "GET /openapi.json": None,
+    "GET /": Permission.VIEW_AGGREGATES,
+    "GET /api/summary": Permission.VIEW_AGGREGATES,
+    "GET /lines": Permission.VIEW_LINES,
+    "GET /api/lines": Permission.VIEW_LINES,
+    "GET /lines/{line_id}": Permission.VIEW_LINES,
+    "GET /api/lines/{line_id}": Permission.VIEW_LINES,
+    "GET /reveal": Permission.REVEAL_IDENTIFIERS,
+    "POST /reveal": Permission.REVEAL_IDENTIFIERS,
+    "POST /api/reveal": Permission.REVEAL_IDENTIFIERS,
+}
+"""Every route and the permission it needs (None: open). docs/security.md lists these."""
+
+
+class Problem(BaseModel):
+    """An error response: what went wrong, in words."""
+
+    detail: str
+
+
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid API token or session"},
+    403: {"model": Problem, "description": "The user's role lacks the permission"},
+}
+"""Error responses every API route documents (404 too where it takes an id)."""
+
+
+class NotSignedIn(Exception):
+    """A request without a valid session or token."""
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signed-in request: the user, and its session's CSRF token (None for an API token)."""
+
+    user: User
+    csrf: str | None
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def create_app(results: Path, ws: Workspace) -> FastAPI:
+    """The dashboard over the output folder `results`, with users and audit from `ws`."""
+    key = load_key(ws.key_path, (results,))
+    data = Results(results, key)
+    templates = Jinja2Templates(
+        env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
+    )
+    throttle = LoginThrottle(StoredFailures(ws))
+    app = FastAPI(title="countylines dashboard", version="1", docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        return RedirectResponse("/login", status_code=303)
+
+    def signed_in(request: Request) -> Signed:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            try:
+                return Signed(verify_token(ws, auth[7:]), None)
+            except AuthError:
+                raise NotSignedIn from None
+        cookie = request.cookies.get(sessions.COOKIE)
+        session = sessions.find(ws, cookie) if cookie else None
+        if session is None:
+            raise NotSignedIn
+        return Signed(session.user, session.csrf)
+
+    def needs(permission: Permission) -> Callable[[Request], Signed]:
+        def check(request: Request) -> Signed:
+            signed = signed_in(request)
+            if not allows(signed.user.role, permission):
+                role = signed.user.role.value
+                raise HTTPException(403, f"your role ({role}) may not see this page")
+            return signed
+
+        return check
+
+    def page(request: Request, name: str, signed: Signed | None, **context: Any) -> HTMLResponse:
+        user, csrf = (signed.user, signed.csrf) if signed else (None, None)
+        can_reveal = user is not None and allows(user.role, Permission.REVEAL_IDENTIFIERS)
+        return templates.TemplateResponse(
+            request, name, {"user": user, "session_csrf": csrf, "can_reveal": can_reveal,
+                            **context}
+        )  # fmt: skip
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form(request: Request) -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        response = page(request, "login.html", None, login_csrf=token, error=None)
+        response.set_cookie("countylines_login", token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")  # fmt: skip
+        return response
+
+    @app.post("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login(
+        request: Request,
+        username: Annotated[str, Form(max_length=200)],
+        password: Annotated[str, Form(max_length=1000)],
+        csrf: Annotated[str, Form(max_length=200)],
+    ) -> Response:
+        expected = request.cookies.get("countylines_login", "")
+        if not expected or not hmac.compare_digest(expected, csrf):
+            raise HTTPException(403, "the login form expired; reload the page")
+        try:
+            user = authenticate(ws, username, password, throttle, client=_client(request))
+        except (AuthError, Throttled) as exc:
+            status = 429 if isinstance(exc, Throttled) else 401
+            refused = page(request, "login.html", None, login_csrf=expected, error=str(exc))
+            refused.status_code = status
+            if isinstance(exc, Throttled):
+                refused.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+            return refused
+        session_id, _ = sessions.start(ws, user)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(sessions.COOKIE, session_id, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https",
+                            max_age=sessions.MAX_AGE_S)  # fmt: skip
+        response.delete_cookie("countylines_login")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+        expected = signed_in(request).csrf
+        if expected is not None and not hmac.compare_digest(expected, csrf):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        cookie = request.cookies.get(sessions.COOKIE)
+        if cookie:
+            sessions.end(ws, cookie)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(sessions.COOKIE)
+        return response
+
+    Aggregates = Annotated[Signed, Depends(needs(Permission.VIEW_AGGREGATES))]
+    Lines = Annotated[Signed, Depends(needs(Permission.VIEW_LINES))]
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview(request: Request, signed: Aggregates) -> HTMLResponse:
+        return page(request, "overview.html", signed, summary=data.summary())
+
+    @app.get("/api/summary", responses=API_ERRORS)
+    def api_summary(signed: Aggregates) -> Summary:
+        return Summary(**data.summary())
+
+    @app.get("/lines", response_class=HTMLResponse, include_in_schema=False)
+    def line_register(request: Request, signed: Lines) -> HTMLResponse:
+        return page(request, "lines.html", signed, lines=data.line_register())
+
+    @app.get("/api/lines", responses=API_ERRORS)
+    def api_lines(signed: Lines) -> list[Line]:
+        return [Line(**row) for row in data.line_register()]
+
+    def one_line(user: User, line_id: str) -> dict[str, Any]:
+        line = data.line(line_id)
+        if line is None:
+            raise HTTPException(404, "no such line")
+        audit.record(ws, user.name, "consult", str(results.resolve()),
+                     [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])  # fmt: skip
+        return line
+
+    @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
+    def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
+        return page(request, "line.html", signed, line=one_line(signed.user, line_id))
+
+    Revealer = Annotated[Signed, Depends(needs(Permission.REVEAL_IDENTIFIERS))]
+
+    def reveal(user: User, token: str, reason: str) -> Revealed:
+        try:
+            why = audit.check_reason(reason)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        value = data.real.get(token.strip())
+        audit.record(ws, user.name, "reveal", str(results.resolve()),
+                     [token.strip(), f"matches:{int(value is not None)}"], why)  # fmt: skip
+        return Revealed(pseudonym=token.strip(), value=value)
+
+    @app.get("/reveal", response_class=HTMLResponse, include_in_schema=False)
+    def reveal_form(request: Request, signed: Revealer, pseudonym: str = "") -> HTMLResponse:
+        return page(request, "reveal.html", signed, pseudonym=pseudonym[:100], revealed=None)
+
+    @app.post("/reveal", response_class=HTMLResponse, include_in_schema=False)
+    def reveal_page(
+        request: Request,
+        signed: Revealer,
+        pseudonym: Annotated[str, Form(max_length=100)],
+        reason: Annotated[str, Form(max_length=2000)],
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> HTMLResponse:
+        if signed.csrf is not None and not hmac.compare_digest(signed.csrf, csrf):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        revealed = reveal(signed.user, pseudonym, reason)
+        return page(request, "reveal.html", signed, pseudonym=pseudonym, revealed=revealed)
+
+    @app.post(
+        "/api/reveal",
+        responses={**API_ERRORS, 400: {"model": Problem, "description": "No or bad reason"}},
+    )
+    def api_reveal(body: RevealRequest, signed: Revealer) -> Revealed:
+        if signed.csrf is not None:
+            raise HTTPException(403, "use an API token for the API, or the form on /reveal")
+        return reveal(signed.user, body.pseudonym, body.reason)
+
+    @app.get(
+        "/api/lines/{line_id}",
+        responses={**API_ERRORS, 404: {"model": Problem, "description": "No such line"}},
+    )
+    def api_line(line_id: str, signed: Lines) -> LineDetail:
+        return LineDetail(**one_line(signed.user, line_id))
+
+    return app

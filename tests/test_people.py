@@ -1,0 +1,328 @@
+"""`countylines people`: risk scores, person links, runners, cuckooed homes, outputs, errors.
+
+The rules are tested on hand-made inputs; the whole command on the example case and on the
+small seed-12 simulated case the line tests already build (shared across the session).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import EXAMPLE, cli, copy_example, keep_only, shared_case, shared_database
+
+from countylines import audit
+from countylines.people.actions import suggest
+from countylines.people.assess import SAFEGUARDING_COLUMNS, SCORE_COLUMNS, assess_people
+from countylines.people.cuckooing import CUCKOO_COLUMNS, CuckooSettings, find_cuckooed, line_cells
+from countylines.people.dwell import DwellSettings, dwell_cells
+from countylines.people.link import (
+    LinkSettings,
+    best_links,
+    by_handset,
+    by_missing_episode,
+    by_subscriber,
+)
+from countylines.people.risk import POINTS, ages, score_persons
+from countylines.people.runners import RUNNER_COLUMNS
+from countylines.workspace import Workspace
+
+NO_EVIDENCE = pd.DataFrame(columns=["person_id", "fact", "detail"])
+
+
+FACTOR_COLUMNS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
+
+
+def _persons(**columns: list) -> pd.DataFrame:
+    """A persons table (risk factors unknown unless given) with `columns` set."""
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(n)],
+            "birth_year": [1990] * n,
+            "sex": ["female"] * n,
+            "home_address_id": [None] * n,
+            "missing_episodes": [0] * n,
+        }
+    )
+    for name in FACTOR_COLUMNS:
+        frame[name] = pd.array(columns.pop(name, [None] * n), dtype="boolean")
+    return frame.assign(**columns)
+
+
+# --- risk -------------------------------------------------------------------------------------
+
+
+def test_child_and_adult_boundaries_against_the_case_period() -> None:
+    got = ages(pd.Series([2001, 2000, 1999, None, 1950, 1994]), 2018)
+    assert list(got["child"]) == ["yes", "possibly", "no", "unknown", "no", "no"]
+    assert list(got["age_band"]) == ["under 18", "18-24", "18-24", "unknown", "65+", "18-24"]
+    assert ages(pd.Series([1993]), 2018)["age_band"].iloc[0] == "25-44"
+
+
+def test_unknown_risk_factors_stay_unknown_and_false_adds_nothing() -> None:
+    persons = _persons(
+        mental_health=[None, False, True],
+        drug_use=[None, False, True],
+        debt_bondage=[None, False, True],
+        known_to_care=[None, False, True],
+    )
+    persons["missing_episodes"] = [None, 0, 4]
+    scored = score_persons(persons, 2018, NO_EVIDENCE)
+    unknown, checked, present = scored.to_dict("records")
+    assert unknown["score"] == 0 and checked["score"] == 0
+    assert set(unknown["unknown"].split(";")) == {
+        "mental_health", "drug_use", "debt_bondage", "known_to_care", "missing_episodes",
+    }  # fmt: skip
+    assert checked["unknown"] == "" and unknown["reasons"] == ""
+    expected = sum(POINTS[k] for k in ("mental_health", "drug_use", "debt_bondage",
+                                       "known_to_care", "missing_repeat"))  # fmt: skip
+    assert present["score"] == expected
+    assert "drug debt / debt bondage +2" in present["reasons"]
+    assert "4 missing episodes +2" in present["reasons"]
+
+
+def test_evidence_counts_once_but_every_detail_is_shown() -> None:
+    persons = _persons(birth_year=[2003, 1980])
+    evidence = pd.DataFrame(
+        {
+            "person_id": ["P0", "P0", "P1", "nobody"],
+            "fact": ["runner", "runner", "cuckooed_occupant", "runner"],
+            "detail": ["runner A of L001", "runner B of L002", "occupies A9", "x"],
+        }
+    )
+    child, adult = score_persons(persons, 2018, evidence).to_dict("records")
+    assert child["score"] == POINTS["runner"] + POINTS["child"]
+    assert child["evidence"] == "runner A of L001 | runner B of L002"
+    assert adult["score"] == POINTS["cuckooed_occupant"]
+    assert "Mechanism" in suggest(child["child"], child["facts"], child["score"])
+    assert "children's services" in suggest(child["child"], child["facts"], child["score"])
+    assert "cuckooing prevention" in suggest(adult["child"], adult["facts"], adult["score"])
+    assert suggest("no", set(), 3) == "welfare visit"
+    assert suggest("yes", set(), 3).startswith("referral to children's services")
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+def test_a_runner_is_linked_by_subscriber_then_handset_then_co_location() -> None:
+    subs = pd.DataFrame({"number": ["+4471", "+4479"], "person_id": ["P1", "P9"]})
+    shared = pd.DataFrame({"number": ["+4472"], "other": ["+4479"], "imei": ["354344395891751"]})
+    episodes = pd.DataFrame(
+        {"episode": [0, 1], "person_id": ["P3", "P3"], "found_lat": [52.19, 52.19],
+         "found_lon": [-2.22, -2.22]}
+    )  # fmt: skip
+    # +4473 sits in Worcester during both episodes, 40 km from its usual cell in Birmingham
+    positions = pd.DataFrame(
+        {"episode": [0, 1], "number": ["+4473", "+4473"], "n": [5, 3],
+         "lat": [52.192, 52.19], "lon": [-2.221, -2.22]}
+    )  # fmt: skip
+    homes = pd.DataFrame({"number": ["+4473"], "lat": [52.48], "lon": [-1.90]})
+    numbers = ["+4471", "+4472", "+4473", "+4474"]
+    links = best_links(
+        [
+            by_subscriber(numbers, subs),
+            by_handset(shared, subs),
+            by_missing_episode(positions, episodes, homes, LinkSettings()),
+        ]
+    ).set_index("number")
+    assert links.loc["+4471", "person_id"] == "P1" and links.loc["+4471", "link"] == "subscriber"
+    assert links.loc["+4472", "person_id"] == "P9" and links.loc["+4472", "link"] == "handset"
+    assert "354344395891751" in links.loc["+4472", "link_evidence"]
+    assert links.loc["+4473", "person_id"] == "P3"
+    assert "2 missing episodes" in links.loc["+4473", "link_evidence"]
+    assert "+4474" not in links.index
+    # near home is no evidence: the same phone seen in Birmingham during the episodes
+    at_home = positions.assign(lat=52.48, lon=-1.90)
+    found_home = episodes.assign(found_lat=52.48, found_lon=-1.90)
+    assert by_missing_episode(at_home, found_home, homes, LinkSettings()).empty
+
+
+def test_equal_evidence_for_two_people_leaves_the_number_unlinked() -> None:
+    subs = pd.DataFrame({"number": ["+4478", "+4479"], "person_id": ["P1", "P2"]})
+    shared = pd.DataFrame(
+        {"number": ["+4472", "+4472"], "other": ["+4478", "+4479"], "imei": ["1", "2"]}
+    )
+    (row,) = best_links([by_handset(shared, subs)]).to_dict("records")
+    assert row["person_id"] is None and row["link"] == "ambiguous"
+    assert "P1, P2" in row["link_evidence"]
+
+
+# --- cuckooing --------------------------------------------------------------------------------
+
+CELLS = pd.DataFrame(
+    {
+        "cell_id": ["HUB", "T1", "T2", "T3"],
+        "lat": [52.48, 52.190, 52.200, 52.180],
+        "lon": [-1.90, -2.220, -2.200, -2.240],
+    }
+)
+
+
+def _night(number: str, cell: str, nights: int, n_night: int, n_all: int) -> dict:
+    return {"number": number, "cell": cell, "nights": nights, "n_night": n_night, "n_all": n_all}
+
+
+def test_a_cuckooed_home_is_found_and_explained() -> None:
+    nights = pd.DataFrame(
+        [
+            _night("+44R1", "HUB", 30, 40, 400),  # home in the hub
+            _night("+44R1", "T1", 12, 50, 60),  # overnight in the town, away from home
+            _night("+44R2", "HUB", 20, 30, 300),
+            _night("+44R2", "T1", 8, 20, 30),
+            _night("+44R2", "T2", 8, 5, 40),  # mostly by day: no dwell
+        ]
+    )
+    dwell = dwell_cells(nights, CELLS, DwellSettings())
+    assert set(map(tuple, dwell[["number", "cell"]].to_numpy())) == {
+        ("+44R1", "T1"),
+        ("+44R2", "T1"),
+    }
+    orders = pd.DataFrame(
+        {"x": ["+44D"] * 3, "cell": ["T1", "T2", "T3"], "orders": [90, 40, 40],
+         "visits": [60, 10, 12], "visitors": [30, 8, 9]}
+    )  # fmt: skip
+    line_of = {"+44R1": "L001", "+44R2": "L001", "+44D": "L001"}
+    evidence = line_cells(dwell, orders, CELLS, line_of, CuckooSettings())
+    assert list(evidence["cell_id"]) == ["T1"]
+    addresses = pd.DataFrame(
+        {
+            "address_id": ["A1", "A2", "A3", "A4", "A5", "A6"],
+            "lat": [52.1905, 52.1895, 52.1902, 52.2001, 52.2002, 52.1995],
+            "lon": [-2.2205, -2.2195, -2.2201, -2.2001, -2.2002, -2.1998],
+            "occupant_person_id": ["P0", "P1", None, "P3", "P4", "P5"],
+        }
+    )
+    persons = _persons(
+        mental_health=[True, None, None, True, True, True],
+        debt_bondage=[True, None, None, True, True, None],
+        drug_use=[None, True, None, None, None, True],
+    )
+    persons.loc[3, "birth_year"] = 2004  # a child: not the tenant of a home
+    found = find_cuckooed(
+        evidence, addresses, CELLS, persons,
+        pd.DataFrame({"person_id": ["P0"], "line_id": ["L001"]}),
+        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), 2018, CuckooSettings(),
+    )  # fmt: skip
+    assert list(found.columns) == CUCKOO_COLUMNS
+    # A2's occupant only uses drugs, A3's is unknown, A4's is a child; A5 and A6 are 1.8 km
+    # from the base (their nearest cell is T2): only A5's occupant is vulnerable enough for that
+    assert list(found["address_id"]) == ["A1", "A5"]
+    row, near = found.to_dict("records")
+    assert row["line_ids"] == "L001" and row["rank"] == 1 and near["score"] < row["score"]
+    assert "base at a cell (T1, 17" in near["evidence"]
+    assert row["runner_nights"] == 20 and row["phones_dwelling"] == 2 and row["visitors"] == 30
+    for words in ("base at the nearest cell (T1,", "2 line phone(s) there overnight on 20 nights",
+                  "30 customers ordered 60 times from it",
+                  "mental-health need; drug debt", "in contact with the line",
+                  "1 missing person(s) found"):  # fmt: skip
+        assert words in row["evidence"]
+
+
+def test_one_phone_without_customer_visits_is_not_a_base() -> None:
+    dwell = pd.DataFrame({"number": ["+44R1"], "cell": ["T1"], "nights": [12]})
+    orders = pd.DataFrame(columns=["x", "cell", "orders", "visits", "visitors"])
+    assert line_cells(dwell, orders, CELLS, {"+44R1": "L001"}, CuckooSettings()).empty
+
+
+# --- the whole command ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    case = shared_case(tmp_path_factory, "small", 12)
+    database = shared_database(case)
+    out = tmp_path_factory.mktemp("people-small")
+    res = cli("people", database, "--out", out, "--json")
+    assert res.exit_code == 0, res.stderr
+    return case, database, out
+
+
+def test_cli_writes_the_documented_files_and_columns(small: tuple[Path, Path, Path]) -> None:
+    _, _, out = small
+    for name, columns in (("safeguarding", SAFEGUARDING_COLUMNS), ("runners", RUNNER_COLUMNS),
+                          ("cuckooed_addresses", CUCKOO_COLUMNS)):  # fmt: skip
+        csv = pd.read_csv(out / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert list(csv.columns) == columns
+        assert len(pd.read_parquet(out / f"{name}.parquet")) == len(csv)
+    assert list(pd.read_parquet(out / "person_scores.parquet").columns) == SCORE_COLUMNS
+    assert "safeguarding list" in (out / "people_summary.txt").read_text()
+    sg = pd.read_csv(out / "safeguarding.csv", dtype=str, keep_default_na=False)
+    assert (sg["rank"].astype(int) == np.arange(1, len(sg) + 1)).all()
+    assert (sg["suggested_action"] != "").all() and (sg["reasons"] != "").all()
+
+
+def test_small_case_finds_runners_homes_and_ranks_the_exploited(
+    small: tuple[Path, Path, Path],
+) -> None:
+    case, _, out = small
+    res = cli("evaluate", case, out, "--json")
+    assert res.exit_code == 0, res.stderr
+    m = json.loads(res.stdout)["people"]
+    assert m["runners"]["f1"] >= 0.9
+    assert m["cuckooed_addresses"]["precision"] >= 0.7
+    assert m["cuckooed_addresses"]["recall"] >= 0.4
+    assert m["exploited_auc"] >= 0.85
+    truth = pd.read_csv(case / "truth" / "exploited_persons.csv", dtype=str)
+    runners = pd.read_csv(out / "runners.csv", dtype=str).dropna(subset=["person_id"])
+    right = runners.merge(truth[truth["role"] == "runner"], on=["number", "person_id"])
+    assert len(runners) >= 5 and len(right) >= 0.7 * len(runners)
+
+
+def test_exploited_truth_agrees_with_the_other_truth_files(
+    small: tuple[Path, Path, Path],
+) -> None:
+    case, _, _ = small
+    truth = case / "truth"
+    ex = pd.read_csv(truth / "exploited_persons.csv", dtype=str, keep_default_na=False)
+    nums = pd.read_csv(truth / "line_numbers.csv", dtype=str)
+    runners = ex[ex["role"] == "runner"]
+    assert set(runners["number"]) == set(nums.loc[nums["role"] == "runner", "number"])
+    children = pd.read_csv(truth / "journeys.csv", dtype=str)[["number", "person_id"]]
+    assert children.drop_duplicates().merge(runners, on=["number", "person_id"]).shape[0] == (
+        children["number"].nunique()
+    )
+    addresses = pd.read_csv(case / "addresses.csv", dtype=str)
+    homes = pd.read_csv(truth / "cuckooed_addresses.csv", dtype=str).merge(addresses)
+    occupants = ex[ex["role"] == "cuckooed_occupant"]
+    assert sorted(occupants["person_id"]) == sorted(homes["occupant_person_id"])
+    customers = pd.read_csv(truth / "customers.csv", dtype=str)
+    assert set(occupants["number"]) <= set(customers["number"])
+
+
+def test_people_is_audited_when_a_workspace_exists(workspace: Workspace, tmp_path: Path) -> None:
+    cli("people", EXAMPLE, "--out", tmp_path / "out").assert_clean(0)
+    entries = [e for e in audit.entries(workspace) if e.action == "consult"]
+    (entry,) = entries
+    assert entry.user.startswith("os:") and entry.target == str((tmp_path / "out").resolve())
+    assert f"case:{EXAMPLE.resolve()}" in entry.records
+    n = len(pd.read_csv(tmp_path / "out" / "safeguarding.csv"))
+    assert f"safeguarding:{n}" in entry.records
+
+
+def test_clear_errors_for_missing_inputs(tmp_path: Path) -> None:
+    case = keep_only(copy_example(tmp_path / "case"), "events", "cells")
+    res = cli("people", case, "--out", tmp_path / "out")
+    assert res.exit_code == 2 and "no persons table" in res.stderr and "Traceback" not in res.stderr
+    res = cli("people", EXAMPLE, "--out", tmp_path / "out2", "--lines", tmp_path / "nowhere")
+    assert res.exit_code == 2 and "line_numbers.csv not found" in res.stderr
+
+
+def test_a_register_without_runners_still_scores_everyone(tmp_path: Path) -> None:
+    res = cli("load", EXAMPLE, "--out", tmp_path / "db")
+    assert res.exit_code == 0, res.stderr
+    empty = pd.DataFrame(columns=["line_id", "number", "role", "first_seen", "last_seen",
+                                  "score", "evidence"])  # fmt: skip
+    result = assess_people(tmp_path / "db" / "case.duckdb", empty)
+    persons = pd.read_csv(EXAMPLE / "persons.csv", dtype=str)
+    assert len(result.scores) == len(persons) and result.runners.empty
+    assert list(result.runners.columns) == RUNNER_COLUMNS
+
+
+def test_docs_name_every_output_column() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "people.md").read_text()
+    for name in {*SAFEGUARDING_COLUMNS, *RUNNER_COLUMNS, *CUCKOO_COLUMNS, *SCORE_COLUMNS}:
+        assert f"`{name}`" in text, f"docs/people.md: describe `{name}`"

@@ -1,0 +1,230 @@
+"""The dashboard: sign-in, sessions, CSRF, every route against every role, escaping, audit.
+
+Runs the FastAPI app in process (Starlette's TestClient) over a line register written by
+`countylines.lines.report`, whose brands, towns and evidence are an XSS corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import NUMBER, PASSWORD, REASON, add_user, write_hostile_results
+from fastapi.testclient import TestClient
+
+from countylines import audit
+from countylines.pseudonym import TOKEN_RE
+from countylines.roles import Role, allows
+from countylines.users import create_token
+from countylines.web import sessions
+from countylines.web.app import ROUTE_PERMISSIONS, SECURITY_HEADERS, create_app
+from countylines.workspace import Workspace
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    return write_hostile_results(tmp_path / "results")
+
+
+@pytest.fixture
+def client(results: Path, workspace: Workspace) -> TestClient:
+    for role in Role:
+        add_user(workspace, role.value, role.value)
+    return TestClient(create_app(results, workspace), base_url="https://testserver")
+
+
+def _login(client: TestClient, name: str, password: str = PASSWORD) -> object:
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, form.text
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+
+
+ROUTES = {
+    "GET /": "/",
+    "GET /api/summary": "/api/summary",
+    "GET /lines": "/lines",
+    "GET /api/lines": "/api/lines",
+    "GET /lines/{line_id}": "/lines/L001",
+    "GET /api/lines/{line_id}": "/api/lines/L001",
+    "GET /reveal": "/reveal",
+}
+
+
+def test_every_route_is_declared(client: TestClient) -> None:
+    declared = set(ROUTE_PERMISSIONS)
+    served = {
+        f"{method} {route.path}"
+        for route in client.app.routes  # type: ignore[attr-defined]
+        for method in getattr(route, "methods", ()) or ()
+        if method != "HEAD" and not route.path.startswith("/static")
+    }
+    assert served == declared
+    posts = {"POST /reveal", "POST /api/reveal"}  # tested in test_reveal_*
+    assert set(ROUTES) | posts == {r for r, p in ROUTE_PERMISSIONS.items() if p is not None}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_authorisation_matrix_for_sessions_and_tokens(
+    client: TestClient, workspace: Workspace, role: Role
+) -> None:
+    assert _login(client, role.value).status_code == 303
+    token, _ = create_token(workspace, role.value)
+    api = TestClient(client.app, base_url="https://testserver")
+    for name, path in ROUTES.items():
+        permission = ROUTE_PERMISSIONS[name]
+        assert permission is not None
+        expected = 200 if allows(role, permission) else 403
+        assert client.get(path).status_code == expected, (role, path)
+        response = api.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == expected, (role, path, "token")
+
+
+def test_not_signed_in_is_sent_to_login_or_refused(client: TestClient) -> None:
+    for path in ROUTES.values():
+        response = client.get(path, follow_redirects=False)
+        if path.startswith("/api/"):
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 303 and response.headers["location"] == "/login"
+    bad = client.get("/api/lines", headers={"Authorization": "Bearer clt_nope_nope"})
+    assert bad.status_code == 401
+    client.cookies.set(sessions.COOKIE, "forged")
+    assert client.get("/lines", follow_redirects=False).status_code == 303
+
+
+def test_login_needs_the_form_token_and_the_right_password(client: TestClient) -> None:
+    response = client.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "csrf": "guess"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert _login(client, "admin", "wrong password").status_code == 401
+    assert _login(client, "nobody").status_code == 401
+    response = _login(client, "admin")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    for flag in ("HttpOnly", "SameSite=strict", "Secure"):
+        assert flag.lower() in cookie.lower()
+
+
+def test_repeated_failures_are_throttled(client: TestClient) -> None:
+    statuses = [_login(client, "analyst", "wrong password").status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5
+    throttled = _login(client, "analyst")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+
+
+def test_logout_needs_the_session_csrf_token_and_ends_the_session(client: TestClient) -> None:
+    _login(client, "analyst")
+    page = client.get("/lines")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    assert client.post("/logout", data={"csrf": "wrong"}).status_code == 403
+    assert client.get("/lines").status_code == 200
+    response = client.post("/logout", data={"csrf": token.group(1)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/lines", follow_redirects=False).status_code == 303
+
+
+def test_sessions_expire_when_idle_or_old(workspace: Workspace) -> None:
+    user = add_user(workspace, "ana", "analyst")
+    session_id, _ = sessions.start(workspace, user, now=1000.0)
+    assert sessions.find(workspace, session_id, now=1000.0 + sessions.IDLE_S - 1)
+    assert sessions.find(workspace, session_id, now=1000.0 + 2 * sessions.IDLE_S) is None
+    assert sessions.find(workspace, session_id, now=1000.0) is None  # deleted once expired
+    old, _ = sessions.start(workspace, user, now=0.0)
+    for t in range(0, sessions.MAX_AGE_S, sessions.IDLE_S // 2):
+        assert sessions.find(workspace, old, now=float(t))
+    assert sessions.find(workspace, old, now=float(sessions.MAX_AGE_S + 1)) is None
+
+
+def test_every_page_escapes_hostile_text_and_sends_the_headers(client: TestClient) -> None:
+    _login(client, "admin")
+    for path in ("/", "/lines", "/lines/L001", "/lines/L002", "/login"):
+        response = client.get(path)
+        assert response.status_code == 200
+        for header, value in SECURITY_HEADERS.items():
+            assert response.headers[header] == value
+        body = response.text
+        assert "<script" not in body and "<img" not in body  # only as escaped text
+    assert "{{ 7 * 7 }}" in client.get("/lines/L002").text  # data is never a template
+    register = client.get("/lines").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in register
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in register
+
+
+def test_numbers_are_pseudonymised_and_line_views_audited(
+    client: TestClient, workspace: Workspace
+) -> None:
+    _login(client, "analyst")
+    before = len(list(audit.entries(workspace)))
+    page = client.get("/lines/L001").text
+    data = client.get("/api/lines/L001").json()
+    assert NUMBER not in page and NUMBER.removeprefix("+44") not in page
+    assert all(TOKEN_RE.fullmatch(n["number"]) for n in data["numbers"])
+    assert all(n["number"].startswith("PH-") for n in data["numbers"])
+    entries = list(audit.entries(workspace))[before:]
+    assert [(e.user, e.action) for e in entries] == [("analyst", "consult")] * 2
+    assert "line:L001" in entries[0].records
+    assert client.get("/api/lines/L999").status_code == 404
+
+
+def test_serve_refuses_what_it_cannot_serve_safely(
+    results: Path, workspace: Workspace, tmp_path: Path
+) -> None:
+    from conftest import cli
+
+    res = cli("serve", results, "--host", "0.0.0.0")
+    assert res.exit_code == 2 and "without TLS" in res.stderr
+    res = cli("serve", tmp_path / "nowhere")
+    assert res.exit_code == 2 and "not a folder of results" in res.stderr
+    res = cli("serve", results, "--home", tmp_path / "no-workspace")
+    assert res.exit_code == 2 and "no countylines workspace" in res.stderr
+
+
+def _csrf(client: TestClient, path: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def test_reveal_needs_the_role_a_reason_and_is_audited(
+    client: TestClient, workspace: Workspace
+) -> None:
+    token = client.get(
+        "/api/lines/L001",
+        headers={"Authorization": f"Bearer {create_token(workspace, 'admin')[0]}"},
+    ).json()
+    pseudonym = next(n["number"] for n in token["numbers"] if n["role"] == "deal_line")
+    _login(client, "analyst")
+    assert client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON,
+                                        "csrf": "x"}).status_code == 403  # fmt: skip
+    client.cookies.clear()
+    _login(client, "safeguarding")
+    csrf = _csrf(client, f"/reveal?pseudonym={pseudonym}")
+    assert client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON,
+                                        "csrf": "wrong"}).status_code == 403  # fmt: skip
+    short = client.post("/reveal", data={"pseudonym": pseudonym, "reason": "x", "csrf": csrf})
+    assert short.status_code == 400
+    shown = client.post("/reveal", data={"pseudonym": pseudonym, "reason": REASON, "csrf": csrf})
+    assert shown.status_code == 200 and NUMBER in shown.text
+    last = list(audit.entries(workspace))[-1]
+    assert (last.user, last.action, last.reason) == ("safeguarding", "reveal", REASON)
+    assert pseudonym in last.records
+
+
+def test_reveal_by_api_token(client: TestClient, workspace: Workspace) -> None:
+    for role, expected in (("analyst", 403), ("safeguarding", 200)):
+        auth = {"Authorization": f"Bearer {create_token(workspace, role)[0]}"}
+        line = client.get("/api/lines/L001", headers=auth)
+        pseudonym = line.json()["numbers"][0]["number"] if expected == 200 else "PH-x"
+        response = client.post("/api/reveal", json={"pseudonym": pseudonym, "reason": REASON},
+                               headers=auth)  # fmt: skip
+        assert response.status_code == expected, role
+    assert response.json() == {"pseudonym": pseudonym, "value": NUMBER}
