@@ -250,6 +250,14 @@ def test_places_end_to_end(small_case: Path, tmp_path: Path) -> None:
     assert {"class", "score", "name", "factors", "measures"} <= set(areas.columns)
     links = gpd.read_file(out / "places.gpkg", layer="links")
     assert {"hub", "town", "n_lines"} <= set(links.columns) and len(links) > 0
+    from countylines.maps import check_layers
+    from countylines.places.pipeline import assess_places
+    from countylines.places.report import map_layers
+
+    empty = pd.DataFrame({"line_id": [], "number": [], "role": [], "hub": []}, dtype=str)
+    layers = check_layers(map_layers(assess_places(db, empty, empty)))
+    assert set(layers) >= {"areas", "hubs", "stations"}
+    assert layers["areas"]["score"].between(0, 1).all()
     evaluation = cli("evaluate", small_case, out, "--json")
     assert evaluation.exit_code == 0, evaluation.stderr
     metrics = json.loads(evaluation.stdout)["places"]

@@ -43,16 +43,23 @@ def _points(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def _towns_layer(result: PlacesResult) -> gpd.GeoDataFrame:
+    """The areas of each town dissolved into one (multi)polygon, with the town columns."""
+    towns = result.areas[["town", "geometry"]].dissolve(by="town").reset_index()
+    return gpd.GeoDataFrame(towns.merge(result.towns, on="town"), geometry="geometry", crs=BNG)
+
+
 def map_layers(result: PlacesResult) -> dict[str, gpd.GeoDataFrame]:
-    """Layers for the map renderers, all EPSG:27700: `areas` (polygons with every output column,
-    among them class, score, name, factors, measures), `towns` (the areas of each town dissolved,
-    with the town columns), `hubs` and `stations` (points) and `links` (a straight LineString
-    from each hub to each town its lines worked: hub, town, n_lines)."""
-    areas = result.areas
-    towns = areas[["town", "geometry"]].dissolve(by="town").reset_index()
-    towns = towns.merge(result.towns, on="town")
+    """Layers for the map renderers (`countylines.maps`), all EPSG:27700: `areas` (polygons
+    with every output column; `score` there is the area's percentile rank of relative risk,
+    0 to 1, as the renderers expect, and the relative risk itself is `relative_risk`), `hubs`
+    and `stations` (points) and `links` (a straight LineString from each hub to each town its
+    lines worked: hub, town, n_lines)."""
+    areas = result.areas.rename(columns={"score": "relative_risk"})
+    areas.insert(areas.columns.get_loc("relative_risk"), "score",
+                 areas["relative_risk"].rank(pct=True).round(4))  # fmt: skip
+    centre = _towns_layer(result).set_index("town").geometry.representative_point()
     hubs = _points(result.hubs)
-    centre = towns.set_index("town").geometry.representative_point()
     hub_at = hubs.set_index("name").geometry
     links = result.links[result.links["town"].isin(centre.index)
                          & result.links["hub"].isin(hub_at.index)]  # fmt: skip
@@ -61,8 +68,7 @@ def map_layers(result: PlacesResult) -> dict[str, gpd.GeoDataFrame]:
         for h, t in zip(links["hub"], links["town"], strict=True)
     ]
     return {
-        "areas": areas,
-        "towns": gpd.GeoDataFrame(towns, geometry="geometry", crs=BNG),
+        "areas": gpd.GeoDataFrame(areas, geometry="geometry", crs=BNG),
         "hubs": hubs,
         "stations": _points(result.stations),
         "links": gpd.GeoDataFrame(links.reset_index(drop=True), geometry=lines, crs=BNG),
@@ -113,11 +119,11 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
     for name, frame in tables.items():
         paths.append(out / name)
         _replace(paths[-1], partial(_csv, frame))
-    layers = map_layers(result)
+    layers = {**map_layers(result), "areas": result.areas, "towns": _towns_layer(result)}
 
     def gpkg(path: Path) -> None:
-        for name, layer in layers.items():
-            layer.to_file(path, layer=name, driver="GPKG")
+        for name in ("areas", "towns", "hubs", "stations", "links"):
+            layers[name].to_file(path, layer=name, driver="GPKG")
 
     paths.append(out / "places.gpkg")
     _replace(paths[-1], gpkg)
