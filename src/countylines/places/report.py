@@ -9,6 +9,8 @@ name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -16,9 +18,17 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from countylines.maps.write import replace_atomically
 from countylines.places.pipeline import PlacesResult
 from countylines.places.spatial import BNG, to_bng
+
+
+def _replace(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -108,7 +118,7 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         paths.append(out / name)
-        replace_atomically(paths[-1], partial(_csv, frame))
+        _replace(paths[-1], partial(_csv, frame))
     layers = {**map_layers(result), "areas": result.areas, "towns": _towns_layer(result)}
 
     def gpkg(path: Path) -> None:
@@ -116,8 +126,8 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
             layers[name].to_file(path, layer=name, driver="GPKG")
 
     paths.append(out / "places.gpkg")
-    replace_atomically(paths[-1], gpkg)
+    _replace(paths[-1], gpkg)
     text = summary(result)
     paths.append(out / "places_summary.txt")
-    replace_atomically(paths[-1], lambda p: p.write_text(text))
+    _replace(paths[-1], lambda p: p.write_text(text))
     return paths
