@@ -23,6 +23,7 @@ from countylines.places.spatial import BNG, to_bng
 
 
 def _replace(path: Path, write: Callable[[Path], object]) -> None:
+    """Write to a temporary name that keeps the suffix (GDAL wants `.gpkg`), then rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     try:
         write(tmp)
