@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lines.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/opendata.py
+	$(BIN)/python bench/places.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -20,7 +20,6 @@ and load, minutes) is not measured.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -32,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run  # noqa: E402
-from run import _countylines, log, measure, new_report  # noqa: E402
+from run import _countylines, bench_arguments, log, measure, new_report  # noqa: E402
 
 SEED = 21
 TARGET_EVENTS_PER_S = 5_000_000
@@ -176,13 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     children = {"_duckdb": child_duckdb, "_pandas": child_pandas, "_scan": child_scan}
     if argv and argv[0] in children:
         return children[argv[0]](argv[1])
-    p = argparse.ArgumentParser(description="Benchmark countylines lines.")
+    p = bench_arguments("Benchmark countylines lines.", SEED)
     p.add_argument("--database", type=Path, help="a loaded case.duckdb to reuse")
-    p.add_argument("--seed", type=int, default=SEED)
-    p.add_argument("--work", type=Path, default=HERE / "work")
-    p.add_argument("--results", type=Path, default=HERE / "results")
-    p.add_argument("--quiet-wait", type=float, default=run.QUIET_WAIT_S,
-                   help="seconds to wait for a quiet machine before each child")  # fmt: skip
     a = p.parse_args(argv)
     run.QUIET_WAIT_S = a.quiet_wait
     started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)

@@ -500,6 +500,18 @@ def run_size(case: Path, n: int, work: Path, keep_db: bool, log: Any) -> dict[st
 # ---------------------------------------------------------------------------------------------
 
 
+def bench_arguments(description: str, seed: int) -> argparse.ArgumentParser:
+    """The options every benchmark script shares: --seed, --work, --results, --quiet-wait."""
+    here = Path(__file__).resolve().parent
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--seed", type=int, default=seed)
+    p.add_argument("--work", type=Path, default=here / "work")
+    p.add_argument("--results", type=Path, default=here / "results")
+    p.add_argument("--quiet-wait", type=float, default=QUIET_WAIT_S,
+                   help="seconds to wait for a quiet machine before each child")  # fmt: skip
+    return p
+
+
 def log(msg: str) -> None:
     """Progress for the person running the benchmark (stderr, so stdout stays clean)."""
     print(msg, file=sys.stderr, flush=True)

@@ -165,12 +165,14 @@ def test_csv_examples_validate_cleanly(tmp_path: Path) -> None:
     for table in TABLES:
         (block,) = _code_blocks(_table_section(table), "csv")
         (tmp_path / f"{table}.csv").write_text(block, encoding="utf-8")
+    (areas,) = _code_blocks(_table_section("areas"), "json")
+    (tmp_path / "areas.geojson").write_text(areas, encoding="utf-8")
     result = validate_case(tmp_path)
     assert result.ok and result.log.n_warnings == 0, (
         "docs/data-formats.md examples, put together as one case, should give no problems: "
         f"{result.log.problems()}"
     )
-    assert set(result.rows) == set(TABLES)
+    assert set(result.rows) == {*TABLES, "areas"}
 
 
 # --- docs/data-formats.md: problem codes and the database ----------------------------------

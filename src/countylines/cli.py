@@ -21,9 +21,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from countylines import __version__, cli_security
+from countylines import __version__, cli_places, cli_security
 from countylines.casefolder import TableFile
-from countylines.cliutil import err, out, print_json, run
+from countylines.cliutil import (
+    AnalysisCaseArg,
+    OutOpt,
+    err,
+    out,
+    print_json,
+    print_outputs,
+    run,
+)
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
 from countylines.opendata import cli as opendata_cli
 from countylines.problems import CaseError, Problem, Severity
@@ -323,16 +331,6 @@ def simulate(
     run(body)
 
 
-AnalysisCaseArg = Annotated[
-    Path,
-    typer.Argument(
-        help="A loaded case (the --out folder of `load`, or its case.duckdb) or a case folder, "
-        "which is loaded into OUT first."
-    ),
-]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
-
-
 @app.command()
 def lines(
     case: AnalysisCaseArg,
@@ -365,20 +363,14 @@ def lines(
             result = find_lines(
                 database, LineSettings(threshold=threshold, deal_price=price), engine=engine
             )
+        data = {
+            "database": str(database),
+            "lines": len(result.lines),
+            "numbers": result.numbers["role"].value_counts().to_dict(),
+            "candidates": result.n_candidates,
+        }
         paths = write_outputs(result, out_dir)
-        if as_json:
-            print_json(
-                {
-                    "database": str(database),
-                    "lines": len(result.lines),
-                    "numbers": result.numbers["role"].value_counts().to_dict(),
-                    "candidates": result.n_candidates,
-                    "files": [str(p) for p in paths],
-                }
-            )
-        elif not quiet:
-            out.print(escape(summary(result)), end="", soft_wrap=True)
-            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        print_outputs(data, summary(result), paths, out_dir, quiet, as_json)
         return 0
 
     run(body)
@@ -591,4 +583,5 @@ def _nothing() -> Iterator[None]:
 
 
 cli_security.register(app)
+cli_places.register(app)
 opendata_cli.register(app)

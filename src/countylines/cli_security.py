@@ -4,8 +4,8 @@ Every command here logs in first (an API token from `--token` / COUNTYLINES_TOKE
 name from `--user` / COUNTYLINES_USER with the password from COUNTYLINES_PASSWORD or a hidden
 prompt) and checks the permission `COMMAND_PERMISSIONS` gives it. The only exception is the
 first user of a new workspace, who is created without a login and must be an admin. The
-pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, `people`, and
-`opendata …`, which reads only open data) need no login: they work on files the
+pipeline commands (`validate`, `load`, `schema`, `simulate`, `lines`, `evaluate`, `places`,
+`people`, and `opendata …`, which reads only open data) need no login: they work on files the
 operating-system account can already read; `load` records a `collect` and `people` a `consult`
 audit entry when a workspace exists. Nor does `serve`, whose pages ask for one.
 """
@@ -43,6 +43,8 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "simulate": None,
     "lines": None,
     "evaluate": None,
+    "places run": None,
+    "places backtest": None,
     "serve": None,
     "assess": None,
     "demo": None,

@@ -12,7 +12,8 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +26,16 @@ from countylines.users import AuthError
 
 NOT_AUTHORISED = 4
 
+AnalysisCaseArg = Annotated[
+    Path,
+    typer.Argument(
+        help="A loaded case (the --out folder of `load`, or its case.duckdb) or a case folder, "
+        "which is loaded into OUT first."
+    ),
+]
+"""The case argument of the analysis commands (`lines`, `places`)."""
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+
 err = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
 out = Console(emoji=False, highlight=False)
 
@@ -32,6 +43,18 @@ out = Console(emoji=False, highlight=False)
 def print_json(data: Any) -> None:
     """Plain JSON on stdout (never coloured), for scripts."""
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def print_outputs(
+    data: dict[str, Any], text: str, paths: list[Path], out_dir: Path, quiet: bool, as_json: bool
+) -> None:
+    """An analysis command's report: `data` and the files as JSON on stdout (`--json`), else the
+    readable `text` on stdout and the files written on stderr (nothing with `--quiet`)."""
+    if as_json:
+        print_json({**data, "files": [str(p) for p in paths]})
+    elif not quiet:
+        out.print(escape(text), end="", soft_wrap=True)
+        err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
 
 
 def run(fn: Callable[[], int]) -> None:

@@ -224,7 +224,11 @@ def _check_reference(
     if not total:
         return
     rows = con.execute(f"{orphans} ORDER BY s.source_row LIMIT {k}").fetchall()
-    target_file = files.tables[ref.target].display
+    target_file = (
+        files.areas.name
+        if ref.target == "areas" and files.areas
+        else files.tables[ref.target].display
+    )
     log.add_examples(
         [
             Problem(
@@ -290,11 +294,12 @@ def build_case_database(
                 result.rows["areas"] = store_areas(con, gdf)
         if on_step:
             on_step("links", None)
+        targets = present | ({"areas"} if "areas" in result.rows else set())
         for name in sorted(present):
             table = TABLES[name]
             _check_key(con, table, files.tables[name].display, log, log.max_examples)
             for ref in table.references:
-                _check_reference(con, table, ref, files, present, log, log.max_examples)
+                _check_reference(con, table, ref, files, targets, log, log.max_examples)
         _write_metadata(con, files, result)
         con.execute("CHECKPOINT")
     finally:

@@ -1,13 +1,15 @@
 """Scoring an analysis against the ground truth a simulated case carries in `truth/`.
 
 `evaluate(case, out)` compares the outputs in `out` with `case/truth` for every analysis whose
-outputs are present (the line register of `countylines lines`, the outputs of `countylines
-people`) and returns plain metrics. The definitions are in docs/lines.md and docs/people.md
-("How it is measured").
+outputs are present (the line register of `countylines lines`, the places of `countylines
+places`, the outputs of `countylines people`) and returns plain metrics. The definitions are in
+docs/lines.md, docs/places.md and docs/people.md ("How it is measured"). `places_truth` hands the
+true infiltration to the places backtest.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,35 @@ def evaluate_lines(truth: Path, out: Path) -> dict[str, Any]:
     return metrics
 
 
+def places_truth(case: Path) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The true infiltration of a simulated case (town, month as an int from 0, line_id) and the
+    start of its period (UTC): the simulator's months are 30 days from the start."""
+    truth = Path(case) / "truth"
+    path = truth / "infiltration.csv"
+    if not path.is_file():
+        raise CaseError(f"{case} has no truth/infiltration.csv: only simulated cases can be scored")
+    rows = pd.read_csv(path, dtype={"town": str, "line_id": str})
+    params = json.loads((truth / "params.json").read_text())
+    return rows, pd.Timestamp(params["start"], tz="UTC")
+
+
+def evaluate_places(truth: Path, out: Path) -> dict[str, Any]:
+    """How the places outputs match the true infiltration: the towns classed `infiltrated`
+    against the towns lines worked (precision, recall, F1), and the AUC of the town score for
+    towns ever infiltrated."""
+    from countylines.places.backtest import auc
+
+    towns = _read(out / "towns.csv")
+    true = set(_read(truth / "infiltration.csv")["town"])
+    found = set(towns.loc[towns["class"] == "infiltrated", "town"])
+    return {
+        "infiltrated_towns": _f1(len(found & true), len(found), len(true)),
+        "town_score_auc": round(
+            auc(towns["score"].astype(float), towns["town"].isin(true).astype(int)), 4
+        ),
+    }
+
+
 def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
     """Runner and cuckooed-address precision, recall and F1, and the AUC of the risk score for
     the persons the truth marks as exploited (every person scored; see docs/people.md)."""
@@ -147,10 +178,13 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     if (Path(out) / "lines.csv").exists():
         results["lines"] = evaluate_lines(truth, Path(out))
+    if (Path(out) / "towns.csv").exists() and (truth / "infiltration.csv").exists():
+        results["places"] = evaluate_places(truth, Path(out))
     if (Path(out) / "person_scores.parquet").exists():
         results["people"] = evaluate_people(truth, Path(out))
     if not results:
         raise CaseError(
-            f"{out} holds no outputs to evaluate; run `countylines lines` or `people` first"
+            f"{out} holds no outputs to evaluate; run `countylines lines`, `places` or `people` "
+            "first"
         )
     return results

@@ -173,6 +173,9 @@ def store_areas(con: duckdb.DuckDBPyConnection, gdf: gpd.GeoDataFrame) -> int:
             "population": pd.to_numeric(gdf.get("population"), errors="coerce").astype("Int64")
             if "population" in gdf
             else pd.array([pd.NA] * len(gdf), dtype="Int64"),
+            "town": gdf["town"].astype("string")
+            if "town" in gdf
+            else pd.array([pd.NA] * len(gdf), dtype="string"),
             **{c: gdf[c].astype("float64") for c in indicators},
             "x": centroids.x,
             "y": centroids.y,

@@ -91,6 +91,7 @@ VEHICLE_CATEGORIES = ("private", "hire", "taxi", "private_hire")
 INCIDENT_CATEGORIES = ("violence", "weapons_possession", "drugs", "robbery", "other")
 WEAPONS = ("knife", "blunt", "bladed", "firearm", "corrosive", "none", "unknown")
 RISK_FACTORS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
+TRAVEL_MODES = ("road", "rail")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -248,6 +249,33 @@ TABLES: dict[str, Table] = {
             key="name",
             description="urban hubs that export lines",
         ),
+        Table(
+            "travel_times",
+            (
+                Column("area_id", Kind.ID, True),
+                Column("hub", Kind.ID, True),
+                Column("mode", Kind.ENUM, True, TRAVEL_MODES),
+                Column("minutes", Kind.FLOAT, True, min=0, description="minutes to the hub"),
+            ),
+            references=(
+                Reference("area_id", "areas", "area_id"),
+                Reference("hub", "hubs", "name"),
+            ),
+            description="travel minutes from each area to each hub's centre, by road or rail",
+        ),
+        Table(
+            "rail_links",
+            (
+                Column("from_code", Kind.ID, True),
+                Column("to_code", Kind.ID, True),
+                Column("minutes", Kind.FLOAT, min=0, description="typical in-train minutes"),
+            ),
+            references=(
+                Reference("from_code", "stations", "code"),
+                Reference("to_code", "stations", "code"),
+            ),
+            description="direct rail services between two stations (both ways)",
+        ),
     )
 }
 
@@ -258,5 +286,6 @@ AREA_COLUMNS = (
     Column("area_id", Kind.ID, True),
     Column("name", Kind.TEXT, True),
     Column("population", Kind.INT, min=0),
+    Column("town", Kind.TEXT, description="built-up town the area belongs to; else its own"),
 )
 """Named columns of `areas`; any other numeric column is kept as an indicator."""

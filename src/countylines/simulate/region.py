@@ -44,6 +44,7 @@ AREA_COLUMNS = (
     "area_id",
     "name",
     "population",
+    "town",
     "imd_rank_mean",
     "vulnerability",
     "station_distance_m",
@@ -217,13 +218,21 @@ class Region:
         """The case-format `hubs` table (name, lat, lon)."""
         return pd.DataFrame([(h.name, h.lat, h.lon) for h in self.hubs], columns=list(HUB_COLUMNS))
 
+    def rail_links_table(self) -> pd.DataFrame:
+        """The case-format `rail_links` table (from_code, to_code, minutes)."""
+        return pd.DataFrame(
+            [(r.a, r.b, r.minutes) for r in self.rail_links],
+            columns=["from_code", "to_code", "minutes"],
+        )
+
     def areas(self, margin_m: float = AREA_MARGIN_M) -> gpd.GeoDataFrame:
         """One synthetic polygon per town (EPSG:27700) with the case-format area columns.
 
         Each polygon is the town's Voronoi cell (the land nearer to it than to any other town or
         hub; hubs are seeds too, so no town's area swallows a hub city, but hubs get no area),
         cut to the convex hull of all towns grown by `margin_m` metres. Columns: area_id (the
-        town name in lower case, words joined by '-'), name, population (the town's), and the
+        town name in lower case, words joined by '-'), name, population (the town's), town (its
+        name: one area per town), and the
         indicators imd_rank_mean, vulnerability, station_distance_m (town centre to the nearest
         station in the region, metres) and hub_road_minutes (shortest road minutes to any hub;
         NaN when no hub is reachable).
@@ -245,6 +254,7 @@ class Region:
                     "area_id": area_id(town.name),
                     "name": town.name,
                     "population": town.population,
+                    "town": town.name,
                     "imd_rank_mean": float(town.imd_rank_mean),
                     "vulnerability": float(town.vulnerability),
                     "station_distance_m": round(float(shapely.distance(point, stations).min())),

@@ -338,6 +338,7 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     )
     world.region.stations_table().to_csv(out / "stations.csv", index=False)
     world.region.hubs_table().to_csv(out / "hubs.csv", index=False)
+    world.region.rail_links_table().to_csv(out / "rail_links.csv", index=False)
     world.region.areas().to_file(out / "areas.geojson", driver="GeoJSON")
     intel = [
         (

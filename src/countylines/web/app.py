@@ -9,7 +9,6 @@ autoescaping; the Content-Security-Policy allows scripts, styles and images from
 Viewing a line's numbers (person-level data, pseudonymised) is audit-logged.
 """
 
-
 import hmac
 import json
 import secrets
@@ -113,9 +112,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     key = load_key(ws.key_path, (results,))
     data = Results(results, key)
     templates = Jinja2Templates(
-        env=jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
-        )
+        env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     )
     throttle = LoginThrottle(StoredFailures(ws))
     app = FastAPI(title="countylines dashboard", version="1", docs_url=None, redoc_url=None)
