@@ -228,8 +228,11 @@ def test_places_end_to_end(small_case: Path, tmp_path: Path) -> None:
     report = json.loads(run.stdout)
     assert report["areas"] == 38
     for name in ("places.csv", "towns.csv", "place_factors.csv", "infiltration.csv",
-                 "places.gpkg", "places_summary.txt"):  # fmt: skip
+                 "places.gpkg", "places_summary.txt", "places_map.png", "places_map.html",
+                 "places_map.json"):  # fmt: skip
         assert (out / name).is_file(), name
+    drawn = json.loads((out / "places_map.json").read_text())
+    assert len(drawn["areas"]["features"]) == 38 and drawn["links"]["features"]
     places = pd.read_csv(out / "places.csv")
     towns = pd.read_csv(out / "towns.csv")
     documented = _documented_columns()

@@ -3,12 +3,15 @@
 Files (columns in docs/places.md): `places.csv` (one row per area), `towns.csv` (one row per
 town), `place_factors.csv` (every factor offered to the model, with its relative risk),
 `infiltration.csv` (area, town, month, line), `places.gpkg` (layers `areas`, `towns`, `hubs`,
-`stations`, `links`, EPSG:27700) and `places_summary.txt`. Each file is written to a temporary
-name and renamed, so a reader never sees half a file.
+`stations`, `links`, EPSG:27700), the maps (`places_map.png`, a static map with legend, scale
+bar and north arrow; `places_map.html`, an interactive map that works offline; and
+`places_map.json`, the same map's data, which the dashboard draws) and `places_summary.txt`.
+Each file is written to a temporary name and renamed, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from functools import partial
@@ -18,6 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from countylines.maps import write_html, write_png
+from countylines.maps.html import map_data
 from countylines.places.pipeline import PlacesResult
 from countylines.places.spatial import BNG, to_bng
 
@@ -128,6 +133,13 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
 
     paths.append(out / "places.gpkg")
     _replace(paths[-1], gpkg)
+    drawn = map_layers(result)
+    title = "Infiltrated and at-risk places"
+    paths.append(write_png(drawn, out / "places_map.png", title))
+    paths.append(write_html(drawn, out / "places_map.html", title))
+    data = json.dumps(map_data(drawn), ensure_ascii=False, allow_nan=False)
+    paths.append(out / "places_map.json")
+    _replace(paths[-1], lambda p: p.write_text(data, encoding="utf-8"))
     text = summary(result)
     paths.append(out / "places_summary.txt")
     _replace(paths[-1], lambda p: p.write_text(text))
