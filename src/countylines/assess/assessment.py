@@ -1,6 +1,7 @@
 """`assess(case, out)`: the steps of a threat assessment and their settings.
 
-OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), `people/` (the
+OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), `places/`
+(infiltrated and at-risk areas and towns, and the maps; see docs/places.md), `people/` (the
 safeguarding list, runners and cuckooed homes; see docs/people.md), and the briefing
 (`report.html`, `report.pdf`, `report-public.html`, `report-public.pdf`). Steps whose inputs did
 not change since the last run into the same OUT are skipped (see `pipeline`).
@@ -21,6 +22,8 @@ from countylines.lines.detect import LineSettings, find_lines
 from countylines.lines.report import write_outputs
 from countylines.people.assess import assess_people, line_numbers
 from countylines.people.report import write_outputs as write_people
+from countylines.places.pipeline import assess_places
+from countylines.places.report import write_outputs as write_places
 from countylines.problems import CaseError, Severity
 
 DB = Path("work") / "case.duckdb"
@@ -57,29 +60,45 @@ def _lines(settings: LineSettings) -> Callable[[Path], str]:
     return run
 
 
+def _without(out: Path, folder: str, table: str, what: str) -> str | None:
+    """None when the case has `table`; else a note in OUT/folder saying why `what` was not
+    done, and the step's description."""
+    import duckdb
+
+    con = duckdb.connect(str(out / DB), read_only=True)
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+        ).fetchone()
+    finally:
+        con.close()
+    if found and found[0]:
+        return None
+    (out / folder).mkdir(exist_ok=True)
+    (out / folder / "NOT_RUN.txt").write_text(f"The case has no {table} table, so {what}.\n")
+    return f"no {table} table: skipped"
+
+
 def _people(out: Path) -> str:
-    if not _has_persons(out / DB):
-        (out / "people").mkdir(exist_ok=True)
-        (out / "people" / "NO_PERSONS.txt").write_text(
-            "The case has no persons table, so no one was assessed.\n"
-        )
-        return "no persons table: skipped"
+    skipped = _without(out, "people", "persons", "no one was assessed")
+    if skipped:
+        return skipped
     result = assess_people(out / DB, line_numbers(out / DB, out / "lines"))
     write_people(result, out / "people")
     return f"{len(result.safeguarding)} people on the safeguarding list"
 
 
-def _has_persons(database: Path) -> bool:
-    import duckdb
-
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        found = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'persons'"
-        ).fetchone()
-        return bool(found and found[0])
-    finally:
-        con.close()
+def _places(out: Path) -> str:
+    skipped = _without(out, "places", "areas", "no places were assessed")
+    if skipped:
+        return skipped
+    numbers = pd.read_parquet(out / "lines" / "line_numbers.parquet")
+    lines = pd.read_parquet(out / "lines" / "lines.parquet")
+    result = assess_places(out / DB, numbers[["line_id", "number", "role"]],
+                           lines[["line_id", "hub"]])  # fmt: skip
+    write_places(result, out / "places")
+    counts = result.towns["class"].value_counts()
+    return ", ".join(f"{n} towns {c}" for c, n in counts.items())
 
 
 def _period(out: Path) -> str:
@@ -104,8 +123,9 @@ def steps(case: Path, settings: AssessSettings) -> list[Step]:
         Step("load", (), str(DB), _load(case)),
         Step("lines", ("load",), "lines/lines.parquet", _lines(settings.lines),
              {"threshold": settings.lines.threshold, "price": settings.lines.deal_price}),
+        Step("places", ("lines",), "places", _places),
         Step("people", ("lines",), "people", _people),
-        Step("report", ("lines", "people"), "report.pdf", _report(settings),
+        Step("report", ("lines", "places", "people"), "report.pdf", _report(settings),
              {"title": settings.title}),
     ]  # fmt: skip
 

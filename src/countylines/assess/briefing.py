@@ -117,6 +117,31 @@ def people_section(out: Path, edition: str) -> dict[str, Any] | None:
     }
 
 
+def places_section(out: Path) -> dict[str, Any] | None:
+    """Places: towns by class, the towns not yet infiltrated but at heightened risk with their
+    factors and measures, the model's relative risks, and the static map (same in both
+    editions: towns and classes are aggregates)."""
+    folder = out / "places"
+    if not (folder / "towns.csv").is_file():
+        return None
+    towns = pd.read_csv(folder / "towns.csv")
+    factors = pd.read_csv(folder / "place_factors.csv")
+    at_risk = towns[towns["class"] == "heightened risk"].sort_values("score", ascending=False)
+    counts = towns["class"].value_counts()
+    chosen = factors[factors["chosen"]].sort_values("relative_risk", ascending=False)
+    png = folder / "places_map.png"
+    return {
+        "counts": {
+            c: int(counts.get(c, 0))
+            for c in ("infiltrated", "heightened risk", "elevated", "lower")
+        },
+        "infiltrated": sorted(towns.loc[towns["class"] == "infiltrated", "town"].astype(str)),
+        "at_risk": at_risk[["town", "factors", "measures"]].fillna("").to_dict("records"),
+        "factors": [(r.label, f"{r.relative_risk:.2f}", r.direction) for r in chosen.itertuples()],
+        "map_png": png.read_bytes() if png.is_file() else None,
+    }
+
+
 def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
     """Every figure of the briefing for `edition`, from the analyses' folders in `out`."""
     if edition not in EDITIONS:
@@ -127,4 +152,5 @@ def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
         "edition": edition,
         "lines": lines_section(out, edition),
         "people": people_section(out, edition),
+        "places": places_section(out),
     }

@@ -43,6 +43,9 @@ def charts(briefing: dict[str, Any]) -> dict[str, str]:
             made["deals"] = _png(
                 bar_chart(lines["deals_by_line"], "Deals a day by line (largest 15)", "deals a day")
             )
+    places = briefing["places"]
+    if places and places["map_png"]:
+        made["map"] = _png(places["map_png"])
     if people and briefing["edition"] == "restricted":
         made["factors"] = _png(
             bar_chart(people["factor_counts"], "Risk factors on the safeguarding list", "people")
