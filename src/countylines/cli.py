@@ -385,6 +385,51 @@ def lines(
 
 
 @app.command()
+def violence(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--lines", help="An output folder of `countylines lines` (else the lines are found now)."
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify incidents' weapons and motives, attribute them to lines, and find rivalries."""
+    from countylines.database import case_database
+    from countylines.movement.lineset import load_lines
+    from countylines.movement.report import violence_summary, write_violence
+    from countylines.movement.violence import find_violence
+
+    def body() -> int:
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status("attributing violence") if _live(quiet, as_json) else _nothing():
+            found = load_lines(database, lines_dir)
+            result = find_violence(database, found)
+        paths = write_violence(result, found, out_dir)
+        if as_json:
+            inc = result.incidents
+            print_json(
+                {
+                    "database": str(database),
+                    "incidents": len(inc),
+                    "attributed": int((inc["line_id"] != "").sum()),
+                    "rivalries": len(result.rivalries),
+                    "files": [str(p) for p in paths],
+                }
+            )
+        elif not quiet:
+            out.print(escape(violence_summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
+@app.command()
 def evaluate(
     case: Annotated[Path, typer.Argument(help="The simulated case folder (with truth/).")],
     out_dir: Annotated[Path, typer.Argument(help="The folder with the analysis outputs.")],

@@ -42,6 +42,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "schema": None,
     "simulate": None,
     "lines": None,
+    "violence": None,
     "evaluate": None,
     "serve": None,
     "opendata case": None,
