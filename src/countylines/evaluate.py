@@ -109,6 +109,10 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     if (Path(out) / "lines.csv").exists():
         results["lines"] = evaluate_lines(truth, Path(out))
+    if (Path(out) / "violence.csv").exists():
+        from countylines.movement.scoring import evaluate_violence
+
+        results["violence"] = evaluate_violence(truth, Path(out))
     if not results:
-        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` first")
+        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` (or `violence`) first")
     return results

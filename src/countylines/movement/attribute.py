@@ -11,8 +11,10 @@ with a weight):
   otherwise text the deal line, and holders' routine calls are not counted); a call is given
   to the nearest such incident only; `call_far` (2): such a call from further away, given to
   the incident in one of the line's market towns closest in time (the caller may have moved);
-* `associate_named` (2 per person): a person named in another incident that calls tie to the
-  line (co-offenders and victims of the line, learnt from the case itself);
+* `runner_named` (3 per person): a person in `person_ids` who is a missing child found, episode
+  after episode, where the line's runner phones were (`missing.link_missing`);
+* `associate_named` (2 per person): a person named in another incident that calls or linked
+  runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
 * `customer_named` (1 per person): a person in `person_ids` linked to one of the line's
   customers (a number that contacted its deal numbers at least twice);
 * `market_town` (0.5): the incident is in one of the line's market towns during its active
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 WEIGHTS = {
-    "member_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
+    "member_named": 3.0, "runner_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
     "customer_named": 1.0, "market_town": 0.5,
 }  # fmt: skip
 CALL_BEFORE_S = 300
@@ -106,8 +108,8 @@ def call_evidence(incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFr
 
 
 def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
-    """Incidents naming a person who is named in another incident that a call ties to a line
-    (`calls`: the output of `call_evidence`)."""
+    """Incidents naming a person who is named in another incident that strong evidence ties to
+    a line (`calls`: evidence rows, such as `call_evidence`'s)."""
     persons = _explode_persons(incidents)
     tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
     people = tied[["person_id", "line_id", "incident_id"]].rename(
@@ -138,6 +140,7 @@ def _words(group: pd.DataFrame) -> str:
         details = sorted(set(rows["detail"].astype(str)))
         label = {
             "member_named": "names line member",
+            "runner_named": "names missing child seen with runner phones",
             "call": "line call just after from",
             "call_far": "line call (caller away from the scene) just after from",
             "associate_named": "names associate",

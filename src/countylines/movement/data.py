@@ -156,3 +156,14 @@ class CaseTables:
         if not self.has("vehicles"):
             return pd.DataFrame({"vrm": [], "category": [], "operator": []})
         return self.frame("SELECT vrm, category, coalesce(operator, '') AS operator FROM db.vehicles")
+
+    def missing_episodes(self) -> pd.DataFrame:
+        """person_id, start, end (s), found_lat, found_lon of episodes with a found place."""
+        if not self.has("missing_episodes"):
+            return pd.DataFrame({"person_id": [], "start": [], "end": [], "found_lat": [],
+                                 "found_lon": []})  # fmt: skip
+        return self.frame(
+            f"SELECT person_id, {EPOCH.format('start_time')} AS start, "
+            f"{EPOCH.format('end_time')} AS \"end\", found_lat, found_lon "
+            "FROM db.missing_episodes WHERE found_lat IS NOT NULL"
+        )

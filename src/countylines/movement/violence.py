@@ -19,6 +19,7 @@ from countylines.movement import attribute as at
 from countylines.movement.data import CaseTables
 from countylines.movement.geo import to_bng, town_of
 from countylines.movement.lineset import Lines
+from countylines.movement.missing import link_missing
 from countylines.movement.rivalry import DAY_S, MONTH_S, find_rivalries
 from countylines.movement.weapons import classify_weapons, text_motive
 
@@ -65,6 +66,16 @@ def _calls(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
+def _missing_runners(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.DataFrame:
+    """line_id, person_id of missing children linked to a line's runner phones."""
+    episodes = db.missing_episodes()
+    episodes["x"], episodes["y"] = to_bng(episodes["found_lat"], episodes["found_lon"])
+    runners = lines.role("runner")[["line_id", "number"]].drop_duplicates()
+    seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
+    seen = seen.merge(cells, on="cell_id")
+    return link_missing(episodes, seen)[["line_id", "person_id"]]
+
+
 def placed_cells(db: CaseTables) -> pd.DataFrame:
     """cell_id, x, y (EPSG:27700 metres) of the case's cells."""
     cells = db.cells()
@@ -91,7 +102,8 @@ def find_violence(
             evidence.append(at.named_evidence(inc, _line_people(db, _customers(db, lines)),
                                               "customer_named"))  # fmt: skip
             calls = at.call_evidence(inc, _calls(db, lines, cells), lines.lines)
-            evidence += [calls, at.associate_evidence(inc, calls)]
+            runners = at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named")
+            evidence += [calls, runners, at.associate_evidence(inc, pd.concat([calls, runners]))]
     weapons = classify_weapons(inc)
     attributed = at.attribute(inc, pd.concat(evidence, ignore_index=True), settings)
     motive_text = inc["description"].map(text_motive)
