@@ -384,16 +384,19 @@ def lines(
     run(body)
 
 
+LinesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lines", help="An output folder of `countylines lines` (else the lines are found now)."
+    ),
+]
+
+
 @app.command()
 def violence(
     case: AnalysisCaseArg,
     out_dir: OutOpt,
-    lines_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--lines", help="An output folder of `countylines lines` (else the lines are found now)."
-        ),
-    ] = None,
+    lines_dir: LinesOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -423,6 +426,45 @@ def violence(
             )
         elif not quiet:
             out.print(escape(violence_summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
+@app.command()
+def movement(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_dir: LinesOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find vehicles of interest (ANPR co-travel with runner phones) and runners' journeys."""
+    from countylines.database import case_database
+    from countylines.movement.lineset import load_lines
+    from countylines.movement.movement import find_movement
+    from countylines.movement.report import movement_summary, write_movement
+
+    def body() -> int:
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status("following vehicles") if _live(quiet, as_json) else _nothing():
+            found = load_lines(database, lines_dir)
+            result = find_movement(database, found)
+        paths = write_movement(result, found, out_dir)
+        if as_json:
+            print_json(
+                {
+                    "database": str(database),
+                    "trips": result.n_trips,
+                    "vehicles_of_interest": len(result.vehicles),
+                    "journeys": result.journeys["mode"].value_counts().to_dict(),
+                    "files": [str(p) for p in paths],
+                }
+            )
+        elif not quiet:
+            out.print(escape(movement_summary(result)), end="", soft_wrap=True)
             err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
         return 0
 

@@ -43,6 +43,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "simulate": None,
     "lines": None,
     "violence": None,
+    "movement": None,
     "evaluate": None,
     "serve": None,
     "opendata case": None,

@@ -113,6 +113,10 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
         from countylines.movement.scoring import evaluate_violence
 
         results["violence"] = evaluate_violence(truth, Path(out))
+    if (Path(out) / "vehicles_of_interest.csv").exists():
+        from countylines.movement.scoring import evaluate_movement
+
+        results["movement"] = evaluate_movement(truth, Path(out))
     if not results:
-        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` (or `violence`) first")
+        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` (or `violence`, `movement`) first")
     return results

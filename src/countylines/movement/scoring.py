@@ -82,3 +82,42 @@ def evaluate_violence(truth: Path, out: Path) -> dict[str, Any]:
         "found_rivalries": len(p_riv),
     }
     return metrics
+
+
+def evaluate_movement(truth: Path, out: Path) -> dict[str, Any]:
+    """Vehicles of interest (precision, recall, F1, right line) and runner journeys found."""
+    mapping = line_map(truth, _read(out / "movement_lines.csv"))
+    t_voi = _read(truth / "vehicles_of_interest.csv")
+    p_voi = _read(out / "vehicles_of_interest.csv")
+    tp = set(t_voi["vrm"]) & set(p_voi["vrm"])
+    n_pred, n_true = p_voi["vrm"].nunique(), t_voi["vrm"].nunique()
+    precision = len(tp) / n_pred if n_pred else 0.0
+    recall = len(tp) / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    both = p_voi.merge(t_voi, on="vrm", suffixes=("", "_true"))
+    t_j = _read(truth / "journeys.csv")
+    p_j = _read(out / "journeys.csv")
+    metrics: dict[str, Any] = {
+        "vehicles_of_interest": {
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+        },  # fmt: skip
+        "vehicle_line_accuracy": _share(both["line_id"].map(mapping).fillna("")
+                                        == both["line_id_true"]),  # fmt: skip
+    }
+    for mode in ("road", "rail"):
+        truth_mode = t_j[t_j["mode"] == mode]
+        found_mode = p_j[p_j["mode"] == mode].copy()
+        found_mode["t"] = pd.to_datetime(found_mode["depart"], utc=True)
+        hits = 0
+        for row in truth_mode.itertuples():
+            mine = found_mode[found_mode["number"] == row.number]
+            start, end = pd.Timestamp(row.depart), pd.Timestamp(row.arrive)
+            near = (mine["t"] >= start - pd.Timedelta(hours=2)) & (mine["t"] <= end)
+            hits += bool(near.any())
+        metrics[f"{mode}_journey_recall"] = round(hits / len(truth_mode), 4) if len(truth_mode) else None
+    metrics["counts"] = {
+        "true_vehicles": n_true, "found_vehicles": n_pred,
+        "true_journeys": t_j["mode"].value_counts().to_dict(),
+        "found_journeys": p_j["mode"].value_counts().to_dict(),
+    }  # fmt: skip
+    return metrics
