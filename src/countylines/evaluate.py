@@ -118,5 +118,8 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
 
         results["movement"] = evaluate_movement(truth, Path(out))
     if not results:
-        raise CaseError(f"{out} holds no outputs to evaluate; run `countylines lines` (or `violence`, `movement`) first")
+        raise CaseError(
+            f"{out} holds no outputs to evaluate; run `countylines lines`, `violence` or "
+            "`movement` first"
+        )
     return results

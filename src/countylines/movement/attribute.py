@@ -65,7 +65,9 @@ def named_evidence(incidents: pd.DataFrame, people: pd.DataFrame, kind: str) -> 
     ]
 
 
-def call_evidence(incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def call_evidence(
+    incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFrame
+) -> pd.DataFrame:
     """Runner-to-deal-line calls just after an incident. `incidents`: incident_id, t, x, y, town;
     `calls`: line_id, t, x, y (caller's cell, metres), a_number; `lines`: line_id,
     market_towns."""
@@ -77,12 +79,20 @@ def call_evidence(incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFr
     hi = np.searchsorted(ct, incidents["t"].to_numpy(float) + CALL_AFTER_S, side="right")
     n = hi - lo
     inc = np.repeat(np.arange(len(incidents)), n)
-    idx = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [np.empty(0, int)])
+    idx = np.concatenate(
+        [np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [np.empty(0, int)]
+    )
     if len(idx) == 0:
         return pd.DataFrame(columns=["incident_id", "line_id", "kind", "detail"])
     dx = calls["x"].to_numpy(float)[idx] - incidents["x"].to_numpy(float)[inc]
     dy = calls["y"].to_numpy(float)[idx] - incidents["y"].to_numpy(float)[inc]
-    towns = {(r.line_id, t) for r in lines.itertuples() for t in r.market_towns}
+    towns = {
+        (str(line_id), str(town))
+        for line_id, market in zip(
+            lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
+        )
+        for town in market
+    }
     line = calls["line_id"].to_numpy()[idx]
     pairs = pd.DataFrame(
         {
@@ -91,7 +101,10 @@ def call_evidence(incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFr
             "far": np.hypot(dx, dy) > CALL_RADIUS_M,
             "m": np.hypot(dx, dy),
             "dt": np.abs(calls["t"].to_numpy(float)[idx] - incidents["t"].to_numpy(float)[inc]),
-            "in_town": [(a, b) in towns for a, b in zip(line, incidents["town"].to_numpy()[inc], strict=True)],
+            "in_town": [
+                (a, b) in towns
+                for a, b in zip(line, incidents["town"].to_numpy()[inc], strict=True)
+            ],
         }
     )
     pairs["rank"] = np.where(pairs["far"], pairs["dt"], pairs["m"])
@@ -112,9 +125,7 @@ def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataF
     a line (`calls`: evidence rows, such as `call_evidence`'s)."""
     persons = _explode_persons(incidents)
     tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
-    people = tied[["person_id", "line_id", "incident_id"]].rename(
-        columns={"incident_id": "source"}
-    )
+    people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
     hits = persons.merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
     return hits.assign(kind="associate_named", detail=hits["person_id"])[
@@ -163,24 +174,26 @@ def attribute(
         return out
     ev = evidence.drop_duplicates().copy()
     ev["weight"] = ev["kind"].map(WEIGHTS)
-    scores = ev.groupby(["incident_id", "line_id"], as_index=False)["weight"].sum()
+    scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
     scores["rank"] = scores.groupby("incident_id").cumcount()
-    first = scores[(scores["rank"] == 0) & (scores["weight"] >= s.min_score)].set_index("incident_id")
+    first = scores[(scores["rank"] == 0) & (scores["weight"] >= s.min_score)].set_index(
+        "incident_id"
+    )
     second = scores[(scores["rank"] == 1) & (scores["weight"] >= s.min_rival)]
     second = second[second["incident_id"].isin(first.index)].set_index("incident_id")
     words = {
         key: _words(group)
-        for key, group in ev[ev["incident_id"].isin(first.index)].groupby(["incident_id", "line_id"])
+        for key, group in ev[ev["incident_id"].isin(first.index)].groupby(
+            ["incident_id", "line_id"]
+        )
     }
     ids = incidents["incident_id"]
     out["line_id"] = ids.map(first["line_id"]).fillna("")
     out["rival_line_id"] = ids.map(second["line_id"]).fillna("")
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
-        " | ".join(
-            f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words
-        )
+        " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)
         for i, a, b in zip(ids, out["line_id"], out["rival_line_id"], strict=True)
     ]
     return out
@@ -203,4 +216,3 @@ def decide_motive(category: pd.Series, text: pd.Series, attributed: pd.DataFrame
 def is_serious(weapon: pd.Series) -> pd.Series:
     """Machetes and other large blades, firearms and corrosives."""
     return weapon.isin(SERIOUS)
-

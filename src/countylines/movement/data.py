@@ -155,7 +155,9 @@ class CaseTables:
         """vrm, category, operator of the known vehicles (empty when absent)."""
         if not self.has("vehicles"):
             return pd.DataFrame({"vrm": [], "category": [], "operator": []})
-        return self.frame("SELECT vrm, category, coalesce(operator, '') AS operator FROM db.vehicles")
+        return self.frame(
+            "SELECT vrm, category, coalesce(operator, '') AS operator FROM db.vehicles"
+        )
 
     def missing_episodes(self) -> pd.DataFrame:
         """person_id, start, end (s), found_lat, found_lon of episodes with a found place."""
@@ -164,6 +166,6 @@ class CaseTables:
                                  "found_lon": []})  # fmt: skip
         return self.frame(
             f"SELECT person_id, {EPOCH.format('start_time')} AS start, "
-            f"{EPOCH.format('end_time')} AS \"end\", found_lat, found_lon "
+            f'{EPOCH.format("end_time")} AS "end", found_lat, found_lon '
             "FROM db.missing_episodes WHERE found_lat IS NOT NULL"
         )

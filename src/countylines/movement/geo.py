@@ -11,7 +11,9 @@ from pyproj import Transformer
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
-def to_bng(lat: np.ndarray | pd.Series, lon: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def to_bng(
+    lat: np.ndarray | pd.Series, lon: np.ndarray | pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
     """Easting and northing in metres of WGS84 `lat`, `lon` (degrees)."""
     x, y = _TO_BNG.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

@@ -33,13 +33,17 @@ def _seconds(values: pd.Series) -> pd.Series:
 def _check(frame: pd.DataFrame, path: Path, needs: tuple[str, ...]) -> None:
     missing = [c for c in needs if c not in frame.columns]
     if missing:
-        raise CaseError(f"{path} has no column {missing[0]!r}: is it an output of `countylines lines`?")
+        raise CaseError(
+            f"{path} has no column {missing[0]!r}: is it an output of `countylines lines`?"
+        )
 
 
 def _read(folder: Path, name: str, needs: tuple[str, ...]) -> pd.DataFrame:
     path = folder / f"{name}.parquet"
     if not path.is_file():
-        raise CaseError(f"{path} not found: --lines must be an output folder of `countylines lines`")
+        raise CaseError(
+            f"{path} not found: --lines must be an output folder of `countylines lines`"
+        )
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a broken file

@@ -53,7 +53,9 @@ def link_missing(episodes: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFram
     counts = per.groupby(["person_id", "line_id"]).size().rename("n_episodes").reset_index()
     total = episodes.groupby("person_id").size()
     counts["share"] = counts["n_episodes"] / counts["person_id"].map(total)
-    counts = counts.sort_values(["person_id", "n_episodes", "line_id"], ascending=[True, False, True])
+    counts = counts.sort_values(
+        ["person_id", "n_episodes", "line_id"], ascending=[True, False, True]
+    )
     best = counts.drop_duplicates("person_id")
     best = best[(best["n_episodes"] >= MIN_EPISODES) & (best["share"] >= MIN_EPISODE_SHARE)]
     return best[columns].reset_index(drop=True)

@@ -45,7 +45,9 @@ def _placed(frame: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame,
     """`frame` (lat, lon) with x, y (EPSG:27700), place and hub (whether the place is a hub)."""
     x, y = to_bng(frame["lat"], frame["lon"])
     place = tr.place_names(x, y, town_of(x, y, areas), hubs, towns)
-    return frame.assign(x=x, y=y, place=place, hub=pd.Series(place).isin(set(hubs["name"])).to_numpy())
+    return frame.assign(
+        x=x, y=y, place=place, hub=pd.Series(place).isin(set(hubs["name"])).to_numpy()
+    )
 
 
 def _iso(seconds: pd.Series) -> pd.Series:
@@ -56,7 +58,7 @@ def _line_travel(journeys: pd.DataFrame, vehicles: pd.DataFrame, lines: Lines) -
     rows = []
     for line in lines.lines["line_id"]:
         mine = journeys[journeys["line_id"] == line]
-        routes = (mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?"))
+        routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
         rows.append(
             {
                 "line_id": line,

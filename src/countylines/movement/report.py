@@ -28,7 +28,8 @@ def violence_summary(result: ViolenceResult) -> str:
         + f" ({(inc['weapon_source'] == 'text').sum():,} filled from the description).",
         f"{len(result.rivalries)} rivalries"
         + (
-            ": " + ", ".join(
+            ": "
+            + ", ".join(
                 f"{r.line_a}-{r.line_b} ({r.n_incidents} incidents"
                 f"{', escalating' if r.escalating else ''})"
                 for r in result.rivalries.itertuples()
@@ -55,11 +56,14 @@ def movement_summary(result: MovementResult) -> str:
     modes = result.journeys["mode"].value_counts()
     lines = [
         f"{result.n_trips:,} vehicle trips read by ANPR; {len(result.vehicles)} vehicles of "
-        "interest" + (
-            ": " + ", ".join(f"{r.vrm} ({r.line_id})" for r in result.vehicles.head(12).itertuples())
+        "interest"
+        + (
+            ": "
+            + ", ".join(f"{r.vrm} ({r.line_id})" for r in result.vehicles.head(12).itertuples())
             if len(result.vehicles)
             else ""
-        ) + ".",
+        )
+        + ".",
         f"Runner journeys: {modes.get('road', 0)} by road, {modes.get('rail', 0)} by rail.",
     ]
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ RIVALRY_COLUMNS = (
     "line_a", "line_b", "towns", "shared_towns", "first_incident", "last_incident",
     "n_incidents", "incidents_by_month", "serious_by_month", "serious_weapons", "trend_per_month",
     "escalating", "incident_ids",
-)  # fmt: skip
+)
 
 
 def _iso(seconds: float) -> str:
@@ -40,9 +40,15 @@ def find_rivalries(violence: pd.DataFrame, lines: pd.DataFrame, period_start: fl
         return pd.DataFrame(columns=list(RIVALRY_COLUMNS))
     pair = np.sort(both[["line_id", "rival_line_id"]].to_numpy(dtype=str), axis=1)
     both["line_a"], both["line_b"] = pair[:, 0], pair[:, 1]
-    towns = {r.line_id: set(r.market_towns) for r in lines.itertuples()}
+    towns: dict[str, set[str]] = {
+        str(line): set(market)
+        for line, market in zip(
+            lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
+        )
+    }
     rows = []
-    for (a, b), group in both.groupby(["line_a", "line_b"]):
+    for key, group in both.groupby(["line_a", "line_b"]):
+        a, b = str(key[0]), str(key[1])
         shared = towns.get(a, set()) & towns.get(b, set())
         theirs = towns.get(a, set()) | towns.get(b, set())
         if not shared and not group["town"].isin(theirs).any():

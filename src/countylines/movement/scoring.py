@@ -99,10 +99,13 @@ def evaluate_movement(truth: Path, out: Path) -> dict[str, Any]:
     p_j = _read(out / "journeys.csv")
     metrics: dict[str, Any] = {
         "vehicles_of_interest": {
-            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-        },  # fmt: skip
-        "vehicle_line_accuracy": _share(both["line_id"].map(mapping).fillna("")
-                                        == both["line_id_true"]),  # fmt: skip
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+        },
+        "vehicle_line_accuracy": _share(
+            both["line_id"].map(mapping).fillna("") == both["line_id_true"]
+        ),
     }
     for mode in ("road", "rail"):
         truth_mode = t_j[t_j["mode"] == mode]
@@ -111,10 +114,12 @@ def evaluate_movement(truth: Path, out: Path) -> dict[str, Any]:
         hits = 0
         for row in truth_mode.itertuples():
             mine = found_mode[found_mode["number"] == row.number]
-            start, end = pd.Timestamp(row.depart), pd.Timestamp(row.arrive)
+            start, end = pd.Timestamp(str(row.depart)), pd.Timestamp(str(row.arrive))
             near = (mine["t"] >= start - pd.Timedelta(hours=2)) & (mine["t"] <= end)
             hits += bool(near.any())
-        metrics[f"{mode}_journey_recall"] = round(hits / len(truth_mode), 4) if len(truth_mode) else None
+        metrics[f"{mode}_journey_recall"] = (
+            round(hits / len(truth_mode), 4) if len(truth_mode) else None
+        )
     metrics["counts"] = {
         "true_vehicles": n_true, "found_vehicles": n_pred,
         "true_journeys": t_j["mode"].value_counts().to_dict(),

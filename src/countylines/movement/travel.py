@@ -33,35 +33,38 @@ STATION_M = 3_000.0
 RAIL_GAP_S = 3 * 3600
 
 
+def distances(x: np.ndarray, y: np.ndarray, places: pd.DataFrame) -> np.ndarray:
+    """Metres from each point to each place (`places`: x, y), points by places."""
+    return np.hypot(
+        np.asarray(x, float)[:, None] - places["x"].to_numpy(float)[None, :],
+        np.asarray(y, float)[:, None] - places["y"].to_numpy(float)[None, :],
+    )
+
+
 def nearest_place(x: np.ndarray, y: np.ndarray, places: pd.DataFrame, radius: float) -> np.ndarray:
     """Name of the nearest place (`places`: name, x, y) within `radius` metres, else ""."""
     out = np.full(len(x), "", dtype=object)
     if len(places) == 0 or len(x) == 0:
         return out
-    d = np.hypot(np.asarray(x, float)[:, None] - places["x"].to_numpy(float)[None, :],
-                 np.asarray(y, float)[:, None] - places["y"].to_numpy(float)[None, :])  # fmt: skip
+    d = distances(x, y, places)
     best = d.argmin(axis=1)
     near = d[np.arange(len(out)), best] <= radius
     out[near] = places["name"].to_numpy(dtype=object)[best[near]]
     return out
 
 
-def place_names(x: np.ndarray, y: np.ndarray, in_town: np.ndarray, hubs: pd.DataFrame,
-                towns: pd.DataFrame) -> np.ndarray:  # fmt: skip
+def place_names(
+    x: np.ndarray, y: np.ndarray, in_town: np.ndarray, hubs: pd.DataFrame, towns: pd.DataFrame
+) -> np.ndarray:
     """The place of each point: `in_town` (the area containing it, "" if none), else a hub, else
     a town near its centre (see the module's rules). `hubs`, `towns`: name, x, y."""
     out = np.asarray(in_town, dtype=object).copy()
     free = out == ""
     if len(hubs) and free.any():
-        hub = nearest_place(x[free], y[free], hubs, HUB_M)
-        dh = np.hypot(x[free][:, None] - hubs["x"].to_numpy(float)[None, :],
-                      y[free][:, None] - hubs["y"].to_numpy(float)[None, :]).min(axis=1)  # fmt: skip
-        dt = (
-            np.hypot(x[free][:, None] - towns["x"].to_numpy(float)[None, :],
-                     y[free][:, None] - towns["y"].to_numpy(float)[None, :]).min(axis=1)  # fmt: skip
-            if len(towns)
-            else np.full(int(free.sum()), np.inf)
-        )
+        fx, fy = x[free], y[free]
+        hub = nearest_place(fx, fy, hubs, HUB_M)
+        dh = distances(fx, fy, hubs).min(axis=1)
+        dt = distances(fx, fy, towns).min(axis=1) if len(towns) else np.full(len(fx), np.inf)
         out[np.flatnonzero(free)] = np.where(dh < dt, hub, "")
     free = out == ""
     if len(towns) and free.any():
@@ -175,8 +178,10 @@ def vehicles_of_interest(
         n_trips=("trip", "size"),
         n_hub_town_trips=("from_hub", lambda s: 0),
     )
-    hub_town = (trips["from_hub"] ^ trips["to_hub"]) & (trips["from_place"] != "") & (
-        trips["to_place"] != ""
+    hub_town = (
+        (trips["from_hub"] ^ trips["to_hub"])
+        & (trips["from_place"] != "")
+        & (trips["to_place"] != "")
     )
     per["n_hub_town_trips"] = hub_town.groupby(trips["vrm"]).sum()
     c = carried.merge(trips[["trip", "vrm", "from_place", "to_place"]], on="trip")
@@ -184,24 +189,26 @@ def vehicles_of_interest(
     counts = counts.sort_values(["vrm", "n", "line_id"], ascending=[True, False, True])
     best = counts.drop_duplicates("vrm")
     best = best[best["n"] >= MIN_CO_TRAVEL]
+    n_trips: dict[str, int] = {str(k): int(v) for k, v in per["n_trips"].items()}
+    n_hub_town: dict[str, int] = {str(k): int(v) for k, v in per["n_hub_town_trips"].items()}
     rows = []
-    for row in best.itertuples():
-        mine = c[(c["vrm"] == row.vrm) & (c["line_id"] == row.line_id)]
-        routes = (mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?"))
+    for vrm, line, n in zip(best["vrm"].tolist(), best["line_id"].tolist(), best["n"].tolist(),
+                            strict=True):  # fmt: skip
+        mine = c[(c["vrm"] == vrm) & (c["line_id"] == line)]
+        routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
         routes = routes.drop_duplicates(keep="first")
         runners = sorted(set(mine["number"]))
         rows.append(
             {
-                "vrm": row.vrm,
-                "line_id": row.line_id,
-                "n_trips": int(per.at[row.vrm, "n_trips"]),
-                "n_hub_town_trips": int(per.at[row.vrm, "n_hub_town_trips"]),
-                "n_co_travel_trips": int(row.n),
+                "vrm": vrm,
+                "line_id": line,
+                "n_trips": n_trips[vrm],
+                "n_hub_town_trips": n_hub_town[vrm],
+                "n_co_travel_trips": int(n),
                 "runners": ";".join(runners),
                 "routes": ";".join(routes.head(5)),
-                "evidence": f"carried {len(runners)} runner phone(s) of {row.line_id} on "
-                f"{int(row.n)} trip(s); {int(per.at[row.vrm, 'n_hub_town_trips'])} hub-town "
-                f"trips of {int(per.at[row.vrm, 'n_trips'])}",
+                "evidence": f"carried {len(runners)} runner phone(s) of {line} on {int(n)} "
+                f"trip(s); {n_hub_town[vrm]} hub-town trips of {n_trips[vrm]}",
             }
         )
     out = pd.DataFrame(rows).merge(vehicles, on="vrm", how="left")

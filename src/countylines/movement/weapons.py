@@ -106,7 +106,9 @@ def words(text: str, lexicon: dict[str, str]) -> list[str]:
     return [lexicon.get(w, w) for w in WORD.findall(lowered)]
 
 
-def _find(tokens: list[str], groups: dict[str, tuple[str, ...]], order: tuple[str, ...]) -> list[str]:
+def _find(
+    tokens: list[str], groups: dict[str, tuple[str, ...]], order: tuple[str, ...]
+) -> list[str]:
     """Classes whose phrases occur in `tokens`, in `order`; matched words are used up."""
     found: list[str] = []
     used = [False] * len(tokens)
