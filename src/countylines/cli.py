@@ -392,6 +392,42 @@ LinesOpt = Annotated[
 ]
 
 
+def _line_analysis(
+    case: Path,
+    out_dir: Path,
+    lines_dir: Path | None,
+    quiet: bool,
+    as_json: bool,
+    status: str,
+    analyse: Callable[[Path, Any], Any],
+    write: Callable[[Any, Any, Path], list[Path]],
+    report: Callable[[Any], tuple[str, dict[str, Any]]],
+) -> None:
+    """Run an analysis of the lines (`violence`, `movement`): load, analyse, write, report.
+    `report(result)` gives the readable summary and the JSON counts."""
+    from countylines.database import case_database
+    from countylines.movement.lineset import load_lines
+
+    def body() -> int:
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status(status) if _live(quiet, as_json) else _nothing():
+            found = load_lines(database, lines_dir)
+            result = analyse(database, found)
+        paths = write(result, found, out_dir)
+        text, counts = report(result)
+        if as_json:
+            print_json(
+                {"database": str(database), **counts, "files": [str(p) for p in paths]}
+            )
+        elif not quiet:
+            out.print(escape(text), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
 @app.command()
 def violence(
     case: AnalysisCaseArg,
@@ -401,35 +437,19 @@ def violence(
     as_json: JsonOpt = False,
 ) -> None:
     """Classify incidents' weapons and motives, attribute them to lines, and find rivalries."""
-    from countylines.database import case_database
-    from countylines.movement.lineset import load_lines
     from countylines.movement.report import violence_summary, write_violence
     from countylines.movement.violence import find_violence
 
-    def body() -> int:
-        with _progress(_live(quiet, as_json)) as on_step:
-            database = case_database(case, out_dir, on_step)
-        with err.status("attributing violence") if _live(quiet, as_json) else _nothing():
-            found = load_lines(database, lines_dir)
-            result = find_violence(database, found)
-        paths = write_violence(result, found, out_dir)
-        if as_json:
-            inc = result.incidents
-            print_json(
-                {
-                    "database": str(database),
-                    "incidents": len(inc),
-                    "attributed": int((inc["line_id"] != "").sum()),
-                    "rivalries": len(result.rivalries),
-                    "files": [str(p) for p in paths],
-                }
-            )
-        elif not quiet:
-            out.print(escape(violence_summary(result)), end="", soft_wrap=True)
-            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
-        return 0
+    def report(result: Any) -> tuple[str, dict[str, Any]]:
+        inc = result.incidents
+        return violence_summary(result), {
+            "incidents": len(inc),
+            "attributed": int((inc["line_id"] != "").sum()),
+            "rivalries": len(result.rivalries),
+        }
 
-    run(body)
+    _line_analysis(case, out_dir, lines_dir, quiet, as_json, "attributing violence",
+                   find_violence, write_violence, report)  # fmt: skip
 
 
 @app.command()
@@ -441,34 +461,18 @@ def movement(
     as_json: JsonOpt = False,
 ) -> None:
     """Find vehicles of interest (ANPR co-travel with runner phones) and runners' journeys."""
-    from countylines.database import case_database
-    from countylines.movement.lineset import load_lines
     from countylines.movement.movement import find_movement
     from countylines.movement.report import movement_summary, write_movement
 
-    def body() -> int:
-        with _progress(_live(quiet, as_json)) as on_step:
-            database = case_database(case, out_dir, on_step)
-        with err.status("following vehicles") if _live(quiet, as_json) else _nothing():
-            found = load_lines(database, lines_dir)
-            result = find_movement(database, found)
-        paths = write_movement(result, found, out_dir)
-        if as_json:
-            print_json(
-                {
-                    "database": str(database),
-                    "trips": result.n_trips,
-                    "vehicles_of_interest": len(result.vehicles),
-                    "journeys": result.journeys["mode"].value_counts().to_dict(),
-                    "files": [str(p) for p in paths],
-                }
-            )
-        elif not quiet:
-            out.print(escape(movement_summary(result)), end="", soft_wrap=True)
-            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
-        return 0
+    def report(result: Any) -> tuple[str, dict[str, Any]]:
+        return movement_summary(result), {
+            "trips": result.n_trips,
+            "vehicles_of_interest": len(result.vehicles),
+            "journeys": result.journeys["mode"].value_counts().to_dict(),
+        }
 
-    run(body)
+    _line_analysis(case, out_dir, lines_dir, quiet, as_json, "following vehicles",
+                   find_movement, write_movement, report)  # fmt: skip
 
 
 @app.command()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from countylines.lines.report import write_table
 from countylines.movement.lineset import Lines
 from countylines.movement.movement import MovementResult
@@ -42,13 +44,21 @@ def violence_summary(result: ViolenceResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _write(out: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [path for name, frame in tables.items() for path in write_table(frame, out, name)]
+
+
 def write_violence(result: ViolenceResult, lines: Lines, out: Path) -> list[Path]:
     """Write every output file of `countylines violence` into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_table(result.incidents, out, "violence")
-    paths += write_table(result.rivalries, out, "rivalries")
-    paths += write_table(lines.numbers, out, "violence_lines")
-    return paths
+    return _write(
+        out,
+        {
+            "violence": result.incidents,
+            "rivalries": result.rivalries,
+            "violence_lines": lines.numbers,
+        },
+    )
 
 
 def movement_summary(result: MovementResult) -> str:
@@ -71,9 +81,12 @@ def movement_summary(result: MovementResult) -> str:
 
 def write_movement(result: MovementResult, lines: Lines, out: Path) -> list[Path]:
     """Write every output file of `countylines movement` into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = write_table(result.journeys, out, "journeys")
-    paths += write_table(result.vehicles, out, "vehicles_of_interest")
-    paths += write_table(result.line_travel, out, "line_travel")
-    paths += write_table(lines.numbers, out, "movement_lines")
-    return paths
+    return _write(
+        out,
+        {
+            "journeys": result.journeys,
+            "vehicles_of_interest": result.vehicles,
+            "line_travel": result.line_travel,
+            "movement_lines": lines.numbers,
+        },
+    )
