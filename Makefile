@@ -17,11 +17,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
-	$(BIN)/countylines simulate $(DEMO_OUT)/case --scenario west-mercia --scale small --seed 1
-	$(BIN)/countylines validate $(DEMO_OUT)/case
-	$(BIN)/countylines load $(DEMO_OUT)/case --out $(DEMO_OUT)/work
-	$(BIN)/countylines lines $(DEMO_OUT)/work --out $(DEMO_OUT)/lines
-	$(BIN)/countylines evaluate $(DEMO_OUT)/case $(DEMO_OUT)/lines
+	$(BIN)/countylines demo --out $(DEMO_OUT)
+	$(BIN)/countylines evaluate $(DEMO_OUT)/case $(DEMO_OUT)/assessment/lines
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
@@ -30,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/lines.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/opendata.py
 
 lint: $(STAMP)

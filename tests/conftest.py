@@ -436,3 +436,48 @@ def login_as(ws: Any, name: str, role: str, monkeypatch: pytest.MonkeyPatch) -> 
     token, _ = create_token(ws, name)
     monkeypatch.setenv("COUNTYLINES_TOKEN", token)
     return token
+
+
+# --------------------------------------------------------------------------------------------
+# Dashboard results
+# --------------------------------------------------------------------------------------------
+
+XSS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "</td></tr><script>alert(2)</script>",
+    "{{ 7 * 7 }}",
+]
+NUMBER = "+447700900123"
+
+
+def write_hostile_results(folder: Path) -> Path:
+    """A `lines` output folder of two lines whose brands, towns and evidence are XSS probes."""
+    import pandas as pd
+
+    from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult
+    from countylines.lines.report import write_outputs
+
+    lines = pd.DataFrame(
+        [
+            ["L001", XSS[0], "Birmingham", f"Hereford;{XSS[1]}", "2019-01-01T00:00:00Z",
+             "2019-01-31T00:00:00Z", 2, 40, 12.5, 188, 0.97, XSS[3]],
+            ["L002", "TOM", XSS[2], "Ludlow", "2019-01-05T00:00:00Z", "2019-01-30T00:00:00Z", 1,
+             25, 4.0, 60, 0.8, XSS[4]],
+        ],
+        columns=list(LINE_COLUMNS),
+    )  # fmt: skip
+    numbers = pd.DataFrame(
+        [
+            ["L001", NUMBER, "deal_line", "2019-01-01T00:00:00Z", "2019-01-31T00:00:00Z", 0.97,
+             XSS[0]],
+            ["L001", "+447700900456", "runner", "2019-01-02T00:00:00Z", "2019-01-20T00:00:00Z",
+             0.9, "called back 12 customers"],
+            ["L002", "+447700900789", "deal_line", "2019-01-05T00:00:00Z",
+             "2019-01-30T00:00:00Z", 0.8, "bursts"],
+        ],
+        columns=list(NUMBER_COLUMNS),
+    )  # fmt: skip
+    write_outputs(LineResult(lines, numbers, pd.DataFrame({"number": []}), 3), folder)
+    return folder

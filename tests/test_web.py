@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from conftest import PASSWORD, add_user
+from conftest import NUMBER, PASSWORD, add_user, write_hostile_results
 from fastapi.testclient import TestClient
 
 from countylines import audit
-from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult
-from countylines.lines.report import write_outputs
 from countylines.pseudonym import TOKEN_RE
 from countylines.roles import Role, allows
 from countylines.users import create_token
@@ -24,44 +21,10 @@ from countylines.web import sessions
 from countylines.web.app import ROUTE_PERMISSIONS, SECURITY_HEADERS, create_app
 from countylines.workspace import Workspace
 
-XSS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "javascript:alert(1)",
-    "</td></tr><script>alert(2)</script>",
-    "{{ 7 * 7 }}",
-]
-NUMBER = "+447700900123"
-
-
-def _results(folder: Path) -> Path:
-    lines = pd.DataFrame(
-        [
-            ["L001", XSS[0], "Birmingham", f"Hereford;{XSS[1]}", "2019-01-01T00:00:00Z",
-             "2019-01-31T00:00:00Z", 2, 40, 12.5, 188, 0.97, XSS[3]],
-            ["L002", "TOM", XSS[2], "Ludlow", "2019-01-05T00:00:00Z", "2019-01-30T00:00:00Z", 1,
-             25, 4.0, 60, 0.8, XSS[4]],
-        ],
-        columns=list(LINE_COLUMNS),
-    )  # fmt: skip
-    numbers = pd.DataFrame(
-        [
-            ["L001", NUMBER, "deal_line", "2019-01-01T00:00:00Z", "2019-01-31T00:00:00Z", 0.97,
-             XSS[0]],
-            ["L001", "+447700900456", "runner", "2019-01-02T00:00:00Z", "2019-01-20T00:00:00Z",
-             0.9, "called back 12 customers"],
-            ["L002", "+447700900789", "deal_line", "2019-01-05T00:00:00Z",
-             "2019-01-30T00:00:00Z", 0.8, "bursts"],
-        ],
-        columns=list(NUMBER_COLUMNS),
-    )  # fmt: skip
-    write_outputs(LineResult(lines, numbers, pd.DataFrame({"number": []}), 3), folder)
-    return folder
-
 
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
-    return _results(tmp_path / "results")
+    return write_hostile_results(tmp_path / "results")
 
 
 @pytest.fixture

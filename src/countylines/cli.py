@@ -505,6 +505,76 @@ def evaluate(
     run(body)
 
 
+@app.command()
+def assess(
+    case: Annotated[Path, typer.Argument(help="The case folder.")],
+    out_dir: OutOpt,
+    title: Annotated[str, typer.Option(help="Title of the briefing.")] = (
+        "County Lines threat assessment"
+    ),
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Deal-line score that makes a number a line.")
+    ] = 0.5,
+    price: Annotated[float, typer.Option(min=0.0, help="Pounds per deal, for revenue.")] = 15.0,
+    force: Annotated[bool, typer.Option(help="Run every step, even unchanged ones.")] = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """From a case folder to the line register, the briefing (HTML and PDF) and the tables."""
+    from countylines.assess.assessment import AssessSettings
+    from countylines.assess.assessment import assess as run_assessment
+    from countylines.lines.detect import LineSettings
+
+    def body() -> int:
+        settings = AssessSettings(title, LineSettings(threshold=threshold, deal_price=price))
+        live = _live(quiet, as_json)
+
+        def on_step(name: str, will_run: bool) -> None:
+            if live:
+                err.print(f"{name}: " + ("running" if will_run else "unchanged, skipped"))
+
+        outcomes = run_assessment(case, out_dir, settings, force, on_step)
+        if as_json:
+            print_json({"out": str(out_dir), "steps": [o.__dict__ for o in outcomes]})
+        elif not quiet:
+            for o in outcomes:
+                out.print(f"{o.name}: {escape(o.note)}")
+            out.print(f"briefing: {escape(str(out_dir / 'report.html'))} (and report.pdf)")
+        return 0
+
+    run(body)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated case.")] = 1,
+) -> None:
+    """Simulate the West Mercia scenario (small), assess it, and say how to look at it."""
+    from countylines.assess.assessment import assess as run_assessment
+    from countylines.simulate.params import params_for
+    from countylines.simulate.region import builtin_region
+    from countylines.simulate.run import simulate as run_simulation
+
+    def body() -> int:
+        case_dir, result_dir = out_dir / "case", out_dir / "assessment"
+        if not case_dir.exists():
+            err.print(f"simulating the west-mercia scenario (small, seed {seed})")
+            run_simulation(case_dir, params_for("small", "default", seed=seed),
+                           builtin_region("west-mercia"))  # fmt: skip
+        run_assessment(case_dir, result_dir, on_step=lambda n, r: err.print(
+            f"{n}: " + ("running" if r else "unchanged, skipped")))  # fmt: skip
+        out.print(f"Briefing: {escape(str(result_dir / 'report.html'))} (and report.pdf)")
+        out.print("Dashboard: countylines users add YOU --role admin   (once)")
+        out.print(f"           countylines serve {escape(str(result_dir))}")
+        out.print("           then open http://127.0.0.1:8000/ and sign in")
+        return 0
+
+    run(body)
+
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 

@@ -46,6 +46,8 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "movement": None,
     "evaluate": None,
     "serve": None,
+    "assess": None,
+    "demo": None,
     "opendata case": None,
     "opendata counts": None,
     "opendata forces": None,

@@ -22,13 +22,14 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from countylines import audit
 from countylines.roles import Permission, User, allows
 from countylines.throttle import LoginThrottle, Throttled
 from countylines.users import AuthError, StoredFailures, authenticate, verify_token
 from countylines.web import sessions
-from countylines.web.results import Results
+from countylines.web.results import Line, LineDetail, Results, Summary
 from countylines.workspace import Workspace, load_key
 
 HERE = Path(__file__).parent
@@ -57,6 +58,19 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /api/lines/{line_id}": Permission.VIEW_LINES,
 }
 """Every route and the permission it needs (None: open). docs/security.md lists these."""
+
+
+class Problem(BaseModel):
+    """An error response: what went wrong, in words."""
+
+    detail: str
+
+
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid API token or session"},
+    403: {"model": Problem, "description": "The user's role lacks the permission"},
+}
+"""Error responses every API route documents (404 too where it takes an id)."""
 
 
 class NotSignedIn(Exception):
@@ -135,7 +149,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/login", response_class=HTMLResponse)
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request) -> HTMLResponse:
         token = secrets.token_urlsafe(32)
         response = page(request, "login.html", None, login_csrf=token, error=None)
@@ -143,7 +157,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
                             secure=request.url.scheme == "https")  # fmt: skip
         return response
 
-    @app.post("/login", response_class=HTMLResponse)
+    @app.post("/login", response_class=HTMLResponse, include_in_schema=False)
     def login(
         request: Request,
         username: Annotated[str, Form(max_length=200)],
@@ -170,7 +184,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
         response.delete_cookie("countylines_login")
         return response
 
-    @app.post("/logout")
+    @app.post("/logout", include_in_schema=False)
     def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
         expected = signed_in(request).csrf
         if expected is not None and not hmac.compare_digest(expected, csrf):
@@ -185,21 +199,21 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     Aggregates = Annotated[Signed, Depends(needs(Permission.VIEW_AGGREGATES))]
     Lines = Annotated[Signed, Depends(needs(Permission.VIEW_LINES))]
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request, signed: Aggregates) -> HTMLResponse:
         return page(request, "overview.html", signed, summary=data.summary())
 
-    @app.get("/api/summary")
-    def api_summary(signed: Aggregates) -> dict[str, Any]:
-        return data.summary()
+    @app.get("/api/summary", responses=API_ERRORS)
+    def api_summary(signed: Aggregates) -> Summary:
+        return Summary(**data.summary())
 
-    @app.get("/lines", response_class=HTMLResponse)
+    @app.get("/lines", response_class=HTMLResponse, include_in_schema=False)
     def line_register(request: Request, signed: Lines) -> HTMLResponse:
         return page(request, "lines.html", signed, lines=data.line_register())
 
-    @app.get("/api/lines")
-    def api_lines(signed: Lines) -> list[dict[str, Any]]:
-        return data.line_register()
+    @app.get("/api/lines", responses=API_ERRORS)
+    def api_lines(signed: Lines) -> list[Line]:
+        return [Line(**row) for row in data.line_register()]
 
     def one_line(user: User, line_id: str) -> dict[str, Any]:
         line = data.line(line_id)
@@ -209,12 +223,15 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
                      [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])  # fmt: skip
         return line
 
-    @app.get("/lines/{line_id}", response_class=HTMLResponse)
+    @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
     def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
         return page(request, "line.html", signed, line=one_line(signed.user, line_id))
 
-    @app.get("/api/lines/{line_id}")
-    def api_line(line_id: str, signed: Lines) -> dict[str, Any]:
-        return one_line(signed.user, line_id)
+    @app.get(
+        "/api/lines/{line_id}",
+        responses={**API_ERRORS, 404: {"model": Problem, "description": "No such line"}},
+    )
+    def api_line(line_id: str, signed: Lines) -> LineDetail:
+        return LineDetail(**one_line(signed.user, line_id))
 
     return app

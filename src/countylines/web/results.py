@@ -12,9 +12,55 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.pseudonym import IdType, pseudonym
+
+
+class Summary(BaseModel):
+    """Headline figures of the overview."""
+
+    lines: int
+    hubs: list[str]
+    market_towns: list[str]
+    deal_numbers: int
+    runners: int
+    deals_per_day: float
+
+
+class Line(BaseModel):
+    """One row of the line register (docs/lines.md describes each field)."""
+
+    line_id: str
+    brand: str
+    hub: str | None
+    market_towns: str | None
+    first_seen: str
+    last_seen: str
+    n_numbers: int
+    n_customers: int
+    deals_per_day: float
+    revenue_per_day: float
+    score: float
+    evidence: str | None
+
+
+class LineNumber(BaseModel):
+    """A number of a line, pseudonymised (`PH-…`)."""
+
+    number: str
+    role: str
+    first_seen: str
+    last_seen: str
+    score: float
+    evidence: str | None
+
+
+class LineDetail(Line):
+    """A line with its numbers."""
+
+    numbers: list[LineNumber]
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -32,7 +78,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @dataclass
 class Results:
-    """An output folder of `countylines lines` (and, as they come, the other analyses)."""
+    """An output folder of `countylines assess` (its `lines/` folder) or of `countylines lines`."""
 
     folder: Path
     key: bytes
@@ -40,8 +86,9 @@ class Results:
     numbers: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lines = _read(self.folder / "lines.parquet", LINE_COLUMNS)
-        numbers = _read(self.folder / "line_numbers.parquet", NUMBER_COLUMNS)
+        lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
+        self.lines = _read(lines_dir / "lines.parquet", LINE_COLUMNS)
+        numbers = _read(lines_dir / "line_numbers.parquet", NUMBER_COLUMNS)
         numbers["number"] = [pseudonym(str(n), IdType.PHONE, self.key) for n in numbers["number"]]
         self.numbers = numbers
 

@@ -1,0 +1,86 @@
+"""`assess`: the steps, resuming, both editions of the briefing, its PDF, and hostile text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import XSS, cli, shared_case, write_hostile_results
+from PIL import Image
+
+from countylines.assess.assessment import assess
+from countylines.assess.briefing import shown
+from countylines.assess.render import html
+
+
+@pytest.fixture(scope="module")
+def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    case = tmp_path_factory.mktemp("assess") / "case"
+    shutil.copytree(shared_case(tmp_path_factory, "small", 12), case)
+    out = case.parent / "out"
+    outcomes = assess(case, out)
+    assert [(o.name, o.ran) for o in outcomes] == [("load", True), ("lines", True),
+                                                   ("report", True)]  # fmt: skip
+    return case, out
+
+
+def test_outputs_and_a_second_run_skips_every_step(assessed: tuple[Path, Path]) -> None:
+    case, out = assessed
+    for name in ("work/case.duckdb", "lines/lines.csv", "report.html", "report.pdf",
+                 "report-public.html", "report-public.pdf"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert [o.ran for o in assess(case, out)] == [False, False, False]
+
+
+def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
+    assessed: tuple[Path, Path],
+) -> None:
+    case, out = assessed
+    (out / "report.pdf").unlink()
+    assert [o.ran for o in assess(case, out)] == [False, False, True]
+    hubs = case / "hubs.csv"
+    stat = hubs.stat()
+    os.utime(hubs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert [o.ran for o in assess(case, out)] == [True, True, True]
+
+
+def test_public_edition_shows_aggregates_only(assessed: tuple[Path, Path]) -> None:
+    _, out = assessed
+    public = (out / "report-public.html").read_text()
+    restricted = (out / "report.html").read_text()
+    assert "L001" in restricted and "L001" not in public
+    assert "OFFICIAL-SENSITIVE" in restricted and "OFFICIAL (public)" in public
+    assert "+44" not in restricted and "+44" not in public
+    assert shown(3, "public") == "fewer than 5" and shown(3, "restricted") == "3"
+    assert shown(0, "public") == "0" and shown(12, "public") == "12"
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="no pdftoppm (poppler-utils)")
+def test_the_pdf_pages_are_not_blank(assessed: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = assessed
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(out / "report.pdf"), str(tmp_path / "p")],
+                   check=True)  # fmt: skip
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) >= 2
+    for page in pages:
+        pixels = np.asarray(Image.open(page).convert("L"), dtype=float)
+        assert pixels.std() > 5, f"{page.name} is blank"
+
+
+def test_hostile_text_is_escaped_in_the_briefing(tmp_path: Path) -> None:
+    write_hostile_results(tmp_path / "lines")
+    document = html(tmp_path, "restricted", XSS[0], "period", 15.0)
+    assert "<script" not in document and "<img src=x" not in document
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document
+
+
+def test_cli_refuses_a_missing_case_or_an_output_inside_it(tmp_path: Path) -> None:
+    res = cli("assess", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert res.exit_code == 2 and "not a case folder" in res.stderr
+    (tmp_path / "case").mkdir()
+    res = cli("assess", tmp_path / "case", "--out", tmp_path / "case" / "out")
+    assert res.exit_code == 2 and "inside the case folder" in res.stderr
