@@ -135,33 +135,78 @@ def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+def _moves(sightings: pd.DataFrame) -> pd.DataFrame:
+    """Where each phone changed place: line_id, number, a, b (places), ta, tb (the sightings
+    either side), from consecutive sightings in a place (sightings in no place are skipped)."""
+    placed = sightings[sightings["place"] != ""].sort_values(["line_id", "number", "t"])
+    same = placed["number"].eq(placed["number"].shift()) & placed["line_id"].eq(
+        placed["line_id"].shift()
+    )
+    before = placed["place"].shift()
+    moved = same & (placed["place"] != before)
+    return pd.DataFrame(
+        {
+            "line_id": placed["line_id"][moved],
+            "number": placed["number"][moved],
+            "a": before[moved],
+            "b": placed["place"][moved],
+            "ta": placed["t"].shift()[moved],
+            "tb": placed["t"][moved],
+        }
+    )
+
+
 def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
     """(trip, number, line_id) for each trip between two places that carried a runner phone.
-    `sightings`: line_id, number, t, place."""
+    `sightings`: line_id, number, t, place. Only trips from A to B around a time the phone
+    itself moved from A to B are checked in full."""
     columns = ["trip", "number", "line_id"]
     moving = trips[(trips["from_place"] != "") & (trips["to_place"] != "")
                    & (trips["from_place"] != trips["to_place"])]  # fmt: skip
     if moving.empty or sightings.empty:
         return pd.DataFrame(columns=columns)
-    rows = []
-    t0, t1 = moving["t0"].to_numpy(float), moving["t1"].to_numpy(float)
+    pairs = {
+        key: group.sort_values("t0") for key, group in moving.groupby(["from_place", "to_place"])
+    }
+    longest = float((moving["t1"] - moving["t0"]).max())
+    phones = {
+        key: (group["t"].to_numpy(float), group["place"].to_numpy(dtype=object))
+        for key, group in sightings.sort_values("t").groupby(["line_id", "number"])
+    }
+    rows: set[tuple[int, str, str]] = set()
+    moves = _moves(sightings)
+    for line, number, a, b, ta, tb in zip(
+        *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
+    ):
+        group = pairs.get((a, b))
+        if group is None:
+            continue
+        t0s = group["t0"].to_numpy(float)
+        lo = np.searchsorted(t0s, float(tb) - BEFORE_S - longest)
+        hi = np.searchsorted(t0s, float(ta) + BEFORE_S, side="right")
+        t, place = phones[(line, number)]
+        part = group.iloc[lo:hi]
+        for trip, t0, t1 in zip(part["trip"].tolist(), part["t0"].tolist(), part["t1"].tolist(),
+                                strict=True):  # fmt: skip
+            if _carried(t, place, float(t0), float(t1), str(a), str(b)):
+                rows.add((int(trip), str(number), str(line)))
+    return pd.DataFrame(sorted(rows), columns=columns)
+
+
+def _carried(t: np.ndarray, place: np.ndarray, t0: float, t1: float, a: str, b: str) -> bool:
+    """The co-travel rule for one phone (sightings `t`, `place`) and one trip from `a` to `b`."""
+    lo, hi = np.searchsorted(t, [t0 - BEFORE_S, t1 + BEFORE_S + 1e-9])
+    tt, pp = t[lo:hi], place[lo:hi]
     mid = (t0 + t1) / 2
-    a, b = moving["from_place"].to_numpy(dtype=object), moving["to_place"].to_numpy(dtype=object)
-    ids = moving["trip"].to_numpy()
-    for (line, number), seen in sightings.sort_values("t").groupby(["line_id", "number"]):
-        t, place = seen["t"].to_numpy(float), seen["place"].to_numpy(dtype=object)
-        lo = np.searchsorted(t, t0 - BEFORE_S)
-        hi = np.searchsorted(t, t1 + BEFORE_S, side="right")
-        for k in np.flatnonzero(hi > lo):
-            tt, pp = t[lo[k] : hi[k]], place[lo[k] : hi[k]]
-            first, last = tt <= mid[k], tt >= mid[k]
-            during = (tt >= t0[k]) & (tt <= t1[k])
-            elsewhere = during & (pp != a[k]) & (pp != b[k]) & (pp != "")
-            if ((first & (pp == a[k])).any() and (last & (pp == b[k])).any()
-                    and not (first & (pp == b[k]) & (tt < t0[k])).any()
-                    and not elsewhere.any()):  # fmt: skip
-                rows.append((int(ids[k]), number, line))
-    return pd.DataFrame(rows, columns=columns)
+    first, last = tt <= mid, tt >= mid
+    during = (tt >= t0) & (tt <= t1)
+    elsewhere = during & (pp != a) & (pp != b) & (pp != "")
+    return bool(
+        (first & (pp == a)).any()
+        and (last & (pp == b)).any()
+        and not (first & (pp == b) & (tt < t0)).any()
+        and not elsewhere.any()
+    )
 
 
 def vehicles_of_interest(
