@@ -8,10 +8,11 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
 * **Trips.** A vehicle's reads split wherever two reads are more than `TRIP_GAP_S` apart, and
   where a drive turns back (the read furthest from the start, when the drive ends less than half
   as far from its start); each part is a trip from its first camera's place to its last's.
-* **Co-travel.** A trip between two different places carries a runner phone when the phone is
-  in the trip's first place between `BEFORE_S` before the first read and the middle of the trip,
-  in its last place between the middle and `BEFORE_S` after the last read, and nowhere else in
-  between.
+* **Co-travel.** A trip between two different places carries a runner phone when the phone
+  itself moved between the same places around then (consecutive sightings in the first, then
+  the last place), is in the trip's first place between `BEFORE_S` before the first read and the
+  middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
+  nowhere else during the trip, and not at the destination before it.
 * **Vehicles of interest.** A vehicle that carries a line's runners on at least
   `MIN_CO_TRAVEL` trips; its line is the one it carried most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
