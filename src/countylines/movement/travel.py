@@ -14,7 +14,9 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
   nowhere else during the trip, and not at the destination before it.
 * **Vehicles of interest.** A vehicle that carries a line's runners on at least
-  `MIN_CO_TRAVEL` trips; its line is the one it carried most.
+  `MIN_CO_TRAVEL` trips, and on at least `MIN_CO_TRAVEL_SHARE` of all its trips (a line's car
+  drives for the line; a taxi or a private car that happened to share a road with a runner
+  twice drives mostly for others); its line is the one it carried most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
   more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
 """
@@ -29,6 +31,7 @@ PLACE_M = 15_000.0
 HUB_M = 60_000.0
 BEFORE_S = 3 * 3600
 MIN_CO_TRAVEL = 2
+MIN_CO_TRAVEL_SHARE = 0.15
 CORRIDOR_M = 300.0
 STATION_M = 3_000.0
 RAIL_GAP_S = 3 * 3600
@@ -213,7 +216,8 @@ def _carried(t: np.ndarray, place: np.ndarray, t0: float, t1: float, a: str, b: 
 def vehicles_of_interest(
     trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per vehicle that carried a line's runners on `MIN_CO_TRAVEL` trips or more."""
+    """One row per vehicle that carried a line's runners on `MIN_CO_TRAVEL` trips or more, and on
+    `MIN_CO_TRAVEL_SHARE` of its trips."""
     columns = [
         "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
         "n_co_travel_trips", "runners", "routes", "evidence",
@@ -234,7 +238,10 @@ def vehicles_of_interest(
     counts = c.groupby(["vrm", "line_id"])["trip"].nunique().rename("n").reset_index()
     counts = counts.sort_values(["vrm", "n", "line_id"], ascending=[True, False, True])
     best = counts.drop_duplicates("vrm")
-    best = best[best["n"] >= MIN_CO_TRAVEL]
+    best = best[
+        (best["n"] >= MIN_CO_TRAVEL)
+        & (best["n"] >= MIN_CO_TRAVEL_SHARE * best["vrm"].map(per["n_trips"]))
+    ]
     n_trips: dict[str, int] = {str(k): int(v) for k, v in per["n_trips"].items()}
     n_hub_town: dict[str, int] = {str(k): int(v) for k, v in per["n_hub_town_trips"].items()}
     rows = []
