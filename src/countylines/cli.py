@@ -376,6 +376,97 @@ def lines(
     run(body)
 
 
+LinesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lines", help="An output folder of `countylines lines` (else the lines are found now)."
+    ),
+]
+
+
+def _line_analysis(
+    case: Path,
+    out_dir: Path,
+    lines_dir: Path | None,
+    quiet: bool,
+    as_json: bool,
+    status: str,
+    analyse: Callable[[Path, Any], Any],
+    write: Callable[[Any, Any, Path], list[Path]],
+    report: Callable[[Any], tuple[str, dict[str, Any]]],
+) -> None:
+    """Run an analysis of the lines (`violence`, `movement`): load, analyse, write, report.
+    `report(result)` gives the readable summary and the JSON counts."""
+    from countylines.database import case_database
+    from countylines.movement.lineset import load_lines
+
+    def body() -> int:
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status(status) if _live(quiet, as_json) else _nothing():
+            found = load_lines(database, lines_dir)
+            result = analyse(database, found)
+        paths = write(result, found, out_dir)
+        text, counts = report(result)
+        if as_json:
+            print_json(
+                {"database": str(database), **counts, "files": [str(p) for p in paths]}
+            )
+        elif not quiet:
+            out.print(escape(text), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
+@app.command()
+def violence(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_dir: LinesOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify incidents' weapons and motives, attribute them to lines, and find rivalries."""
+    from countylines.movement.report import violence_summary, write_violence
+    from countylines.movement.violence import find_violence
+
+    def report(result: Any) -> tuple[str, dict[str, Any]]:
+        inc = result.incidents
+        return violence_summary(result), {
+            "incidents": len(inc),
+            "attributed": int((inc["line_id"] != "").sum()),
+            "rivalries": len(result.rivalries),
+        }
+
+    _line_analysis(case, out_dir, lines_dir, quiet, as_json, "attributing violence",
+                   find_violence, write_violence, report)  # fmt: skip
+
+
+@app.command()
+def movement(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_dir: LinesOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find vehicles of interest (ANPR co-travel with runner phones) and runners' journeys."""
+    from countylines.movement.movement import find_movement
+    from countylines.movement.report import movement_summary, write_movement
+
+    def report(result: Any) -> tuple[str, dict[str, Any]]:
+        return movement_summary(result), {
+            "trips": result.n_trips,
+            "vehicles_of_interest": len(result.vehicles),
+            "journeys": result.journeys["mode"].value_counts().to_dict(),
+        }
+
+    _line_analysis(case, out_dir, lines_dir, quiet, as_json, "following vehicles",
+                   find_movement, write_movement, report)  # fmt: skip
+
+
 @app.command()
 def evaluate(
     case: Annotated[Path, typer.Argument(help="The simulated case folder (with truth/).")],

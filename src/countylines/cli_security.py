@@ -42,6 +42,8 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "schema": None,
     "simulate": None,
     "lines": None,
+    "violence": None,
+    "movement": None,
     "evaluate": None,
     "places run": None,
     "places backtest": None,

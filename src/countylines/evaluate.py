@@ -182,9 +182,17 @@ def evaluate(case: Path, out: Path) -> dict[str, Any]:
         results["places"] = evaluate_places(truth, Path(out))
     if (Path(out) / "person_scores.parquet").exists():
         results["people"] = evaluate_people(truth, Path(out))
+    if (Path(out) / "violence.csv").exists():
+        from countylines.movement.scoring import evaluate_violence
+
+        results["violence"] = evaluate_violence(truth, Path(out))
+    if (Path(out) / "vehicles_of_interest.csv").exists():
+        from countylines.movement.scoring import evaluate_movement
+
+        results["movement"] = evaluate_movement(truth, Path(out))
     if not results:
         raise CaseError(
-            f"{out} holds no outputs to evaluate; run `countylines lines`, `places` or `people` "
-            "first"
+            f"{out} holds no outputs to evaluate; run `countylines lines`, `places`, `people`, "
+            "`violence` or `movement` first"
         )
     return results

@@ -1,0 +1,1 @@
+"""Violence and travel of the county lines: `countylines violence` and `countylines movement`."""

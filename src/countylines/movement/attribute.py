@@ -1,0 +1,218 @@
+"""Attributing incidents to lines, and deciding each incident's likely motive.
+
+Plain data in and out. Evidence that incident *i* involves line *L* (each a row of `evidence`,
+with a weight):
+
+* `member_named` (3 per person): a person in the incident's `person_ids` whom a subscriber
+  check links to one of the line's numbers (deal line, runner, holder);
+* `call` (3 per call): a voice call from one of the line's runners to its deal line from
+  `CALL_BEFORE_S` before to `CALL_AFTER_S` after the incident, the caller's cell within
+  `CALL_RADIUS_M` of it (the runner ringing the deal line just after a robbery; runners
+  otherwise text the deal line, and holders' routine calls are not counted); a call is given
+  to the nearest such incident only; `call_far` (2): such a call from further away, given to
+  the incident in one of the line's market towns closest in time (the caller may have moved);
+* `runner_named` (3 per person): a person in `person_ids` who is a missing child found, episode
+  after episode, where the line's runner phones were (`missing.link_missing`);
+* `associate_named` (2 per person): a person named in another incident that calls or linked
+  runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
+* `customer_named` (1 per person): a person in `person_ids` linked to one of the line's
+  customers (a number that contacted its deal numbers at least twice);
+* `market_town` (0.5): the incident is in one of the line's market towns during its active
+  period.
+
+The line with the highest total is the incident's line when the total reaches
+`AttributionSettings.min_score`; a second line with strong evidence of its own (`min_rival`)
+is the other side (`rival_line_id`). Distances in British National Grid metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+WEIGHTS = {
+    "member_named": 3.0, "runner_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
+    "customer_named": 1.0, "market_town": 0.5,
+}  # fmt: skip
+CALL_BEFORE_S = 300
+CALL_AFTER_S = 1800
+CALL_RADIUS_M = 10_000.0
+SERIOUS = ("bladed", "firearm", "corrosive")
+
+
+@dataclass(frozen=True)
+class AttributionSettings:
+    min_score: float = 1.5
+    """Evidence weight needed to attribute an incident to a line."""
+    min_rival: float = 3.0
+    """Evidence weight a second line needs to be named as the other side."""
+
+
+def _explode_persons(incidents: pd.DataFrame) -> pd.DataFrame:
+    persons = incidents[["incident_id", "person_ids"]].copy()
+    persons["person_id"] = persons["person_ids"].str.split(";")
+    persons = persons.explode("person_id")
+    return persons[persons["person_id"].fillna("") != ""][["incident_id", "person_id"]]
+
+
+def named_evidence(incidents: pd.DataFrame, people: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Incidents naming people linked to a line. `people`: line_id, person_id."""
+    hits = _explode_persons(incidents).merge(people.drop_duplicates(), on="person_id")
+    return hits.assign(kind=kind, detail=hits["person_id"])[
+        ["incident_id", "line_id", "kind", "detail"]
+    ]
+
+
+def call_evidence(
+    incidents: pd.DataFrame, calls: pd.DataFrame, lines: pd.DataFrame
+) -> pd.DataFrame:
+    """Runner-to-deal-line calls just after an incident. `incidents`: incident_id, t, x, y, town;
+    `calls`: line_id, t, x, y (caller's cell, metres), a_number; `lines`: line_id,
+    market_towns."""
+    if calls.empty or incidents.empty:
+        return pd.DataFrame(columns=["incident_id", "line_id", "kind", "detail"])
+    calls = calls.sort_values("t").reset_index(drop=True)
+    ct = calls["t"].to_numpy(float)
+    lo = np.searchsorted(ct, incidents["t"].to_numpy(float) - CALL_BEFORE_S)
+    hi = np.searchsorted(ct, incidents["t"].to_numpy(float) + CALL_AFTER_S, side="right")
+    n = hi - lo
+    inc = np.repeat(np.arange(len(incidents)), n)
+    idx = np.concatenate(
+        [np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [np.empty(0, int)]
+    )
+    if len(idx) == 0:
+        return pd.DataFrame(columns=["incident_id", "line_id", "kind", "detail"])
+    dx = calls["x"].to_numpy(float)[idx] - incidents["x"].to_numpy(float)[inc]
+    dy = calls["y"].to_numpy(float)[idx] - incidents["y"].to_numpy(float)[inc]
+    towns = {
+        (str(line_id), str(town))
+        for line_id, market in zip(
+            lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
+        )
+        for town in market
+    }
+    line = calls["line_id"].to_numpy()[idx]
+    pairs = pd.DataFrame(
+        {
+            "inc": inc,
+            "call": idx,
+            "far": np.hypot(dx, dy) > CALL_RADIUS_M,
+            "m": np.hypot(dx, dy),
+            "dt": np.abs(calls["t"].to_numpy(float)[idx] - incidents["t"].to_numpy(float)[inc]),
+            "in_town": [
+                (a, b) in towns
+                for a, b in zip(line, incidents["town"].to_numpy()[inc], strict=True)
+            ],
+        }
+    )
+    pairs["rank"] = np.where(pairs["far"], pairs["dt"], pairs["m"])
+    pairs = pairs[~pairs["far"] | pairs["in_town"]].sort_values(["call", "far", "rank", "inc"])
+    pairs = pairs.drop_duplicates("call")
+    return pd.DataFrame(
+        {
+            "incident_id": incidents["incident_id"].to_numpy()[pairs["inc"].to_numpy()],
+            "line_id": calls["line_id"].to_numpy()[pairs["call"].to_numpy()],
+            "kind": np.where(pairs["far"], "call_far", "call"),
+            "detail": calls["a_number"].to_numpy()[pairs["call"].to_numpy()],
+        }
+    )
+
+
+def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    """Incidents naming a person who is named in another incident that strong evidence ties to
+    a line (`calls`: evidence rows, such as `call_evidence`'s)."""
+    persons = _explode_persons(incidents)
+    tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
+    people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
+    hits = persons.merge(people, on="person_id")
+    hits = hits[hits["incident_id"] != hits["source"]]
+    return hits.assign(kind="associate_named", detail=hits["person_id"])[
+        ["incident_id", "line_id", "kind", "detail"]
+    ]
+
+
+def town_evidence(incidents: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Incidents in a line's market town during its active period. `incidents`: incident_id,
+    t, town; `lines`: line_id, market_towns (lists), start, end (s)."""
+    towns = lines[["line_id", "market_towns", "start", "end"]].explode("market_towns")
+    towns = towns.rename(columns={"market_towns": "town"}).dropna(subset=["town"])
+    hits = incidents[["incident_id", "t", "town"]].merge(towns, on="town")
+    hits = hits[(hits["t"] >= hits["start"]) & (hits["t"] <= hits["end"])]
+    return hits.assign(kind="market_town", detail=hits["town"])[
+        ["incident_id", "line_id", "kind", "detail"]
+    ]
+
+
+def _words(group: pd.DataFrame) -> str:
+    parts = []
+    for kind, rows in group.groupby("kind", sort=False):
+        details = sorted(set(rows["detail"].astype(str)))
+        label = {
+            "member_named": "names line member",
+            "runner_named": "names missing child seen with runner phones",
+            "call": "line call just after from",
+            "call_far": "line call (caller away from the scene) just after from",
+            "associate_named": "names associate",
+            "customer_named": "names customer",
+            "market_town": "in market town",
+        }[str(kind)]
+        parts.append(f"{label} {', '.join(details[:3])}" + (" …" if len(details) > 3 else ""))
+    return "; ".join(parts)
+
+
+def attribute(
+    incidents: pd.DataFrame, evidence: pd.DataFrame, s: AttributionSettings | None = None
+) -> pd.DataFrame:
+    """line_id, rival_line_id, score, evidence (words) for each incident (index aligned)."""
+    s = s or AttributionSettings()
+    out = pd.DataFrame(
+        {"line_id": "", "rival_line_id": "", "score": 0.0, "evidence": ""}, index=incidents.index
+    )
+    if evidence.empty:
+        return out
+    ev = evidence.drop_duplicates().copy()
+    ev["weight"] = ev["kind"].map(WEIGHTS)
+    scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
+    scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
+    scores["rank"] = scores.groupby("incident_id").cumcount()
+    first = scores[(scores["rank"] == 0) & (scores["weight"] >= s.min_score)].set_index(
+        "incident_id"
+    )
+    second = scores[(scores["rank"] == 1) & (scores["weight"] >= s.min_rival)]
+    second = second[second["incident_id"].isin(first.index)].set_index("incident_id")
+    words = {
+        key: _words(group)
+        for key, group in ev[ev["incident_id"].isin(first.index)].groupby(
+            ["incident_id", "line_id"]
+        )
+    }
+    ids = incidents["incident_id"]
+    out["line_id"] = ids.map(first["line_id"]).fillna("")
+    out["rival_line_id"] = ids.map(second["line_id"]).fillna("")
+    out["score"] = ids.map(first["weight"]).fillna(0.0)
+    out["evidence"] = [
+        " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)
+        for i, a, b in zip(ids, out["line_id"], out["rival_line_id"], strict=True)
+    ]
+    return out
+
+
+def decide_motive(category: pd.Series, text: pd.Series, attributed: pd.DataFrame) -> pd.Series:
+    """Likely motive: the motive the text states; else `rivalry` when two lines are involved,
+    `taxing` for a line's robbery or violence, `show_of_strength` for a line's weapon possession
+    or other incident; else `unrelated`."""
+    line = attributed["line_id"] != ""
+    rival = attributed["rival_line_id"] != ""
+    guess = np.select(
+        [rival, line & category.isin(["robbery", "violence"]), line],
+        ["rivalry", "taxing", "show_of_strength"],
+        "unrelated",
+    )
+    return pd.Series(np.where(text != "", text, guess), index=category.index)
+
+
+def is_serious(weapon: pd.Series) -> pd.Series:
+    """Machetes and other large blades, firearms and corrosives."""
+    return weapon.isin(SERIOUS)

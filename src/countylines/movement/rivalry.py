@@ -1,0 +1,78 @@
+"""Rivalries between lines: pairs of lines with violence between them, and how it escalates.
+
+A pair of lines is a rivalry when at least one incident is attributed to both (one as the line,
+one as the other side) and they share a market town, or the incident happened in a market town
+of either. Escalation is counted in 30-day months from the start of the case's incidents (the
+first midnight, UTC, at or before the first incident), as the simulator's truth counts them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+DAY_S = 86_400
+MONTH_S = 30 * DAY_S
+RIVALRY_COLUMNS = (
+    "line_a", "line_b", "towns", "shared_towns", "first_incident", "last_incident",
+    "n_incidents", "incidents_by_month", "serious_by_month", "serious_weapons", "trend_per_month",
+    "escalating", "incident_ids",
+)
+
+
+def _iso(seconds: float) -> str:
+    return pd.Timestamp(int(seconds), unit="s", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _trend(counts: np.ndarray) -> float:
+    """Least-squares slope of incidents a month (0 with fewer than two months)."""
+    if len(counts) < 2:
+        return 0.0
+    return float(np.polyfit(np.arange(len(counts)), counts.astype(float), 1)[0])
+
+
+def find_rivalries(violence: pd.DataFrame, lines: pd.DataFrame, period_start: float,
+                   months: int) -> pd.DataFrame:  # fmt: skip
+    """One row per rivalry (columns RIVALRY_COLUMNS). `violence`: incident_id, t, town, weapon,
+    line_id, rival_line_id; `lines`: line_id, market_towns (lists)."""
+    both = violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")].copy()
+    if both.empty:
+        return pd.DataFrame(columns=list(RIVALRY_COLUMNS))
+    pair = np.sort(both[["line_id", "rival_line_id"]].to_numpy(dtype=str), axis=1)
+    both["line_a"], both["line_b"] = pair[:, 0], pair[:, 1]
+    towns: dict[str, set[str]] = {
+        str(line): set(market)
+        for line, market in zip(
+            lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
+        )
+    }
+    rows = []
+    for key, group in both.groupby(["line_a", "line_b"]):
+        a, b = str(key[0]), str(key[1])
+        shared = towns.get(a, set()) & towns.get(b, set())
+        theirs = towns.get(a, set()) | towns.get(b, set())
+        if not shared and not group["town"].isin(theirs).any():
+            continue
+        month = ((group["t"] - period_start) // MONTH_S).clip(0, months - 1).astype(int)
+        counts = np.bincount(month, minlength=months)
+        serious = group["weapon"].isin(["bladed", "firearm", "corrosive"]).to_numpy()
+        serious_counts = np.bincount(month[serious], minlength=months)
+        trend = _trend(counts)
+        rows.append(
+            {
+                "line_a": a,
+                "line_b": b,
+                "towns": ";".join(group["town"].replace("", np.nan).dropna().value_counts().index),
+                "shared_towns": ";".join(sorted(shared)),
+                "first_incident": _iso(group["t"].min()),
+                "last_incident": _iso(group["t"].max()),
+                "n_incidents": len(group),
+                "incidents_by_month": ";".join(str(int(c)) for c in counts),
+                "serious_by_month": ";".join(str(int(c)) for c in serious_counts),
+                "serious_weapons": int(serious.sum()),
+                "trend_per_month": round(trend, 3),
+                "escalating": bool(trend > 0 or serious_counts[-1] > serious_counts[0]),
+                "incident_ids": ";".join(group.sort_values("t")["incident_id"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(RIVALRY_COLUMNS))

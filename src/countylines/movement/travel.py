@@ -1,0 +1,330 @@
+"""Travel of the lines: vehicle trips from ANPR, co-travel with runner phones, rail journeys.
+
+Plain data in and out; all distances in British National Grid metres (EPSG:27700).
+
+* **Places.** A point (camera, cell) is in the town whose area contains it; else in the nearest
+  hub when that is within `HUB_M` and nearer than every town centre (cities are large); else in
+  the nearest town whose centre is within `PLACE_M` (cameras at a town's edge); else nowhere.
+* **Trips.** A vehicle's reads split wherever two reads are more than `TRIP_GAP_S` apart, and
+  where a drive turns back (the read furthest from the start, when the drive ends less than half
+  as far from its start); each part is a trip from its first camera's place to its last's.
+* **Co-travel.** A trip between two different places carries a runner phone when the phone
+  itself moved between the same places around then (consecutive sightings in the first, then
+  the last place), is in the trip's first place between `BEFORE_S` before the first read and the
+  middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
+  nowhere else during the trip, and not at the destination before it.
+* **Vehicles of interest.** A vehicle that carries a line's runners on at least
+  `MIN_CO_TRAVEL` trips, and on at least `MIN_CO_TRAVEL_SHARE` of all its trips (a line's car
+  drives for the line; a taxi or a private car that happened to share a road with a runner
+  twice drives mostly for others); its line is the one it carried most.
+* **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
+  more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TRIP_GAP_S = 75 * 60
+PLACE_M = 15_000.0
+HUB_M = 60_000.0
+BEFORE_S = 3 * 3600
+MIN_CO_TRAVEL = 2
+MIN_CO_TRAVEL_SHARE = 0.15
+CORRIDOR_M = 300.0
+STATION_M = 3_000.0
+RAIL_GAP_S = 3 * 3600
+
+
+def distances(x: np.ndarray, y: np.ndarray, places: pd.DataFrame) -> np.ndarray:
+    """Metres from each point to each place (`places`: x, y), points by places."""
+    return np.hypot(
+        np.asarray(x, float)[:, None] - places["x"].to_numpy(float)[None, :],
+        np.asarray(y, float)[:, None] - places["y"].to_numpy(float)[None, :],
+    )
+
+
+def nearest_place(x: np.ndarray, y: np.ndarray, places: pd.DataFrame, radius: float) -> np.ndarray:
+    """Name of the nearest place (`places`: name, x, y) within `radius` metres, else ""."""
+    out = np.full(len(x), "", dtype=object)
+    if len(places) == 0 or len(x) == 0:
+        return out
+    d = distances(x, y, places)
+    best = d.argmin(axis=1)
+    near = d[np.arange(len(out)), best] <= radius
+    out[near] = places["name"].to_numpy(dtype=object)[best[near]]
+    return out
+
+
+def place_names(
+    x: np.ndarray, y: np.ndarray, in_town: np.ndarray, hubs: pd.DataFrame, towns: pd.DataFrame
+) -> np.ndarray:
+    """The place of each point: `in_town` (the area containing it, "" if none), else a hub, else
+    a town near its centre (see the module's rules). `hubs`, `towns`: name, x, y."""
+    out = np.asarray(in_town, dtype=object).copy()
+    free = out == ""
+    if len(hubs) and free.any():
+        fx, fy = x[free], y[free]
+        hub = nearest_place(fx, fy, hubs, HUB_M)
+        dh = distances(fx, fy, hubs).min(axis=1)
+        dt = distances(fx, fy, towns).min(axis=1) if len(towns) else np.full(len(fx), np.inf)
+        out[np.flatnonzero(free)] = np.where(dh < dt, hub, "")
+    free = out == ""
+    if len(towns) and free.any():
+        out[np.flatnonzero(free)] = nearest_place(x[free], y[free], towns, PLACE_M)
+    return out
+
+
+def corridor_cells(cells: pd.DataFrame, stations: pd.DataFrame) -> np.ndarray:
+    """Whether each cell (`cells`: x, y, place) is a rail-corridor cell: in no place, within
+    `CORRIDOR_M` of the straight line between two stations and over `STATION_M` from both."""
+    out = np.zeros(len(cells), dtype=bool)
+    if len(stations) < 2 or len(cells) == 0:
+        return out
+    px, py = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
+    sx, sy = stations["x"].to_numpy(float), stations["y"].to_numpy(float)
+    for i in range(len(sx)):
+        for j in range(i + 1, len(sx)):
+            dx, dy = sx[j] - sx[i], sy[j] - sy[i]
+            length = float(np.hypot(dx, dy))
+            if length <= 2 * STATION_M:
+                continue
+            along = ((px - sx[i]) * dx + (py - sy[i]) * dy) / length
+            off = np.abs((px - sx[i]) * dy - (py - sy[i]) * dx) / length
+            out |= (off <= CORRIDOR_M) & (along > STATION_M) & (along < length - STATION_M)
+    return out & (cells["place"].to_numpy(dtype=object) == "")
+
+
+def _turns(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[int]:
+    """Indices where a drive (reads in time order) turns back: split recursively at the read
+    furthest from the start while the drive ends less than half as far from its start."""
+    if len(t) < 3:
+        return []
+    d = np.hypot(x - x[0], y - y[0])
+    far = int(d.argmax())
+    if far in (0, len(t) - 1) or d[-1] >= 0.5 * d[far]:
+        return []
+    return [far + 1] + [far + 1 + k for k in _turns(t[far + 1 :], x[far + 1 :], y[far + 1 :])]
+
+
+def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
+    """One row per trip: vrm, trip, t0, t1, from_place, to_place, n_reads, from_hub, to_hub.
+    `reads`: vrm, t, x, y, place, hub (bool) sorted by vrm and t."""
+    new_vehicle = reads["vrm"].ne(reads["vrm"].shift())
+    gap = reads["t"].diff().fillna(np.inf) > TRIP_GAP_S
+    part = (new_vehicle | gap).cumsum().to_numpy()
+    t, x, y = (reads[c].to_numpy(float) for c in ("t", "x", "y"))
+    starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    ends = np.r_[starts[1:], len(part)]
+    cut = np.zeros(len(part), dtype=bool)
+    cut[starts] = True
+    for a, b in zip(starts, ends, strict=True):
+        for k in _turns(t[a:b], x[a:b], y[a:b]):
+            cut[a + k] = True
+    trip = np.cumsum(cut) - 1
+    g = reads.groupby(trip)
+    return pd.DataFrame(
+        {
+            "vrm": g["vrm"].first(),
+            "trip": np.arange(int(trip.max()) + 1 if len(trip) else 0),
+            "t0": g["t"].first(),
+            "t1": g["t"].last(),
+            "from_place": g["place"].first(),
+            "to_place": g["place"].last(),
+            "from_hub": g["hub"].first(),
+            "to_hub": g["hub"].last(),
+            "n_reads": g.size(),
+        }
+    ).reset_index(drop=True)
+
+
+def _moves(sightings: pd.DataFrame) -> pd.DataFrame:
+    """Where each phone changed place: line_id, number, a, b (places), ta, tb (the sightings
+    either side), from consecutive sightings in a place (sightings in no place are skipped)."""
+    placed = sightings[sightings["place"] != ""].sort_values(["line_id", "number", "t"])
+    same = placed["number"].eq(placed["number"].shift()) & placed["line_id"].eq(
+        placed["line_id"].shift()
+    )
+    before = placed["place"].shift()
+    moved = same & (placed["place"] != before)
+    return pd.DataFrame(
+        {
+            "line_id": placed["line_id"][moved],
+            "number": placed["number"][moved],
+            "a": before[moved],
+            "b": placed["place"][moved],
+            "ta": placed["t"].shift()[moved],
+            "tb": placed["t"][moved],
+        }
+    )
+
+
+def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
+    """(trip, number, line_id) for each trip between two places that carried a runner phone.
+    `sightings`: line_id, number, t, place. Only trips from A to B around a time the phone
+    itself moved from A to B are checked in full."""
+    columns = ["trip", "number", "line_id"]
+    moving = trips[(trips["from_place"] != "") & (trips["to_place"] != "")
+                   & (trips["from_place"] != trips["to_place"])]  # fmt: skip
+    if moving.empty or sightings.empty:
+        return pd.DataFrame(columns=columns)
+    pairs = {
+        key: group.sort_values("t0") for key, group in moving.groupby(["from_place", "to_place"])
+    }
+    longest = float((moving["t1"] - moving["t0"]).max())
+    phones = {
+        key: (group["t"].to_numpy(float), group["place"].to_numpy(dtype=object))
+        for key, group in sightings.sort_values("t").groupby(["line_id", "number"])
+    }
+    rows: set[tuple[int, str, str]] = set()
+    moves = _moves(sightings)
+    for line, number, a, b, ta, tb in zip(
+        *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
+    ):
+        group = pairs.get((a, b))
+        if group is None:
+            continue
+        t0s = group["t0"].to_numpy(float)
+        lo = np.searchsorted(t0s, float(tb) - BEFORE_S - longest)
+        hi = np.searchsorted(t0s, float(ta) + BEFORE_S, side="right")
+        t, place = phones[(line, number)]
+        part = group.iloc[lo:hi]
+        for trip, t0, t1 in zip(part["trip"].tolist(), part["t0"].tolist(), part["t1"].tolist(),
+                                strict=True):  # fmt: skip
+            if _carried(t, place, float(t0), float(t1), str(a), str(b)):
+                rows.add((int(trip), str(number), str(line)))
+    return pd.DataFrame(sorted(rows), columns=columns)
+
+
+def _carried(t: np.ndarray, place: np.ndarray, t0: float, t1: float, a: str, b: str) -> bool:
+    """The co-travel rule for one phone (sightings `t`, `place`) and one trip from `a` to `b`."""
+    lo, hi = np.searchsorted(t, [t0 - BEFORE_S, t1 + BEFORE_S + 1e-9])
+    tt, pp = t[lo:hi], place[lo:hi]
+    mid = (t0 + t1) / 2
+    first, last = tt <= mid, tt >= mid
+    during = (tt >= t0) & (tt <= t1)
+    elsewhere = during & (pp != a) & (pp != b) & (pp != "")
+    return bool(
+        (first & (pp == a)).any()
+        and (last & (pp == b)).any()
+        and not (first & (pp == b) & (tt < t0)).any()
+        and not elsewhere.any()
+    )
+
+
+def vehicles_of_interest(
+    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per vehicle that carried a line's runners on `MIN_CO_TRAVEL` trips or more, and on
+    `MIN_CO_TRAVEL_SHARE` of its trips."""
+    columns = [
+        "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
+        "n_co_travel_trips", "runners", "routes", "evidence",
+    ]  # fmt: skip
+    if carried.empty:
+        return pd.DataFrame(columns=columns)
+    per = trips.groupby("vrm").agg(
+        n_trips=("trip", "size"),
+        n_hub_town_trips=("from_hub", lambda s: 0),
+    )
+    hub_town = (
+        (trips["from_hub"] ^ trips["to_hub"])
+        & (trips["from_place"] != "")
+        & (trips["to_place"] != "")
+    )
+    per["n_hub_town_trips"] = hub_town.groupby(trips["vrm"]).sum()
+    c = carried.merge(trips[["trip", "vrm", "from_place", "to_place"]], on="trip")
+    counts = c.groupby(["vrm", "line_id"])["trip"].nunique().rename("n").reset_index()
+    counts = counts.sort_values(["vrm", "n", "line_id"], ascending=[True, False, True])
+    best = counts.drop_duplicates("vrm")
+    best = best[
+        (best["n"] >= MIN_CO_TRAVEL)
+        & (best["n"] >= MIN_CO_TRAVEL_SHARE * best["vrm"].map(per["n_trips"]))
+    ]
+    n_trips: dict[str, int] = {str(k): int(v) for k, v in per["n_trips"].items()}
+    n_hub_town: dict[str, int] = {str(k): int(v) for k, v in per["n_hub_town_trips"].items()}
+    rows = []
+    for vrm, line, n in zip(best["vrm"].tolist(), best["line_id"].tolist(), best["n"].tolist(),
+                            strict=True):  # fmt: skip
+        mine = c[(c["vrm"] == vrm) & (c["line_id"] == line)]
+        routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
+        routes = routes.drop_duplicates(keep="first")
+        runners = sorted(set(mine["number"]))
+        rows.append(
+            {
+                "vrm": vrm,
+                "line_id": line,
+                "n_trips": n_trips[vrm],
+                "n_hub_town_trips": n_hub_town[vrm],
+                "n_co_travel_trips": int(n),
+                "runners": ";".join(runners),
+                "routes": ";".join(routes.head(5)),
+                "evidence": f"carried {len(runners)} runner phone(s) of {line} on {int(n)} "
+                f"trip(s); {n_hub_town[vrm]} hub-town trips of {n_trips[vrm]}",
+            }
+        )
+    out = pd.DataFrame(rows).merge(vehicles, on="vrm", how="left")
+    out[["category", "operator"]] = out[["category", "operator"]].fillna("")
+    return out[columns]
+
+
+def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame) -> pd.DataFrame:
+    """Journeys by road: the co-travel trips, one row per runner phone carried."""
+    c = carried.merge(trips, on="trip")
+    return pd.DataFrame(
+        {
+            "line_id": c["line_id"],
+            "number": c["number"],
+            "mode": "road",
+            "vrm": c["vrm"],
+            "from_place": c["from_place"],
+            "to_place": c["to_place"],
+            "depart": c["t0"],
+            "arrive": c["t1"],
+            "route": c["n_reads"].astype(str) + " ANPR reads",
+        }
+    )
+
+
+def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
+    """Journeys by rail: a runner phone's run of rail-corridor cells between two places.
+    `sightings`: line_id, number, t, x, y, place, corridor (bool); `stations`: name, x, y."""
+    rows = []
+    for (line, number), seen in sightings.sort_values("t").groupby(["line_id", "number"]):
+        on = seen["corridor"].to_numpy(bool)
+        if not on.any():
+            continue
+        t = seen["t"].to_numpy(float)
+        place = seen["place"].to_numpy(dtype=object)
+        xs, ys = seen["x"].to_numpy(float), seen["y"].to_numpy(float)
+        i = 0
+        while i < len(seen):
+            if not on[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(seen) and on[j + 1] and t[j + 1] - t[j] <= RAIL_GAP_S:
+                j += 1
+            before = i - 1 if i > 0 and t[i] - t[i - 1] <= RAIL_GAP_S else -1
+            after = j + 1 if j + 1 < len(seen) and t[j + 1] - t[j] <= RAIL_GAP_S else -1
+            via = nearest_place(xs[i : j + 1], ys[i : j + 1], stations, np.inf)
+            rows.append(
+                {
+                    "line_id": line,
+                    "number": number,
+                    "mode": "rail",
+                    "vrm": "",
+                    "from_place": place[before] if before >= 0 else "",
+                    "to_place": place[after] if after >= 0 else "",
+                    "depart": t[before] if before >= 0 else t[i],
+                    "arrive": t[after] if after >= 0 else t[j],
+                    "route": ";".join(dict.fromkeys(v for v in via if v)),
+                }
+            )
+            i = j + 1
+    return pd.DataFrame(
+        rows,
+        columns=["line_id", "number", "mode", "vrm", "from_place", "to_place", "depart",
+                 "arrive", "route"],
+    )  # fmt: skip
