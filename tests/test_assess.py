@@ -26,7 +26,7 @@ def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     outcomes = assess(case, out)
     assert [(o.name, o.ran) for o in outcomes] == [
         ("load", True), ("lines", True), ("places", True), ("people", True),
-        ("report", True)]  # fmt: skip
+        ("violence", True), ("movement", True), ("report", True)]  # fmt: skip
     return case, out
 
 
@@ -36,10 +36,11 @@ def test_outputs_and_a_second_run_skips_every_step(assessed: tuple[Path, Path]) 
                  "places/places_map.png", "people/safeguarding.csv", "report.html",
                  "report.pdf", "report-public.html", "report-public.pdf"):  # fmt: skip
         assert (out / name).is_file(), name
-    assert [o.ran for o in assess(case, out)] == [False] * 5
+    assert [o.ran for o in assess(case, out)] == [False] * 7
     text = (out / "report.html").read_text()
     assert "Victims and exploitation" in text and "safeguarding list" in text
     assert "Places: infiltrated and at risk" in text and "Map of infiltrated" in text
+    assert "Violence and weapons" in text and "Transport" in text
 
 
 def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
@@ -47,11 +48,11 @@ def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
 ) -> None:
     case, out = assessed
     (out / "report.pdf").unlink()
-    assert [o.ran for o in assess(case, out)] == [False, False, False, False, True]
+    assert [o.ran for o in assess(case, out)] == [False] * 6 + [True]
     hubs = case / "hubs.csv"
     stat = hubs.stat()
     os.utime(hubs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert [o.ran for o in assess(case, out)] == [True] * 5
+    assert [o.ran for o in assess(case, out)] == [True] * 7
 
 
 def test_public_edition_shows_aggregates_only(assessed: tuple[Path, Path]) -> None:

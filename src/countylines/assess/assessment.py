@@ -2,7 +2,9 @@
 
 OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), `places/`
 (infiltrated and at-risk areas and towns, and the maps; see docs/places.md), `people/` (the
-safeguarding list, runners and cuckooed homes; see docs/people.md), and the briefing
+safeguarding list, runners and cuckooed homes; see docs/people.md), `violence/` and
+`movement/` (incidents, rivalries, vehicles of interest, journeys; see docs/movement.md), and
+the briefing
 (`report.html`, `report.pdf`, `report-public.html`, `report-public.pdf`). Steps whose inputs did
 not change since the last run into the same OUT are skipped (see `pipeline`).
 """
@@ -20,6 +22,10 @@ from countylines.assess.render import write_reports
 from countylines.database import load_case
 from countylines.lines.detect import LineSettings, find_lines
 from countylines.lines.report import write_outputs
+from countylines.movement.lineset import load_lines
+from countylines.movement.movement import find_movement
+from countylines.movement.report import write_movement, write_violence
+from countylines.movement.violence import find_violence
 from countylines.people.assess import assess_people, line_numbers
 from countylines.people.report import write_outputs as write_people
 from countylines.places.pipeline import assess_places
@@ -101,6 +107,26 @@ def _places(out: Path) -> str:
     return ", ".join(f"{n} towns {c}" for c, n in counts.items())
 
 
+def _violence(out: Path) -> str:
+    skipped = _without(out, "violence", "incidents", "no incidents were classified")
+    if skipped:
+        return skipped
+    lines = load_lines(out / DB, out / "lines")
+    result = find_violence(out / DB, lines)
+    write_violence(result, lines, out / "violence")
+    return f"{len(result.incidents)} incidents, {len(result.rivalries)} rivalries"
+
+
+def _movement(out: Path) -> str:
+    skipped = _without(out, "movement", "anpr", "no vehicles were followed")
+    if skipped:
+        return skipped
+    lines = load_lines(out / DB, out / "lines")
+    result = find_movement(out / DB, lines)
+    write_movement(result, lines, out / "movement")
+    return f"{len(result.vehicles)} vehicles of interest, {len(result.journeys)} journeys"
+
+
 def _period(out: Path) -> str:
     path = out / "lines" / "lines.parquet"
     lines = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
@@ -125,7 +151,10 @@ def steps(case: Path, settings: AssessSettings) -> list[Step]:
              {"threshold": settings.lines.threshold, "price": settings.lines.deal_price}),
         Step("places", ("lines",), "places", _places),
         Step("people", ("lines",), "people", _people),
-        Step("report", ("lines", "places", "people"), "report.pdf", _report(settings),
+        Step("violence", ("lines",), "violence", _violence),
+        Step("movement", ("lines",), "movement", _movement),
+        Step("report", ("lines", "places", "people", "violence", "movement"), "report.pdf",
+             _report(settings),
              {"title": settings.title}),
     ]  # fmt: skip
 

@@ -142,6 +142,58 @@ def places_section(out: Path) -> dict[str, Any] | None:
     }
 
 
+def violence_section(out: Path, edition: str) -> dict[str, Any] | None:
+    """Violence and weapons: incidents by weapon, motive and town, those attributed to lines,
+    serious weapons by month, and rivalries (counts; no person or line in the public edition)."""
+    incidents = _read(out / "violence" / "violence.parquet")
+    if incidents is None:
+        return None
+    rivalries = _read(out / "violence" / "rivalries.parquet")
+    on_lines = incidents[incidents["line_id"].fillna("") != ""]
+    month = pd.to_datetime(on_lines["time"], utc=True).dt.strftime("%Y-%m")
+    weapons = on_lines["weapon"].value_counts()
+    return {
+        "n_incidents": shown(len(incidents), edition),
+        "n_on_lines": shown(len(on_lines), edition),
+        "weapons": [(w, shown(n, edition)) for w, n in weapons.items()],
+        "motives": [(m, shown(n, edition)) for m, n in on_lines["motive"].value_counts().items()],
+        "towns": [
+            (t, shown(n, edition)) for t, n in on_lines["town"].value_counts().head(10).items()
+        ],
+        "by_month": [(m, shown(n, edition)) for m, n in month.value_counts().sort_index().items()],
+        "n_rivalries": shown(0 if rivalries is None else len(rivalries), edition),
+        "n_escalating": shown(
+            0 if rivalries is None else int(rivalries["escalating"].astype(bool).sum()), edition
+        ),
+        "weapon_counts": weapons.to_dict(),
+    }
+
+
+def movement_section(out: Path, edition: str) -> dict[str, Any] | None:
+    """Transport: vehicles of interest by category, journeys by mode, routes used."""
+    vehicles = _read(out / "movement" / "vehicles_of_interest.parquet")
+    journeys = _read(out / "movement" / "journeys.parquet")
+    if vehicles is None or journeys is None:
+        return None
+    return {
+        "n_vehicles": shown(len(vehicles), edition),
+        "categories": [
+            (c, shown(n, edition))
+            for c, n in vehicles["category"].fillna("").replace("", "unknown").value_counts().items()
+        ],
+        "modes": [(m, shown(n, edition)) for m, n in journeys["mode"].value_counts().items()],
+        "routes": [
+            (r, shown(n, edition))
+            for r, n in (
+                journeys["from_place"].astype(str) + " to " + journeys["to_place"].astype(str)
+            )
+            .value_counts()
+            .head(8)
+            .items()
+        ],
+    }
+
+
 def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
     """Every figure of the briefing for `edition`, from the analyses' folders in `out`."""
     if edition not in EDITIONS:
@@ -153,4 +205,6 @@ def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
         "lines": lines_section(out, edition),
         "people": people_section(out, edition),
         "places": places_section(out),
+        "violence": violence_section(out, edition),
+        "movement": movement_section(out, edition),
     }

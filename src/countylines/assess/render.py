@@ -43,6 +43,13 @@ def charts(briefing: dict[str, Any]) -> dict[str, str]:
             made["deals"] = _png(
                 bar_chart(lines["deals_by_line"], "Deals a day by line (largest 15)", "deals a day")
             )
+    violence = briefing["violence"]
+    if violence and violence["weapon_counts"]:
+        made["weapons"] = _png(
+            bar_chart(
+                violence["weapon_counts"], "Incidents attributed to lines, by weapon", "incidents"
+            )
+        )
     places = briefing["places"]
     if places and places["map_png"]:
         made["map"] = _png(places["map_png"])
