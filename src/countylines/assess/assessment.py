@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -107,24 +108,26 @@ def _places(out: Path) -> str:
     return ", ".join(f"{n} towns {c}" for c, n in counts.items())
 
 
-def _violence(out: Path) -> str:
-    skipped = _without(out, "violence", "incidents", "no incidents were classified")
-    if skipped:
-        return skipped
-    lines = load_lines(out / DB, out / "lines")
-    result = find_violence(out / DB, lines)
-    write_violence(result, lines, out / "violence")
-    return f"{len(result.incidents)} incidents, {len(result.rivalries)} rivalries"
+def _line_analysis(
+    folder: str,
+    table: str,
+    find: Callable[[Path, Any], Any],
+    write: Callable[[Any, Any, Path], Any],
+    describe: Callable[[Any], str],
+) -> Callable[[Path], str]:
+    """A step that runs `find(database, lines)` on the case's `table` and the detected lines
+    and writes into OUT/folder (or leaves a note when the case lacks `table`)."""
 
+    def run(out: Path) -> str:
+        skipped = _without(out, folder, table, f"the {folder} analysis was not run")
+        if skipped:
+            return skipped
+        lines = load_lines(out / DB, out / "lines")
+        result = find(out / DB, lines)
+        write(result, lines, out / folder)
+        return describe(result)
 
-def _movement(out: Path) -> str:
-    skipped = _without(out, "movement", "anpr", "no vehicles were followed")
-    if skipped:
-        return skipped
-    lines = load_lines(out / DB, out / "lines")
-    result = find_movement(out / DB, lines)
-    write_movement(result, lines, out / "movement")
-    return f"{len(result.vehicles)} vehicles of interest, {len(result.journeys)} journeys"
+    return run
 
 
 def _period(out: Path) -> str:
@@ -151,8 +154,12 @@ def steps(case: Path, settings: AssessSettings) -> list[Step]:
              {"threshold": settings.lines.threshold, "price": settings.lines.deal_price}),
         Step("places", ("lines",), "places", _places),
         Step("people", ("lines",), "people", _people),
-        Step("violence", ("lines",), "violence", _violence),
-        Step("movement", ("lines",), "movement", _movement),
+        Step("violence", ("lines",), "violence", _line_analysis(
+            "violence", "incidents", find_violence, write_violence,
+            lambda r: f"{len(r.incidents)} incidents, {len(r.rivalries)} rivalries")),
+        Step("movement", ("lines",), "movement", _line_analysis(
+            "movement", "anpr", find_movement, write_movement,
+            lambda r: f"{len(r.vehicles)} vehicles of interest, {len(r.journeys)} journeys")),
         Step("report", ("lines", "places", "people", "violence", "movement"), "report.pdf",
              _report(settings),
              {"title": settings.title}),

@@ -179,7 +179,11 @@ def movement_section(out: Path, edition: str) -> dict[str, Any] | None:
         "n_vehicles": shown(len(vehicles), edition),
         "categories": [
             (c, shown(n, edition))
-            for c, n in vehicles["category"].fillna("").replace("", "unknown").value_counts().items()
+            for c, n in vehicles["category"]
+            .fillna("")
+            .replace("", "unknown")
+            .value_counts()
+            .items()
         ],
         "modes": [(m, shown(n, edition)) for m, n in journeys["mode"].value_counts().items()],
         "routes": [
