@@ -193,9 +193,11 @@ def test_hit_rate_pai_and_auc_by_hand() -> None:
 
 
 def test_classes_factors_and_measures() -> None:
-    score = pd.Series([3.0, 1.5, 0.5, 5.0])
-    assert list(classify(score, pd.Series([False, False, False, True]))) == [
-        "heightened risk", "elevated", "lower", "infiltrated"]  # fmt: skip
+    # The areas not yet infiltrated (mean score 4) are compared with each other; the large
+    # infiltrated area (50) does not raise their bar.
+    score = pd.Series([9.0, 5.0, 1.0, 1.0, 50.0])
+    assert list(classify(score, pd.Series([False, False, False, False, True]))) == [
+        "heightened risk", "elevated", "lower", "lower", "infiltrated"]  # fmt: skip
     meaning = {"station_distance_m": tr.TRANSPORT["station_distance_m"],
                "drugs_per_1000": describe("drugs_per_1000")}  # fmt: skip
     contributions = pd.DataFrame(

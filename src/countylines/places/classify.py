@@ -40,10 +40,16 @@ CONTAGION = Indicator(
 
 
 def classify(score: pd.Series, infiltrated: pd.Series) -> pd.Series:
-    """Class of each area from its relative-risk `score` and whether it is `infiltrated`."""
-    cls = np.where(score >= HEIGHTENED, CLASSES[1], np.where(score >= ELEVATED, CLASSES[2],
-                                                             CLASSES[3]))  # fmt: skip
-    return pd.Series(np.where(infiltrated, CLASSES[0], cls), index=score.index)
+    """Class of each area from its relative-risk `score` and whether it is `infiltrated`. The
+    areas not yet infiltrated are compared with each other: their score over the mean score of
+    the areas not yet infiltrated (infiltrated areas, usually the largest towns, would otherwise
+    set a bar that almost no other area reaches)."""
+    free = ~infiltrated.astype(bool)
+    base = float(score[free].mean()) if free.any() else 0.0
+    rel = score / base if base > 0 else score
+    cls = np.where(rel >= HEIGHTENED, CLASSES[1], np.where(rel >= ELEVATED, CLASSES[2],
+                                                           CLASSES[3]))  # fmt: skip
+    return pd.Series(np.where(free, cls, CLASSES[0]), index=score.index)
 
 
 def drivers(
