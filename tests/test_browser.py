@@ -77,6 +77,7 @@ def _page(browser, base: str, user: str):  # type: ignore[no-untyped-def]
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+    page.wait_for_load_state("networkidle")  # let the icon load before the next navigation
     return page, problems
 
 
@@ -87,7 +88,7 @@ def test_pages_load_cleanly_and_show_hostile_text_as_text(server: str, browser) 
     pages = (("/", "overview"), ("/lines", "lines"), ("/lines/L001", "line"),
              ("/people", "people"), ("/homes", "homes"))  # fmt: skip
     for path, shot in pages:
-        response = page.goto(f"{server}{path}")
+        response = page.goto(f"{server}{path}", wait_until="networkidle")
         assert response is not None and response.status == 200, path
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
         assert page.locator("script").count() == 0  # no script tag, not even injected ones
@@ -99,7 +100,7 @@ def test_pages_load_cleanly_and_show_hostile_text_as_text(server: str, browser) 
 
 def test_the_map_draws_its_polygons_and_popups_are_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     page, problems = _page(browser, server, "viewer")
-    response = page.goto(f"{server}/map")
+    response = page.goto(f"{server}/map", wait_until="networkidle")
     assert response is not None and response.status == 200
     page.wait_for_selector("path.leaflet-interactive")
     assert page.locator("path.leaflet-interactive").count() >= 3  # two areas and a link
