@@ -149,6 +149,7 @@ class Results:
     """Pseudonym -> real number or person id, for revealing (never sent unless a reveal is
     allowed)."""
     _person: dict[str, str] = field(init=False, repr=False)
+    _cache: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
@@ -206,7 +207,13 @@ class Results:
         return _records(self.homes)
 
     def summary(self) -> dict[str, Any]:
-        """Headline counts: lines, hubs, market towns, deal numbers, runners, deals a day."""
+        """Headline counts: lines, hubs, market towns, deal numbers, runners, deals a day
+        (worked out once: the results do not change while they are served)."""
+        if "summary" not in self._cache:
+            self._cache["summary"] = self._summary()
+        return dict(self._cache["summary"])
+
+    def _summary(self) -> dict[str, Any]:
         towns = {t for ts in self.lines["market_towns"].dropna() for t in str(ts).split(";") if t}
         roles = self.numbers["role"].value_counts()
         return {
@@ -219,7 +226,10 @@ class Results:
         }
 
     def line_register(self) -> list[dict[str, Any]]:
-        return _records(self.lines)
+        """Every line as a dict (worked out once)."""
+        if "register" not in self._cache:
+            self._cache["register"] = _records(self.lines)
+        return [dict(row) for row in self._cache["register"]]
 
     def line(self, line_id: str) -> dict[str, Any] | None:
         """One line and its (pseudonymised) numbers; None if there is no such line."""
