@@ -12,8 +12,6 @@ Each file is written to a temporary name and renamed, so a reader never sees hal
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -23,18 +21,9 @@ import shapely
 
 from countylines.maps import write_html, write_png
 from countylines.maps.html import map_data
+from countylines.maps.write import replace_atomically
 from countylines.places.pipeline import PlacesResult
 from countylines.places.spatial import BNG, to_bng
-
-
-def _replace(path: Path, write: Callable[[Path], object]) -> None:
-    """Write to a temporary name that keeps the suffix (GDAL wants `.gpkg`), then rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -124,7 +113,7 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
     paths = []
     for name, frame in tables.items():
         paths.append(out / name)
-        _replace(paths[-1], partial(_csv, frame))
+        replace_atomically(paths[-1], partial(_csv, frame))
     layers = {**map_layers(result), "areas": result.areas, "towns": _towns_layer(result)}
 
     def gpkg(path: Path) -> None:
@@ -132,15 +121,15 @@ def write_outputs(result: PlacesResult, out: Path) -> list[Path]:
             layers[name].to_file(path, layer=name, driver="GPKG")
 
     paths.append(out / "places.gpkg")
-    _replace(paths[-1], gpkg)
+    replace_atomically(paths[-1], gpkg)
     drawn = map_layers(result)
     title = "Infiltrated and at-risk places"
     paths.append(write_png(drawn, out / "places_map.png", title))
     paths.append(write_html(drawn, out / "places_map.html", title))
     data = json.dumps(map_data(drawn), ensure_ascii=False, allow_nan=False)
     paths.append(out / "places_map.json")
-    _replace(paths[-1], lambda p: p.write_text(data, encoding="utf-8"))
+    replace_atomically(paths[-1], lambda p: p.write_text(data, encoding="utf-8"))
     text = summary(result)
     paths.append(out / "places_summary.txt")
-    _replace(paths[-1], lambda p: p.write_text(text))
+    replace_atomically(paths[-1], lambda p: p.write_text(text))
     return paths
