@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from simulated_cases import loaded_case
+from simulated_cases import loaded_case, write_accuracy
 
 from countylines.evaluate import evaluate
 from countylines.lines.detect import find_lines
@@ -34,7 +33,6 @@ HELD_OUT = (
 faults: hub voting, customer linking, cells that spilled into a neighbouring hub, large hubs
 beyond a fixed radius; they were retired from measurement. The faults were diagnosed on the
 training seeds and the model was refitted after the simulator fix.)"""
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_case(work: Path, scale: str, behaviour: str, seed: int) -> dict:
@@ -58,15 +56,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
     rows = [run_case(args.work, *c) for c in cases]
-    out = ROOT / "bench" / "results" / "lines_accuracy.json"
-    out.write_text(
-        json.dumps(
-            {"measured_utc": datetime.now(UTC).isoformat(timespec="seconds"), "cases": rows},
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {out}")
+    write_accuracy("lines_accuracy", rows)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from simulated_cases import loaded_case
+from simulated_cases import loaded_case, write_accuracy
 
 from countylines.database import load_case
 from countylines.evaluate import evaluate
@@ -42,7 +41,6 @@ HELD_OUT = (
     ("full", 31),
 )
 """Measured only. `full` 31 is the lines tool's held-out full-scale case (read-only)."""
-ROOT = Path(__file__).resolve().parents[1]
 FULL = Path("/tmp/line-eval")
 
 
@@ -93,19 +91,7 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
     rows = [run_case(args.work, *c) for c in cases]
-    out = ROOT / "bench" / "results" / "movement_accuracy.json"
-    out.write_text(
-        json.dumps(
-            {
-                "measured_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                "development_seeds": list(DEVELOPMENT),
-                "cases": rows,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {out}")
+    write_accuracy("movement_accuracy", rows, development_seeds=list(DEVELOPMENT))
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from simulated_cases import loaded_case
+from simulated_cases import loaded_case, write_accuracy
 
 from countylines.evaluate import evaluate
 from countylines.lines.detect import find_lines
@@ -38,7 +37,6 @@ HELD_OUT = (
 """Never used to develop or tune anything (development: small default 701-703 and a denser
 small case, seed 704 with n_background=15000). Small seeds 721-723 measured the first version
 and were retired; full seed 31 measured both versions (see docs/people.md)."""
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:
@@ -94,15 +92,7 @@ def main() -> None:
         lines_out = args.full_lines if scale == "full" and args.full_lines else None
         lines_out = lines_out or args.work / f"{name}-lines"
         rows.append(run_case(case, database, lines_out, args.work / f"{name}-people", name))
-    out = ROOT / "bench" / "results" / "people_accuracy.json"
-    out.write_text(
-        json.dumps(
-            {"measured_utc": datetime.now(UTC).isoformat(timespec="seconds"), "cases": rows},
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {out}")
+    write_accuracy("people_accuracy", rows)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from countylines.database import load_case
 from countylines.simulate.params import params_for
@@ -22,3 +25,16 @@ def loaded_case(work: Path, scale: str, behaviour: str, seed: int) -> tuple[Path
         if not result.ok:
             raise SystemExit(f"{case} did not load: {result.log.problems()[:3]}")
     return case, loaded / "case.duckdb"
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
+
+
+def write_accuracy(name: str, rows: list[dict[str, Any]], **extra: Any) -> Path:
+    """Write `bench/results/NAME.json`: the time of measurement, `extra` and the per-case rows."""
+    out = RESULTS / f"{name}.json"
+    report = {"measured_utc": datetime.now(UTC).isoformat(timespec="seconds"), **extra,
+              "cases": rows}  # fmt: skip
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {out}")
+    return out
