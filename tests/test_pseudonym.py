@@ -17,6 +17,7 @@ from countylines import audit
 from countylines.pseudonym import (
     TOKEN_RE,
     IdType,
+    as_token,
     identifier_columns,
     parse_token,
     pseudonym,
@@ -176,3 +177,12 @@ def test_cli_refuses_a_workspace_inside_the_output_folder(
     assert "outside every case and output folder" in run.flat
     assert not (tmp_path / "p.csv").exists()
     assert os.path.exists(inside.key_path)
+
+
+def test_as_token_keeps_tokens_of_its_type_and_pseudonymises_the_rest() -> None:
+    key = b"k" * 32
+    token = pseudonym("+447700900123", IdType.PHONE, key)
+    assert as_token(token, IdType.PHONE, key) == token
+    assert as_token("+447700900123", IdType.PHONE, key) == token
+    # a token of another type is a value like any other
+    assert as_token(token, IdType.PERSON, key) == pseudonym(token, IdType.PERSON, key)

@@ -69,6 +69,18 @@ def pseudonym(value: str, id_type: IdType, key: bytes) -> str:
     return f"{id_type.value}-{''.join(chars)}"
 
 
+def as_token(value: str, id_type: IdType, key: bytes) -> str:
+    """`value` as a token: kept if it already is a token of `id_type`, else pseudonymised.
+
+    For joining tables of which some are already pseudonymised (analysis outputs) and some are
+    not (the case's own tables).
+    """
+    m = TOKEN_RE.fullmatch(value)
+    if m and m.group(1) == id_type.value:
+        return value
+    return pseudonym(value, id_type, key)
+
+
 def parse_token(token: str) -> IdType:
     """The identifier type of a token; ValueError if it is not a pseudonym."""
     m = TOKEN_RE.fullmatch(token.strip())
