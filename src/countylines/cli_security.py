@@ -180,6 +180,14 @@ def existing_workspace(home: Path | None, *folders: Path) -> Workspace | None:
     return ws
 
 
+def analysis_workspace(home: Path | None, *folders: Path) -> tuple[Workspace, bytes]:
+    """The workspace of an analysis command (created when there is none yet) and its
+    pseudonymisation key, both checked to lie outside the case and output `folders`."""
+    ws = open_workspace(home, create=True)
+    ws.check_outside(*folders)
+    return ws, load_key(ws.key_path, tuple(folders))
+
+
 def record_pipeline(
     ws: Workspace, action: str, case: Path, target: Path, counts: dict[str, int]
 ) -> None:
