@@ -467,8 +467,9 @@ NUMBER = "+447700900123"
 
 
 def write_hostile_results(folder: Path) -> Path:
-    """An assessment folder: `lines/` with two lines and `people/`, whose brands, towns,
-    reasons and evidence are XSS probes and hold a real-looking phone number."""
+    """An assessment folder: `lines/` with two lines, `people/`, `places/` and `violence/`,
+    whose brands, towns, reasons and evidence are XSS probes and hold a real-looking phone
+    number, the public and restricted reports, and `work/` (never offered for download)."""
     import pandas as pd
 
     from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult
@@ -508,10 +509,77 @@ def write_hostile_results(folder: Path) -> Path:
         columns=["rank", "address_id", "line_ids", "occupant_person_id", "score",
                  "runner_nights", "visitors", "vulnerability", "evidence"],
     ).to_parquet(people / "cuckooed_addresses.parquet")  # fmt: skip
+    pd.DataFrame(
+        [["L001", NUMBER, "P0007", "missing_episode", XSS[2], "2019-01-02T00:00:00Z",
+          "2019-01-20T00:00:00Z", 4, 0.97, f"runner {NUMBER} away on 4 nights"]],
+        columns=["line_id", "number", "person_id", "link", "link_evidence", "first_seen",
+                 "last_seen", "nights_away", "line_score", "evidence"],
+    ).to_parquet(people / "runners.parquet")  # fmt: skip
     places = folder / "places"
     places.mkdir(exist_ok=True)
     (places / "places_map.json").write_text(json.dumps(hostile_map_data()))
+    _write_hostile_places(places)
+    _write_hostile_violence(folder / "violence")
+    for name in ("report.html", "report-public.html", "report-public.pdf"):
+        (folder / name).write_text(f"<p>{name}</p>")
+    (folder / "work").mkdir(exist_ok=True)
+    (folder / "work" / "case.duckdb").write_text("the loaded case: never offered")
     return folder
+
+
+def _write_hostile_places(places: Path) -> None:
+    """towns.csv, places.csv and place_factors.csv of two towns, with XSS probes."""
+    import pandas as pd
+
+    measures = f"{XSS[3]};station and British Transport Police presence"
+    pd.DataFrame(
+        [[XSS[0], 1, 5000.0, 0, None, 0.2, 0.41, "heightened risk", XSS[1], measures],
+         ["Hereford", 2, 60000.0, 3, 2, 1.5, 0.93, "infiltrated", "near a station (x2.0)",
+          "hot-spot patrols"]],
+        columns=["town", "n_areas", "population", "n_lines", "infiltrated_months",
+                 "expected_lines", "score", "class", "factors", "measures"],
+    ).to_csv(places / "towns.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [["a1", XSS[0], XSS[0], 5000.0, 0, 0.41, "heightened risk", XSS[1], measures],
+         ["a2", "Hereford", "Hereford", 60000.0, 3, 0.93, "infiltrated", "near a station",
+          "hot-spot patrols"]],
+        columns=["area_id", "name", "town", "population", "n_lines", "score", "class",
+                 "factors", "measures"],
+    ).to_csv(places / "places.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        [["population", XSS[4], "residents", "higher: larger market", "log", 2, True, 2.3]],
+        columns=["factor", "label", "units", "direction", "transform", "areas_known", "chosen",
+                 "relative_risk"],
+    ).to_csv(places / "place_factors.csv", index=False)  # fmt: skip
+
+
+def _write_hostile_violence(violence: Path) -> None:
+    """violence.parquet (two incidents on lines, one not) and rivalries.parquet, with XSS
+    probes and a real-looking number in the evidence."""
+    import pandas as pd
+
+    from countylines.movement.rivalry import RIVALRY_COLUMNS
+    from countylines.movement.violence import VIOLENCE_COLUMNS
+
+    violence.mkdir(exist_ok=True)
+    row = dict.fromkeys(VIOLENCE_COLUMNS)
+    pd.DataFrame(
+        [{**row, "incident_id": "I1", "time": "2019-01-03T22:00:00Z", "town": XSS[0],
+          "weapon": "knife", "serious": True, "motive": "drugs", "line_id": "L001",
+          "rival_line_id": "L002", "score": 0.9, "evidence": f"{XSS[1]} near {NUMBER}"},
+         {**row, "incident_id": "I2", "time": "2019-02-03T22:00:00Z", "town": "Hereford",
+          "weapon": "firearm", "serious": True, "motive": "rivalry", "line_id": "L002",
+          "rival_line_id": "L001", "score": 0.8, "evidence": "shots"},
+         {**row, "incident_id": "I3", "time": "2019-02-04T10:00:00Z", "town": "Ludlow",
+          "weapon": "none", "serious": False, "motive": "unrelated", "line_id": None,
+          "score": 0.0, "evidence": None}],
+        columns=list(VIOLENCE_COLUMNS),
+    ).to_parquet(violence / "violence.parquet")  # fmt: skip
+    pd.DataFrame(
+        [["L001", "L002", f"Hereford;{XSS[0]}", "Hereford", "2019-01-03T22:00:00Z",
+          "2019-02-03T22:00:00Z", 2, "1;1", "1;1", 2, 0.0, True, "I1;I2"]],
+        columns=list(RIVALRY_COLUMNS),
+    ).to_parquet(violence / "rivalries.parquet")  # fmt: skip
 
 
 def hostile_map_data() -> dict[str, Any]:

@@ -15,12 +15,12 @@ from conftest import NUMBER, PASSWORD, REASON, add_user, write_hostile_results
 from fastapi.testclient import TestClient
 
 from countylines import audit
-from countylines.pseudonym import TOKEN_RE
+from countylines.pseudonym import TOKEN_RE, IdType, pseudonym
 from countylines.roles import Role, allows
 from countylines.users import create_token
 from countylines.web import sessions
 from countylines.web.app import ROUTE_PERMISSIONS, SECURITY_HEADERS, create_app
-from countylines.workspace import Workspace
+from countylines.workspace import Workspace, load_key
 
 
 @pytest.fixture
@@ -60,7 +60,21 @@ ROUTES = {
     "GET /homes": "/homes",
     "GET /api/homes": "/api/homes",
     "GET /reveal": "/reveal",
+    "GET /places": "/places",
+    "GET /api/places": "/api/places",
+    "GET /violence": "/violence",
+    "GET /api/violence": "/api/violence",
+    "GET /downloads": "/downloads",
+    "GET /download/{path:path}": "/download/report-public.html",
+    "GET /people/{token}": "/people/{person}",
+    "GET /api/people/{token}": "/api/people/{person}",
 }
+"""A path of each route; `{person}` is the pseudonym of the listed person P0007."""
+
+
+def person_token(ws: Workspace) -> str:
+    """The pseudonym of P0007, the person on the hostile results' safeguarding list."""
+    return pseudonym("P0007", IdType.PERSON, load_key(ws.key_path))
 
 
 def test_every_route_is_declared(client: TestClient) -> None:
@@ -83,7 +97,8 @@ def test_authorisation_matrix_for_sessions_and_tokens(
     assert _login(client, role.value).status_code == 303
     token, _ = create_token(workspace, role.value)
     api = TestClient(client.app, base_url="https://testserver")
-    for name, path in ROUTES.items():
+    for name, route in ROUTES.items():
+        path = route.format(person=person_token(workspace))
         permission = ROUTE_PERMISSIONS[name]
         assert permission is not None
         expected = 200 if allows(role, permission) else 403
@@ -93,7 +108,7 @@ def test_authorisation_matrix_for_sessions_and_tokens(
 
 
 def test_not_signed_in_is_sent_to_login_or_refused(client: TestClient) -> None:
-    for path in ROUTES.values():
+    for path in (route.format(person="PE-x") for route in ROUTES.values()):
         response = client.get(path, follow_redirects=False)
         if path.startswith("/api/"):
             assert response.status_code == 401
@@ -151,28 +166,36 @@ def test_sessions_expire_when_idle_or_old(workspace: Workspace) -> None:
     assert sessions.find(workspace, old, now=float(sessions.MAX_AGE_S + 1)) is None
 
 
-MAP_SCRIPTS = (
+APP_SCRIPTS = (
     r'<script type="application/json" id="map-data">[^<]*</script>|'
     r'<script src="/static/vendor/leaflet/leaflet.js"></script>|'
-    r'<script src="/static/map.js"></script>'
+    r'<script src="/static/map.js"></script>|'
+    r'<script src="/static/sort.js" defer></script>'
 )
-"""The only script elements a page has: the map page's data block and its two scripts."""
+"""The only script elements a page has: the map page's data block and its two scripts, and
+the table sorter of the places and violence pages."""
 
 
-def test_every_page_escapes_hostile_text_and_sends_the_headers(client: TestClient) -> None:
+def test_every_page_escapes_hostile_text_and_sends_the_headers(
+    client: TestClient, workspace: Workspace
+) -> None:
     _login(client, "admin")
+    person = f"/people/{person_token(workspace)}"
     for path in ("/", "/map", "/lines", "/lines/L001", "/lines/L002", "/people", "/homes",
-                 "/login"):  # fmt: skip
+                 "/login", "/places", "/violence", "/downloads", person):  # fmt: skip
         response = client.get(path)
         assert response.status_code == 200
         for header, value in SECURITY_HEADERS.items():
             assert response.headers[header] == value
-        body = re.sub(MAP_SCRIPTS, "", response.text) if path == "/map" else response.text
-        assert "<script" not in body and "<img" not in body  # only as escaped text
+        body = re.sub(APP_SCRIPTS, "", response.text)
+        assert "<script" not in body and "<img" not in body, path  # only as escaped text
     assert "{{ 7 * 7 }}" in client.get("/lines/L002").text  # data is never a template
+    for path in ("/lines", "/places", "/violence", person):
+        text = client.get(path).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
     register = client.get("/lines").text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in register
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in register
+    assert "{{ 7 * 7 }}" in client.get("/places").text
 
 
 def test_numbers_are_pseudonymised_and_line_views_audited(

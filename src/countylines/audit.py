@@ -97,30 +97,53 @@ def record(
 ) -> Entry:
     """Append one entry and update the anchor; every person-level access calls this.
 
-    Concurrent writers (web requests, CLI commands) are serialised by SQLite's write lock:
-    `BEGIN IMMEDIATE` is taken before the last hash is read, so two appends never share a
-    `prev_hash`.
+    Concurrent writers (web requests, CLI commands) are serialised by SQLite's write lock (see
+    `append`); the web app batches its entries with `countylines.audit_writer`.
     """
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    recs = json.dumps(list(records), ensure_ascii=False, separators=(",", ":"))
     with ws.connect() as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            last = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            time = _now()
-            digest = entry_hash(seq, time, user, action, target, recs, reason, prev)
-            con.execute(
-                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (seq, time, user, action, target, recs, reason, prev, digest),
-            )
-            write_anchor(anchor or ws.anchor_path, seq, digest)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return Entry(seq, time, user, action, target, recs, reason, prev, digest)
+        return append(con, [Pending(user, action, target, tuple(records), reason)],
+                      anchor or ws.anchor_path)[0]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An entry to append: who, what, to which target and records, and why."""
+
+    user: str
+    action: str
+    target: str
+    records: tuple[str, ...] = ()
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown audit action {self.action!r}")
+
+
+def append(con: sqlite3.Connection, pending: list[Pending], anchor: Path) -> list[Entry]:
+    """Append `pending` in order in one transaction (one fsync) on `con`, chained, and update
+    the anchor before committing. `BEGIN IMMEDIATE` is taken before the last hash is read, so
+    two writers never share a `prev_hash`."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        last = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+        done: list[Entry] = []
+        for p in pending:
+            seq, time = seq + 1, _now()
+            recs = json.dumps(list(p.records), ensure_ascii=False, separators=(",", ":"))
+            digest = entry_hash(seq, time, p.user, p.action, p.target, recs, p.reason, prev)
+            done.append(Entry(seq, time, p.user, p.action, p.target, recs, p.reason, prev, digest))
+            prev = digest
+        con.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [tuple(asdict(e).values()) for e in done])  # fmt: skip
+        if done:
+            write_anchor(anchor, done[-1].seq, done[-1].hash)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return done
 
 
 def write_anchor(path: Path, seq: int, digest: str) -> None:

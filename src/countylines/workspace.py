@@ -18,9 +18,10 @@ import os
 import secrets
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from countylines.problems import CaseError
@@ -116,6 +117,27 @@ class Workspace:
                     "must live outside every case and output folder (use --home or "
                     f"{HOME_ENV} to move it)"
                 )
+
+
+@dataclass(frozen=True)
+class ThreadWorkspace(Workspace):
+    """A workspace whose `connect` reuses one connection per thread instead of opening one per
+    call (for a server's worker threads). Every call still reads the database afresh, so a
+    revoked token, a removed user or an ended session counts at once; a transaction a caller
+    left open is rolled back."""
+
+    _local: threading.local = field(default_factory=threading.local, compare=False, repr=False)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = _open_db(self.db_path)
+        try:
+            yield con
+        finally:
+            if con.in_transaction:
+                con.rollback()
 
 
 def _inside(path: Path, folder: Path) -> bool:

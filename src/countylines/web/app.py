@@ -6,7 +6,10 @@ session cookie of a browser login or by an API token (`Authorization: Bearer clt
 change from a browser (login, logout) needs the session's CSRF token, and the login form is
 throttled like the command line's. Pages are server-rendered Jinja2 templates with
 autoescaping; the Content-Security-Policy allows scripts, styles and images from the app only.
-Viewing a line's numbers (person-level data, pseudonymised) is audit-logged.
+Viewing a line's numbers or a person (person-level data, pseudonymised) and every download are
+audit-logged, through one writer thread that commits the entries of concurrent requests
+together (`countylines.audit_writer`); a request returns only once its entry is on disk.
+Responses that do not change while the results are served are encoded to JSON once.
 """
 
 import hmac
@@ -19,27 +22,30 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from countylines import audit
+from countylines.audit_writer import GroupWriter
 from countylines.roles import Permission, User, allows
 from countylines.throttle import LoginThrottle, Throttled
 from countylines.users import AuthError, StoredFailures, authenticate, verify_token
-from countylines.web import sessions
+from countylines.web import downloads, sessions
+from countylines.web.analyses import Places, Violence
 from countylines.web.results import (
     Home,
     Line,
     LineDetail,
     Person,
+    PersonDetail,
     Results,
     Revealed,
     RevealRequest,
     Summary,
 )
-from countylines.workspace import Workspace, load_key
+from countylines.workspace import ThreadWorkspace, Workspace, load_key
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -63,6 +69,12 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /api/summary": Permission.VIEW_AGGREGATES,
     "GET /map": Permission.VIEW_AGGREGATES,
     "GET /api/map": Permission.VIEW_AGGREGATES,
+    "GET /places": Permission.VIEW_AGGREGATES,
+    "GET /api/places": Permission.VIEW_AGGREGATES,
+    "GET /downloads": Permission.VIEW_AGGREGATES,
+    "GET /download/{path:path}": Permission.VIEW_AGGREGATES,
+    "GET /violence": Permission.VIEW_LINES,
+    "GET /api/violence": Permission.VIEW_LINES,
     "GET /lines": Permission.VIEW_LINES,
     "GET /api/lines": Permission.VIEW_LINES,
     "GET /lines/{line_id}": Permission.VIEW_LINES,
@@ -71,11 +83,19 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /api/people": Permission.VIEW_PSEUDONYMISED_PEOPLE,
     "GET /homes": Permission.VIEW_PSEUDONYMISED_PEOPLE,
     "GET /api/homes": Permission.VIEW_PSEUDONYMISED_PEOPLE,
+    "GET /people/{token}": Permission.VIEW_PERSON_DETAILS,
+    "GET /api/people/{token}": Permission.VIEW_PERSON_DETAILS,
     "GET /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /api/reveal": Permission.REVEAL_IDENTIFIERS,
 }
-"""Every route and the permission it needs (None: open). docs/security.md lists these."""
+"""Every route and the permission it needs (None: open). docs/security.md lists these.
+`/download/{path:path}` checks, beyond this, the permission of the file (`web.downloads`)."""
+
+
+MAX_CACHED = 10_000
+"""At most this many line ids are remembered (a client asking for made-up ids cannot grow the
+cache without bound)."""
 
 
 class Problem(BaseModel):
@@ -111,6 +131,21 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     """The dashboard over the output folder `results`, with users and audit from `ws`."""
     key = load_key(ws.key_path, (results,))
     data = Results(results, key)
+    ws = ThreadWorkspace(ws.home)  # one connection per worker thread, not one per request
+    writer = GroupWriter(ws)
+    target = str(results.resolve())
+    encoded: dict[str, bytes] = {}
+
+    def log(user: User, action: str, records: list[str], reason: str = "") -> None:
+        writer.record(user.name, action, target, records, reason)
+
+    def cached_json(name: str, shape: Any, build: Callable[[], Any]) -> Response:
+        """The response `name`: what `build` returns, checked as `shape` and encoded once (the
+        results do not change while they are served)."""
+        if name not in encoded:
+            adapter = TypeAdapter(shape)
+            encoded[name] = adapter.dump_json(adapter.validate_python(build()))
+        return Response(encoded[name], media_type="application/json")
     templates = Jinja2Templates(
         env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     )
@@ -222,9 +257,9 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     def overview(request: Request, signed: Aggregates) -> HTMLResponse:
         return page(request, "overview.html", signed, summary=data.summary())
 
-    @app.get("/api/summary", responses=API_ERRORS)
-    def api_summary(signed: Aggregates) -> Summary:
-        return Summary(**data.summary())
+    @app.get("/api/summary", responses=API_ERRORS, response_model=Summary)
+    def api_summary(signed: Aggregates) -> Response:
+        return cached_json("summary", Summary, data.summary)
 
     @app.get("/map", response_class=HTMLResponse, include_in_schema=False)
     def map_page(request: Request, signed: Aggregates) -> HTMLResponse:
@@ -245,16 +280,19 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     def line_register(request: Request, signed: Lines) -> HTMLResponse:
         return page(request, "lines.html", signed, lines=data.line_register())
 
-    @app.get("/api/lines", responses=API_ERRORS)
-    def api_lines(signed: Lines) -> list[Line]:
-        return [Line(**row) for row in data.line_register()]
+    @app.get("/api/lines", responses=API_ERRORS, response_model=list[Line])
+    def api_lines(signed: Lines) -> Response:
+        return cached_json("lines", list[Line], data.line_register)
+
+    lines_seen: dict[str, dict[str, Any] | None] = {}
 
     def one_line(user: User, line_id: str) -> dict[str, Any]:
-        line = data.line(line_id)
+        if line_id not in lines_seen and len(lines_seen) < MAX_CACHED:
+            lines_seen[line_id] = data.line(line_id)
+        line = lines_seen[line_id] if line_id in lines_seen else data.line(line_id)
         if line is None:
             raise HTTPException(404, "no such line")
-        audit.record(ws, user.name, "consult", str(results.resolve()),
-                     [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])  # fmt: skip
+        log(user, "consult", [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])
         return line
 
     @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -264,7 +302,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     People = Annotated[Signed, Depends(needs(Permission.VIEW_PSEUDONYMISED_PEOPLE))]
 
     def consulted(user: User, what: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        audit.record(ws, user.name, "consult", str(results.resolve()), [f"{what}:{len(rows)}"])
+        log(user, "consult", [f"{what}:{len(rows)}"])
         return rows
 
     @app.get("/people", response_class=HTMLResponse, include_in_schema=False)
@@ -293,8 +331,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         value = data.reveal(token)
-        audit.record(ws, user.name, "reveal", str(results.resolve()),
-                     [token.strip(), f"matches:{int(value is not None)}"], why)  # fmt: skip
+        log(user, "reveal", [token.strip(), f"matches:{int(value is not None)}"], why)
         return Revealed(pseudonym=token.strip(), value=value)
 
     @app.get("/reveal", response_class=HTMLResponse, include_in_schema=False)
@@ -326,8 +363,64 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     @app.get(
         "/api/lines/{line_id}",
         responses={**API_ERRORS, 404: {"model": Problem, "description": "No such line"}},
+        response_model=LineDetail,
     )
-    def api_line(line_id: str, signed: Lines) -> LineDetail:
-        return LineDetail(**one_line(signed.user, line_id))
+    def api_line(line_id: str, signed: Lines) -> Response:
+        line = one_line(signed.user, line_id)
+        return cached_json(f"line:{line_id}", LineDetail, lambda: line)
+
+    @app.get("/places", response_class=HTMLResponse, include_in_schema=False)
+    def places_page(request: Request, signed: Aggregates) -> HTMLResponse:
+        return page(request, "places.html", signed, places=data.places())
+
+    @app.get("/api/places", responses=API_ERRORS, response_model=Places)
+    def api_places(signed: Aggregates) -> Response:
+        return cached_json("places", Places, data.places)
+
+    @app.get("/violence", response_class=HTMLResponse, include_in_schema=False)
+    def violence_page(request: Request, signed: Lines) -> HTMLResponse:
+        return page(request, "violence.html", signed, violence=data.violence())
+
+    @app.get("/api/violence", responses=API_ERRORS, response_model=Violence)
+    def api_violence(signed: Lines) -> Response:
+        return cached_json("violence", Violence, data.violence)
+
+    Safeguarding = Annotated[Signed, Depends(needs(Permission.VIEW_PERSON_DETAILS))]
+
+    def one_person(user: User, token: str) -> dict[str, Any]:
+        person = data.person(token.strip())
+        log(user, "consult", [token.strip()[:100], f"found:{int(person is not None)}"])
+        if person is None:
+            raise HTTPException(404, "no such person on the safeguarding list")
+        return person
+
+    @app.get("/people/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def person_page(request: Request, token: str, signed: Safeguarding) -> HTMLResponse:
+        return page(request, "person.html", signed, person=one_person(signed.user, token))
+
+    @app.get(
+        "/api/people/{token}",
+        responses={**API_ERRORS, 404: {"model": Problem, "description": "No such person"}},
+    )
+    def api_person(token: str, signed: Safeguarding) -> PersonDetail:
+        return PersonDetail(**one_person(signed.user, token))
+
+    @app.get("/downloads", response_class=HTMLResponse, include_in_schema=False)
+    def downloads_page(request: Request, signed: Aggregates) -> HTMLResponse:
+        offered = [d for d in downloads.catalogue(results) if allows(signed.user.role,
+                                                                     d.permission)]  # fmt: skip
+        return page(request, "downloads.html", signed, files=offered)
+
+    @app.get("/download/{path:path}", include_in_schema=False)
+    def download(path: str, signed: Aggregates) -> FileResponse:
+        try:
+            file, offered = downloads.resolve(results, path)
+        except downloads.NotOffered:
+            raise HTTPException(404, "no such download") from None
+        if not allows(signed.user.role, offered.permission):
+            raise HTTPException(403, f"your role ({signed.user.role.value}) may not download "
+                                     "this file")  # fmt: skip
+        log(signed.user, "disclose", [f"file:{offered.path}", f"bytes:{offered.size}"])
+        return FileResponse(file, filename=file.name)
 
     return app

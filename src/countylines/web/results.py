@@ -20,6 +20,7 @@ from countylines.audit import MAX_REASON, MIN_REASON
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.maps.html import script_json
 from countylines.private_outputs import OutputPseudonymiser
+from countylines.web.analyses import read_places, read_violence
 from countylines.pseudonym import TOKEN_RE, IdType, case_values, parse_token, pseudonym
 
 
@@ -87,6 +88,8 @@ SAFEGUARDING_SHOWN = ("rank", "person_id", "age_band", "child", "sex", "score", 
                       "reasons", "unknown", "evidence", "suggested_action")  # fmt: skip
 HOMES_SHOWN = ("rank", "address_id", "line_ids", "occupant_person_id", "score", "runner_nights",
                "visitors", "vulnerability", "evidence")  # fmt: skip
+RUNNERS_SHOWN = ("line_id", "number", "person_id", "link", "link_evidence", "first_seen",
+                 "last_seen", "nights_away", "line_score", "evidence")  # fmt: skip
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -127,6 +130,29 @@ class Home(BaseModel):
     evidence: str | None
 
 
+class RunnerNumber(BaseModel):
+    """A line's runner number (pseudonymised) linked to a person, and how (docs/people.md,
+    runners.csv)."""
+
+    line_id: str
+    number: str
+    link: str | None
+    link_evidence: str | None
+    first_seen: str | None
+    last_seen: str | None
+    nights_away: int | None
+    line_score: float | None
+    evidence: str | None
+
+
+class PersonDetail(Person):
+    """A person for safeguarding: the safeguarding row, the runner numbers linked to them and
+    the homes where they are the occupant, all under pseudonyms."""
+
+    runner_numbers: list[RunnerNumber]
+    homes: list[Home]
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values (NaN as None)."""
     clean = frame.astype(object).where(frame.notna(), None)
@@ -143,10 +169,12 @@ class Results:
     numbers: pd.DataFrame = field(init=False)
     safeguarding: pd.DataFrame = field(init=False)
     homes: pd.DataFrame = field(init=False)
+    runners: pd.DataFrame = field(init=False)
     real: dict[str, str] = field(init=False, repr=False)
     """Pseudonym -> real number or person id, for revealing (never sent unless a reveal is
     allowed)."""
     _cache: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
+    _hide: OutputPseudonymiser = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
@@ -155,8 +183,10 @@ class Results:
         people = self.folder / "people"
         listed = _read(people / "safeguarding.parquet", SAFEGUARDING_SHOWN)
         homes = _read(people / "cuckooed_addresses.parquet", HOMES_SHOWN)
+        runners = _read(people / "runners.parquet", RUNNERS_SHOWN)
         persons = {*listed["person_id"].dropna().astype(str),
-                   *homes["occupant_person_id"].dropna().astype(str)}  # fmt: skip
+                   *homes["occupant_person_id"].dropna().astype(str),
+                   *runners["person_id"].dropna().astype(str)}  # fmt: skip
         hide = OutputPseudonymiser(self.key, dict.fromkeys(persons, IdType.PERSON))
         # Outputs of older versions hold real values: keep them to reveal.
         raw = [(str(n), IdType.PHONE) for n in numbers["number"]]
@@ -165,6 +195,8 @@ class Results:
         self.numbers = hide.frame(numbers)
         self.safeguarding = hide.frame(listed).rename(columns={"person_id": "person"})
         self.homes = hide.frame(homes).rename(columns={"occupant_person_id": "occupant"})
+        self.runners = hide.frame(runners).rename(columns={"person_id": "person"})
+        self._hide = hide
 
     def reveal(self, token: str) -> str | None:
         """The real value behind `token`: from the outputs when they hold it, else from the
@@ -236,3 +268,26 @@ class Results:
             return None
         numbers = self.numbers[self.numbers["line_id"] == line_id]
         return {**_records(row)[0], "numbers": _records(numbers.drop(columns=["line_id"]))}
+
+    def person(self, token: str) -> dict[str, Any] | None:
+        """The safeguarding row of the person `token` (a `PE-…` pseudonym), the runner numbers
+        linked to them and the homes they occupy; None if they are not on the list."""
+        row = self.safeguarding[self.safeguarding["person"] == token]
+        if row.empty:
+            return None
+        runners = self.runners[self.runners["person"] == token].drop(columns=["person"])
+        homes = self.homes[self.homes["occupant"] == token]
+        return {**_records(row)[0], "runner_numbers": _records(runners),
+                "homes": _records(homes)}  # fmt: skip
+
+    def places(self) -> dict[str, Any]:
+        """The places page's towns, areas and factors (read once)."""
+        if "places" not in self._cache:
+            self._cache["places"] = read_places(self.folder)
+        return dict(self._cache["places"])
+
+    def violence(self) -> dict[str, Any]:
+        """The violence page's counts, rivalries and attributed incidents (read once)."""
+        if "violence" not in self._cache:
+            self._cache["violence"] = read_violence(self.folder, self._hide.frame)
+        return dict(self._cache["violence"])

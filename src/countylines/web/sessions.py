@@ -21,6 +21,9 @@ IDLE_S = 30 * 60
 """A session unused for this long (seconds) has ended."""
 MAX_AGE_S = 8 * 3600
 """No session lasts longer than a working day (seconds)."""
+TOUCH_S = 60
+"""A session's last use is written at most once in this many seconds (a request is then a read,
+not a write); idle expiry is exact to within this."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def find(ws: Workspace, session_id: str, now: float | None = None) -> Session | 
         if now - row[2] > IDLE_S or now - row[1] > MAX_AGE_S:
             con.execute("DELETE FROM sessions WHERE id_hash = ?", (key,))
             return None
-        con.execute("UPDATE sessions SET seen = ? WHERE id_hash = ?", (now, key))
+        if now - row[2] >= TOUCH_S:
+            con.execute("UPDATE sessions SET seen = ? WHERE id_hash = ?", (now, key))
     return Session(User(row[3], Role(row[4])), row[0])
 
 
