@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import NUMBER, PASSWORD, REASON, add_user, write_hostile_results
+from conftest import NUMBER, PASSWORD, REASON, XSS, add_user, write_hostile_results
 from fastapi.testclient import TestClient
 
 from countylines import audit
@@ -295,3 +295,122 @@ def test_the_map_page_embeds_the_places_map_safely(client: TestClient) -> None:
     data = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S)
     assert data and "<" not in data.group(1) and json.loads(data.group(1)) == layers
     assert '<script src="/static/map.js"></script>' in page
+
+
+def _offered(client: TestClient) -> set[str]:
+    return set(re.findall(r'<a href="/download/([^"]+)" download>', client.get("/downloads").text))
+
+
+def test_downloads_are_offered_by_role_and_audited(
+    client: TestClient, results: Path, workspace: Workspace
+) -> None:
+    (results / "network").mkdir()
+    (results / "network" / "pole.graphml").write_text("<graphml/>")  # a later step's export
+    public = {"report-public.html", "report-public.pdf", "places/towns.csv", "places/places.csv",
+              "places/place_factors.csv", "places/places_map.json"}  # fmt: skip
+    analyst = public | {"report.html", "lines/lines.csv", "lines/lines.parquet",
+                        "lines/line_numbers.parquet", "violence/violence.parquet",
+                        "violence/rivalries.parquet", "network/pole.graphml"}  # fmt: skip
+    offered = {}
+    for role in ("viewer", "analyst", "safeguarding"):
+        client.cookies.clear()
+        _login(client, role)
+        offered[role] = _offered(client)
+    assert offered["viewer"] == public
+    assert analyst <= offered["analyst"] and not any(
+        p.startswith(("people/", "work/")) for p in offered["analyst"]
+    )
+    assert "people/safeguarding.parquet" in offered["safeguarding"]
+    assert not any(p.startswith("work/") or p == "steps.json" for p in offered["safeguarding"])
+    before = len(list(audit.entries(workspace)))
+    got = client.get("/download/violence/rivalries.parquet")
+    assert got.status_code == 200 and got.content == (results / "violence" /
+                                                      "rivalries.parquet").read_bytes()  # fmt: skip
+    assert "attachment" in got.headers["content-disposition"]
+    last = list(audit.entries(workspace))[before:]
+    assert [(e.user, e.action) for e in last] == [("safeguarding", "disclose")]
+    assert "file:violence/rivalries.parquet" in last[0].records
+    client.cookies.clear()
+    _login(client, "analyst")
+    assert client.get("/download/people/safeguarding.parquet").status_code == 403
+    client.cookies.clear()
+    _login(client, "viewer")
+    assert client.get("/download/lines/lines.csv").status_code == 403
+    assert client.get("/download/report-public.pdf").status_code == 200
+
+
+def test_downloads_refuse_paths_outside_the_offered_files(
+    client: TestClient, results: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("outside the results")
+    (results / "places" / "escape.csv").symlink_to(secret)
+    (results / "places" / "case.csv").symlink_to(results / "work" / "case.duckdb")
+    (results / "exports").symlink_to(tmp_path)  # a whole folder pointing outside
+    (results / "places" / ".hidden.csv").write_text("hidden")
+    _login(client, "admin")
+    offered = _offered(client)
+    assert offered and not any("escape" in p or "case" in p or "secret" in p for p in offered)
+    for path in ("work/case.duckdb", "steps.json", "places/escape.csv", "places/case.csv",
+                 "exports/secret.csv", "places/.hidden.csv", "places/../work/case.duckdb",
+                 "%2e%2e/secret.csv", "places/%2e%2e/work/case.duckdb", "/etc/passwd",
+                 "%2Fetc%2Fpasswd", "lines/..%2F..%2Fsecret.csv", "nothing.csv", "places"):
+        response = client.get(f"/download/{path}")
+        assert response.status_code == 404, path
+        assert b"outside the results" not in response.content
+
+
+def test_the_person_page_is_for_safeguarding_and_audited(
+    client: TestClient, workspace: Workspace
+) -> None:
+    token = person_token(workspace)
+    _login(client, "safeguarding")
+    before = len(list(audit.entries(workspace)))
+    person = client.get(f"/api/people/{token}").json()
+    page = client.get(f"/people/{token}").text
+    assert person["person"] == token and person["priority"] == "high"
+    assert [r["line_id"] for r in person["runner_numbers"]] == ["L001"]
+    assert person["runner_numbers"][0]["number"].startswith("PH-")
+    for raw in ("P0007", NUMBER):
+        assert raw not in page and raw not in json.dumps(person), raw
+    assert person["runner_numbers"][0]["number"] in page
+    entries = list(audit.entries(workspace))[before:]
+    assert [(e.action, token in e.records) for e in entries] == [("consult", True)] * 2
+    assert client.get("/api/people/PE-nobody").status_code == 404
+    assert f'href="/people/{token}"' in client.get("/people").text
+    client.cookies.clear()
+    _login(client, "analyst")
+    assert client.get(f"/people/{token}").status_code == 403
+    assert f'href="/people/{token}"' not in client.get("/people").text
+
+
+def test_places_and_violence_pages_show_the_analyses(client: TestClient) -> None:
+    _login(client, "analyst")
+    places = client.get("/api/places").json()
+    assert places["classes"]["infiltrated"] == 1 and places["classes"]["heightened risk"] == 1
+    assert places["towns"][0]["town"] == "Hereford"  # most serious class first
+    assert places["towns"][1]["measures"].startswith(XSS[3])
+    violence = client.get("/api/violence").json()
+    assert (violence["n_incidents"], violence["n_on_lines"]) == (3, 2)
+    assert {c["name"]: c["n"] for c in violence["by_weapon"]} == {"knife": 1, "firearm": 1}
+    assert [c["name"] for c in violence["by_month"]] == ["2019-01", "2019-02"]
+    assert violence["rivalries"][0]["escalating"] is True
+    assert [i["incident_id"] for i in violence["incidents"]] == ["I2", "I1"]  # newest first
+    assert NUMBER not in json.dumps(violence) and "PH-" in violence["incidents"][1]["evidence"]
+    assert NUMBER not in client.get("/violence").text
+
+
+def test_revoked_tokens_and_removed_users_stop_at_once(
+    client: TestClient, workspace: Workspace
+) -> None:
+    from countylines.users import remove_user, revoke_token
+
+    token, info = create_token(workspace, "analyst")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/lines", headers=auth).status_code == 200
+    revoke_token(workspace, info.id)
+    assert client.get("/api/lines", headers=auth).status_code == 401
+    _login(client, "viewer")
+    assert client.get("/places").status_code == 200
+    remove_user(workspace, "viewer")
+    assert client.get("/places", follow_redirects=False).status_code == 303

@@ -36,15 +36,21 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def record(
+    def submit(
         self, user: str, action: str, target: str, records: Iterable[str] = (), reason: str = ""
-    ) -> Entry:
-        """Append one entry (as `audit.record` does) and return it once it is committed; the
-        writer's error, if the commit failed."""
+    ) -> Future[Entry]:
+        """Queue one entry (the fields of `audit.record`); the future is done once it is
+        committed, or holds the writer's error."""
         done: Future[Entry] = Future()
         self._queue.put((Pending(user, action, target, tuple(records), reason), done))
         self._start()
-        return done.result()
+        return done
+
+    def record(
+        self, user: str, action: str, target: str, records: Iterable[str] = (), reason: str = ""
+    ) -> Entry:
+        """Append one entry and return it once it is committed (`submit`, waited for)."""
+        return self.submit(user, action, target, records, reason).result()
 
     def _start(self) -> None:
         with self._lock:
@@ -82,9 +88,7 @@ class GroupWriter:
             while not self._queue.empty():
                 self._queue.get_nowait()[1].set_exception(exc)
 
-    def _commit(
-        self, con: sqlite3.Connection, group: list[tuple[Pending, Future[Entry]]]
-    ) -> None:
+    def _commit(self, con: sqlite3.Connection, group: list[tuple[Pending, Future[Entry]]]) -> None:
         try:
             entries = append(con, [p for p, _ in group], self.ws.anchor_path)
         except Exception as exc:  # every waiting request sees the failure

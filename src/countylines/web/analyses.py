@@ -22,7 +22,7 @@ CLASSES = ("infiltrated", "heightened risk", "elevated", "lower")
 
 
 class Town(BaseModel):
-    """A town of the places analysis: its class, risk score (0–1), drivers and measures."""
+    """A town of the places analysis: its class, risk score (0 to 1), drivers and measures."""
 
     town: str
     risk_class: str | None

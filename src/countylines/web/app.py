@@ -12,6 +12,7 @@ together (`countylines.audit_writer`); a request returns only once its entry is 
 Responses that do not change while the results are served are encoded to JSON once.
 """
 
+import asyncio
 import hmac
 import json
 import secrets
@@ -26,6 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from countylines import audit
 from countylines.audit_writer import GroupWriter
@@ -136,8 +138,20 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     target = str(results.resolve())
     encoded: dict[str, bytes] = {}
 
-    def log(user: User, action: str, records: list[str], reason: str = "") -> None:
-        writer.record(user.name, action, target, records, reason)
+    async def log(user: User, action: str, records: list[str], reason: str = "") -> None:
+        """Append an audit entry; returns once it is on disk (without holding a thread)."""
+        await asyncio.wrap_future(writer.submit(user.name, action, target, records, reason))
+
+    remembered: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def lookup(kind: str, key: str, find: Callable[[str], dict[str, Any] | None]) -> Any:
+        """`find(key)`, remembered (at most MAX_CACHED keys: made-up ids cannot grow it)."""
+        if (kind, key) in remembered:
+            return remembered[(kind, key)]
+        found = find(key)
+        if len(remembered) < MAX_CACHED:
+            remembered[(kind, key)] = found
+        return found
 
     def cached_json(name: str, shape: Any, build: Callable[[], Any]) -> Response:
         """The response `name`: what `build` returns, checked as `shape` and encoded once (the
@@ -146,6 +160,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
             adapter = TypeAdapter(shape)
             encoded[name] = adapter.dump_json(adapter.validate_python(build()))
         return Response(encoded[name], media_type="application/json")
+
     templates = Jinja2Templates(
         env=jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     )
@@ -180,8 +195,9 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
             raise NotSignedIn
         return Signed(session.user, session.csrf)
 
-    def needs(permission: Permission) -> Callable[[Request], Signed]:
-        def check(request: Request) -> Signed:
+    def needs(permission: Permission) -> Callable[[Request], Awaitable[Signed]]:
+        # async: checked on the event loop (a read on its kept connection), not in a thread.
+        async def check(request: Request) -> Signed:
             signed = signed_in(request)
             if not allows(signed.user.role, permission):
                 role = signed.user.role.value
@@ -254,15 +270,15 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     Lines = Annotated[Signed, Depends(needs(Permission.VIEW_LINES))]
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview(request: Request, signed: Aggregates) -> HTMLResponse:
+    async def overview(request: Request, signed: Aggregates) -> HTMLResponse:
         return page(request, "overview.html", signed, summary=data.summary())
 
     @app.get("/api/summary", responses=API_ERRORS, response_model=Summary)
-    def api_summary(signed: Aggregates) -> Response:
+    async def api_summary(signed: Aggregates) -> Response:
         return cached_json("summary", Summary, data.summary)
 
     @app.get("/map", response_class=HTMLResponse, include_in_schema=False)
-    def map_page(request: Request, signed: Aggregates) -> HTMLResponse:
+    async def map_page(request: Request, signed: Aggregates) -> HTMLResponse:
         # map_json() is JSON without any <, > or & (see maps.html.script_json): safe to embed.
         return page(request, "map.html", signed, map_json=data.map_json())
 
@@ -270,76 +286,73 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
         "/api/map",
         responses={**API_ERRORS, 404: {"model": Problem, "description": "No places analysis"}},
     )
-    def api_map(signed: Aggregates) -> dict[str, Any]:
+    async def api_map(signed: Aggregates) -> dict[str, Any]:
         text = data.map_json()
         if text is None:
             raise HTTPException(404, "these results have no places analysis")
         return dict(json.loads(text))
 
     @app.get("/lines", response_class=HTMLResponse, include_in_schema=False)
-    def line_register(request: Request, signed: Lines) -> HTMLResponse:
+    async def line_register(request: Request, signed: Lines) -> HTMLResponse:
         return page(request, "lines.html", signed, lines=data.line_register())
 
     @app.get("/api/lines", responses=API_ERRORS, response_model=list[Line])
-    def api_lines(signed: Lines) -> Response:
+    async def api_lines(signed: Lines) -> Response:
         return cached_json("lines", list[Line], data.line_register)
 
-    lines_seen: dict[str, dict[str, Any] | None] = {}
-
-    def one_line(user: User, line_id: str) -> dict[str, Any]:
-        if line_id not in lines_seen and len(lines_seen) < MAX_CACHED:
-            lines_seen[line_id] = data.line(line_id)
-        line = lines_seen[line_id] if line_id in lines_seen else data.line(line_id)
+    async def one_line(user: User, line_id: str) -> dict[str, Any]:
+        line = lookup("line", line_id, data.line)
         if line is None:
             raise HTTPException(404, "no such line")
-        log(user, "consult", [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])
-        return line
+        await log(user, "consult", [f"line:{line_id}", f"numbers:{len(line['numbers'])}"])
+        return dict(line)
 
     @app.get("/lines/{line_id}", response_class=HTMLResponse, include_in_schema=False)
-    def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
-        return page(request, "line.html", signed, line=one_line(signed.user, line_id))
+    async def line_page(request: Request, line_id: str, signed: Lines) -> HTMLResponse:
+        return page(request, "line.html", signed, line=await one_line(signed.user, line_id))
 
     People = Annotated[Signed, Depends(needs(Permission.VIEW_PSEUDONYMISED_PEOPLE))]
 
-    def consulted(user: User, what: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        log(user, "consult", [f"{what}:{len(rows)}"])
+    async def consulted(user: User, what: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        await log(user, "consult", [f"{what}:{len(rows)}"])
         return rows
 
     @app.get("/people", response_class=HTMLResponse, include_in_schema=False)
-    def people_page(request: Request, signed: People) -> HTMLResponse:
-        rows = consulted(signed.user, "safeguarding", data.people())
+    async def people_page(request: Request, signed: People) -> HTMLResponse:
+        rows = await consulted(signed.user, "safeguarding", data.people())
         return page(request, "people.html", signed, people=rows)
 
     @app.get("/api/people", responses=API_ERRORS)
-    def api_people(signed: People) -> list[Person]:
-        return [Person(**r) for r in consulted(signed.user, "safeguarding", data.people())]
+    async def api_people(signed: People) -> list[Person]:
+        return [Person(**r) for r in await consulted(signed.user, "safeguarding", data.people())]
 
     @app.get("/homes", response_class=HTMLResponse, include_in_schema=False)
-    def homes_page(request: Request, signed: People) -> HTMLResponse:
-        rows = consulted(signed.user, "cuckooed_addresses", data.cuckooed())
+    async def homes_page(request: Request, signed: People) -> HTMLResponse:
+        rows = await consulted(signed.user, "cuckooed_addresses", data.cuckooed())
         return page(request, "homes.html", signed, homes=rows)
 
     @app.get("/api/homes", responses=API_ERRORS)
-    def api_homes(signed: People) -> list[Home]:
-        return [Home(**r) for r in consulted(signed.user, "cuckooed_addresses", data.cuckooed())]
+    async def api_homes(signed: People) -> list[Home]:
+        rows = await consulted(signed.user, "cuckooed_addresses", data.cuckooed())
+        return [Home(**r) for r in rows]
 
     Revealer = Annotated[Signed, Depends(needs(Permission.REVEAL_IDENTIFIERS))]
 
-    def reveal(user: User, token: str, reason: str) -> Revealed:
+    async def reveal(user: User, token: str, reason: str) -> Revealed:
         try:
             why = audit.check_reason(reason)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-        value = data.reveal(token)
-        log(user, "reveal", [token.strip(), f"matches:{int(value is not None)}"], why)
+        value = await run_in_threadpool(data.reveal, token)
+        await log(user, "reveal", [token.strip(), f"matches:{int(value is not None)}"], why)
         return Revealed(pseudonym=token.strip(), value=value)
 
     @app.get("/reveal", response_class=HTMLResponse, include_in_schema=False)
-    def reveal_form(request: Request, signed: Revealer, pseudonym: str = "") -> HTMLResponse:
+    async def reveal_form(request: Request, signed: Revealer, pseudonym: str = "") -> HTMLResponse:
         return page(request, "reveal.html", signed, pseudonym=pseudonym[:100], revealed=None)
 
     @app.post("/reveal", response_class=HTMLResponse, include_in_schema=False)
-    def reveal_page(
+    async def reveal_page(
         request: Request,
         signed: Revealer,
         pseudonym: Annotated[str, Form(max_length=100)],
@@ -348,71 +361,73 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
     ) -> HTMLResponse:
         if signed.csrf is not None and not hmac.compare_digest(signed.csrf, csrf):
             raise HTTPException(403, "missing or wrong CSRF token")
-        revealed = reveal(signed.user, pseudonym, reason)
+        revealed = await reveal(signed.user, pseudonym, reason)
         return page(request, "reveal.html", signed, pseudonym=pseudonym, revealed=revealed)
 
     @app.post(
         "/api/reveal",
         responses={**API_ERRORS, 400: {"model": Problem, "description": "No or bad reason"}},
     )
-    def api_reveal(body: RevealRequest, signed: Revealer) -> Revealed:
+    async def api_reveal(body: RevealRequest, signed: Revealer) -> Revealed:
         if signed.csrf is not None:
             raise HTTPException(403, "use an API token for the API, or the form on /reveal")
-        return reveal(signed.user, body.pseudonym, body.reason)
+        return await reveal(signed.user, body.pseudonym, body.reason)
 
     @app.get(
         "/api/lines/{line_id}",
         responses={**API_ERRORS, 404: {"model": Problem, "description": "No such line"}},
         response_model=LineDetail,
     )
-    def api_line(line_id: str, signed: Lines) -> Response:
-        line = one_line(signed.user, line_id)
+    async def api_line(line_id: str, signed: Lines) -> Response:
+        line = await one_line(signed.user, line_id)
         return cached_json(f"line:{line_id}", LineDetail, lambda: line)
 
     @app.get("/places", response_class=HTMLResponse, include_in_schema=False)
-    def places_page(request: Request, signed: Aggregates) -> HTMLResponse:
+    async def places_page(request: Request, signed: Aggregates) -> HTMLResponse:
         return page(request, "places.html", signed, places=data.places())
 
     @app.get("/api/places", responses=API_ERRORS, response_model=Places)
-    def api_places(signed: Aggregates) -> Response:
+    async def api_places(signed: Aggregates) -> Response:
         return cached_json("places", Places, data.places)
 
     @app.get("/violence", response_class=HTMLResponse, include_in_schema=False)
-    def violence_page(request: Request, signed: Lines) -> HTMLResponse:
+    async def violence_page(request: Request, signed: Lines) -> HTMLResponse:
         return page(request, "violence.html", signed, violence=data.violence())
 
     @app.get("/api/violence", responses=API_ERRORS, response_model=Violence)
-    def api_violence(signed: Lines) -> Response:
+    async def api_violence(signed: Lines) -> Response:
         return cached_json("violence", Violence, data.violence)
 
     Safeguarding = Annotated[Signed, Depends(needs(Permission.VIEW_PERSON_DETAILS))]
 
-    def one_person(user: User, token: str) -> dict[str, Any]:
-        person = data.person(token.strip())
-        log(user, "consult", [token.strip()[:100], f"found:{int(person is not None)}"])
+    async def one_person(user: User, token: str) -> dict[str, Any]:
+        person = lookup("person", token.strip(), data.person)
+        await log(user, "consult", [token.strip()[:100], f"found:{int(person is not None)}"])
         if person is None:
             raise HTTPException(404, "no such person on the safeguarding list")
         return person
 
     @app.get("/people/{token}", response_class=HTMLResponse, include_in_schema=False)
-    def person_page(request: Request, token: str, signed: Safeguarding) -> HTMLResponse:
-        return page(request, "person.html", signed, person=one_person(signed.user, token))
+    async def person_page(request: Request, token: str, signed: Safeguarding) -> HTMLResponse:
+        return page(request, "person.html", signed, person=await one_person(signed.user, token))
 
     @app.get(
         "/api/people/{token}",
         responses={**API_ERRORS, 404: {"model": Problem, "description": "No such person"}},
+        response_model=PersonDetail,
     )
-    def api_person(token: str, signed: Safeguarding) -> PersonDetail:
-        return PersonDetail(**one_person(signed.user, token))
+    async def api_person(token: str, signed: Safeguarding) -> Response:
+        person = await one_person(signed.user, token)
+        return cached_json(f"person:{token.strip()}", PersonDetail, lambda: person)
 
     @app.get("/downloads", response_class=HTMLResponse, include_in_schema=False)
-    def downloads_page(request: Request, signed: Aggregates) -> HTMLResponse:
+    async def downloads_page(request: Request, signed: Aggregates) -> HTMLResponse:
         offered = [d for d in downloads.catalogue(results) if allows(signed.user.role,
                                                                      d.permission)]  # fmt: skip
         return page(request, "downloads.html", signed, files=offered)
 
     @app.get("/download/{path:path}", include_in_schema=False)
-    def download(path: str, signed: Aggregates) -> FileResponse:
+    async def download(path: str, signed: Aggregates) -> FileResponse:
         try:
             file, offered = downloads.resolve(results, path)
         except downloads.NotOffered:
@@ -420,7 +435,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
         if not allows(signed.user.role, offered.permission):
             raise HTTPException(403, f"your role ({signed.user.role.value}) may not download "
                                      "this file")  # fmt: skip
-        log(signed.user, "disclose", [f"file:{offered.path}", f"bytes:{offered.size}"])
+        await log(signed.user, "disclose", [f"file:{offered.path}", f"bytes:{offered.size}"])
         return FileResponse(file, filename=file.name)
 
     return app

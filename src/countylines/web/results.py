@@ -20,8 +20,8 @@ from countylines.audit import MAX_REASON, MIN_REASON
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.maps.html import script_json
 from countylines.private_outputs import OutputPseudonymiser
-from countylines.web.analyses import read_places, read_violence
 from countylines.pseudonym import TOKEN_RE, IdType, case_values, parse_token, pseudonym
+from countylines.web.analyses import read_places, read_violence
 
 
 class Summary(BaseModel):
