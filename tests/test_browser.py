@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path, workspace: Workspace) -> Iterator[str]:
-    for role in ("viewer", "analyst"):
+    for role in ("viewer", "analyst", "safeguarding"):
         add_user(workspace, role, role)
     app = create_app(write_hostile_results(tmp_path / "results"), workspace)
     port = _free_port()
@@ -86,16 +86,46 @@ def test_pages_load_cleanly_and_show_hostile_text_as_text(server: str, browser) 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shown = {}
     pages = (("/", "overview"), ("/lines", "lines"), ("/lines/L001", "line"),
-             ("/people", "people"), ("/homes", "homes"))  # fmt: skip
+             ("/people", "people"), ("/homes", "homes"), ("/places", "places"),
+             ("/violence", "violence"), ("/downloads", "downloads"))  # fmt: skip
     for path, shot in pages:
         response = page.goto(f"{server}{path}", wait_until="networkidle")
         assert response is not None and response.status == 200, path
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
-        assert page.locator("script").count() == 0  # no script tag, not even injected ones
+        # no script but the app's own (not even injected ones)
+        assert page.locator("script:not([src^='/static/'])").count() == 0, path
         shown[shot] = page.inner_text("main")
     assert XSS[0] in shown["lines"] and XSS[1] in shown["lines"]
     assert XSS[3] in shown["line"] and "PH-" in shown["line"]
+    assert XSS[0] in shown["places"] and XSS[1] in shown["violence"]
+    assert "report-public.html" in shown["downloads"] and "people/" not in shown["downloads"]
     assert problems == []
+
+
+def test_the_places_table_sorts_by_a_clicked_column(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page, problems = _page(browser, server, "viewer")
+    page.goto(f"{server}/places", wait_until="networkidle")
+    towns = page.locator("table.sortable").first
+    first = towns.locator("tbody tr td:first-child")
+    assert first.all_inner_texts() == ["Hereford", XSS[0]]  # most serious class first
+    towns.locator("th", has_text="Score").click()  # ascending score
+    assert first.all_inner_texts() == [XSS[0], "Hereford"]
+    assert problems == []
+
+
+def test_only_safeguarding_opens_person_pages(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    page, problems = _page(browser, server, "safeguarding")
+    page.goto(f"{server}/people", wait_until="networkidle")
+    page.locator("table.register tbody a").first.click()
+    page.wait_for_load_state("networkidle")
+    person_url = page.url
+    assert "/people/PE-" in person_url and "runner numbers linked" in page.inner_text("main").lower()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "person.png"), full_page=True)
+    assert problems == []
+    analyst, _ = _page(browser, server, "analyst")
+    response = analyst.goto(person_url)
+    assert response is not None and response.status == 403
 
 
 def test_the_map_draws_its_polygons_and_popups_are_text(server: str, browser) -> None:  # type: ignore[no-untyped-def]
