@@ -119,7 +119,8 @@ def test_only_safeguarding_opens_person_pages(server: str, browser) -> None:  # 
     page.locator("table.register tbody a").first.click()
     page.wait_for_load_state("networkidle")
     person_url = page.url
-    assert "/people/PE-" in person_url and "runner numbers linked" in page.inner_text("main").lower()
+    assert "/people/PE-" in person_url
+    assert "runner numbers linked" in page.inner_text("main").lower()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "person.png"), full_page=True)
     assert problems == []
@@ -137,6 +138,9 @@ def test_the_map_draws_its_polygons_and_popups_are_text(server: str, browser) ->
     page.locator("path.leaflet-interactive").first.click(force=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map.png"), full_page=True)
+    page.locator("path.leaflet-interactive").nth(1).click(force=True)  # Ledbury, off the link
+    popup = page.locator(".leaflet-popup-content", has_text="Ledbury").inner_text()
+    assert "Ledbury" in popup and "near a station" in popup and "BTP patrols" in popup
     assert page.locator(".leaflet-popup-content img").count() == 0
     assert problems == []
 
