@@ -469,7 +469,7 @@ NUMBER = "+447700900123"
 def write_hostile_results(folder: Path) -> Path:
     """An assessment folder: `lines/` with two lines, `people/`, `places/` and `violence/`,
     whose brands, towns, reasons and evidence are XSS probes and hold a real-looking phone
-    number, the public and restricted reports, and `work/` (never offered for download)."""
+    number, and the public and restricted reports."""
     import pandas as pd
 
     from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS, LineResult
@@ -522,8 +522,6 @@ def write_hostile_results(folder: Path) -> Path:
     _write_hostile_violence(folder / "violence")
     for name in ("report.html", "report-public.html", "report-public.pdf"):
         (folder / name).write_text(f"<p>{name}</p>")
-    (folder / "work").mkdir(exist_ok=True)
-    (folder / "work" / "case.duckdb").write_text("the loaded case: never offered")
     return folder
 
 

@@ -25,7 +25,10 @@ from countylines.workspace import Workspace, load_key
 
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
-    return write_hostile_results(tmp_path / "results")
+    folder = write_hostile_results(tmp_path / "results")
+    (folder / "work").mkdir()
+    (folder / "work" / "case.duckdb").write_text("the loaded case: never offered")
+    return folder
 
 
 @pytest.fixture
