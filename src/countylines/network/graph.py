@@ -295,6 +295,7 @@ def _merge_nodes(parts: list[pd.DataFrame], frames: CaseFrames) -> pd.DataFrame:
         merged.loc[rows, "x"] = merged.loc[rows, "label"].map(at["x"]).to_numpy()
         merged.loc[rows, "y"] = merged.loc[rows, "label"].map(at["y"]).to_numpy()
     merged["count"] = merged["count"].fillna(0).astype(int)
+    merged[["x", "y"]] = merged[["x", "y"]].astype(float).round(1)
     return merged[list(NODE_COLUMNS)]
 
 

@@ -135,17 +135,19 @@ def _tokenised(outputs: Outputs, tokens: Tokens) -> tuple[pd.DataFrame, dict[str
 
 def _spread_communities(graph: Graph, of_phone: pd.Series) -> pd.Series:
     """Community of each node: a phone's own (from the case's communications); any other
-    node's is the most common among its neighbouring phones (-1 when it has none)."""
+    node's is the most common among its neighbours that have one, phones first (a person
+    takes its phones', then a home its occupants'); -1 when none of them has one."""
     nodes, edges = graph.nodes, graph.edges
     community = nodes["node_id"].map(of_phone).fillna(-1).astype("int64")
-    by_id = pd.Series(community.to_numpy(), index=nodes["node_id"])
     ends = pd.concat([edges[["source", "target"]],
                       edges[["target", "source"]].set_axis(["source", "target"], axis=1)])
-    ends = ends[ends["target"].str.startswith("phone:")]
-    ends = ends.assign(community=ends["target"].map(by_id))
-    ends = ends[ends["community"] >= 0]
-    if len(ends):
-        counts = ends.groupby(["source", "community"]).size().rename("n").reset_index()
+    for _ in range(3):
+        by_id = pd.Series(community.to_numpy(), index=nodes["node_id"])
+        found = ends.assign(community=ends["target"].map(by_id))
+        found = found[found["community"] >= 0]
+        if found.empty:
+            break
+        counts = found.groupby(["source", "community"]).size().rename("n").reset_index()
         best = counts.sort_values(["source", "n", "community"], ascending=[True, False, True])
         majority = best.groupby("source").head(1).set_index("source")["community"]
         missing = community < 0
@@ -205,7 +207,7 @@ def find_network(
     rivals: dict[int, set[int]] = {}
     for a, b in zip(rivalries["line_a"], rivalries["line_b"], strict=True):
         ca, cb = by_line.get(a), by_line.get(b)
-        if ca is not None and cb is not None and ca != cb:
+        if ca is not None and cb is not None:
             rivals.setdefault(int(ca), set()).add(int(cb))
             rivals.setdefault(int(cb), set()).add(int(ca))
     sizes = pd.Series(np.bincount(of_number.to_numpy())) if len(of_number) else pd.Series(

@@ -7,6 +7,7 @@
 * **Line holders**: the holder numbers of the line register and the persons linked to them.
 * **Rival groups**: communities joined by rivalries (a line belongs to the community most of
   its numbers are in); each connected set of such communities is one group, `R1`, `R2`, ...
+  (two rival lines in one community make that community a group of its own).
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def rival_groups(rivalries: pd.DataFrame, of_line: pd.Series) -> dict[int, str]:
     graph = nx.Graph()
     for a, b in zip(rivalries["line_a"], rivalries["line_b"], strict=True):
         ca, cb = of_line.get(a), of_line.get(b)
-        if ca is not None and cb is not None and ca != cb:
-            graph.add_edge(int(ca), int(cb))
+        if ca is not None and cb is not None:
+            graph.add_edge(int(ca), int(cb))  # a rivalry inside one community: a loop
     groups = sorted(nx.connected_components(graph), key=lambda g: (-len(g), min(g)))
     return {c: f"R{i + 1}" for i, group in enumerate(groups) for c in group}
 
