@@ -34,7 +34,7 @@ def _areas(result: NetworkResult) -> gpd.GeoDataFrame:
     frame = pd.DataFrame({
         "area_id": areas["area_id"].astype(str), "name": areas["name"].astype(str),
         "town": areas["town"].astype(str),
-        "class": areas["area_id"].astype(str).map(places["class"]).fillna(""),
+        "class": areas["area_id"].astype(str).map(places["class"]).astype(object).fillna(""),
         "score": pd.to_numeric(areas["area_id"].astype(str).map(places["score"]),
                                errors="coerce"),
     })  # fmt: skip

@@ -163,7 +163,8 @@ def _persons(phones: set[str], frames: CaseFrames, runners: pd.DataFrame,
 
 def _person_nodes(people: pd.Index, safeguarding: pd.DataFrame) -> pd.DataFrame:
     listed = safeguarding.drop_duplicates("person_id").set_index("person_id")["priority"]
-    what = pd.Series(people, dtype=object).map(listed.astype(str)).fillna("").astype(str)
+    priority = dict(zip(listed.index, listed.astype(str), strict=True))
+    what = pd.Series([priority.get(p, "") for p in people], dtype=object)
     return _nodes("person", pd.Series(people, dtype=object),
                   description=what.map(lambda p: f"safeguarding priority {p}" if p else ""))
 
