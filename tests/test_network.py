@@ -33,8 +33,9 @@ def planted(groups: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
     n = groups * size
     src = rng.integers(0, n, n * 8)
     inside = rng.random(len(src)) < 0.9
-    dst = np.where(inside, src // size * size + rng.integers(0, size, len(src)),
-                   rng.integers(0, n, len(src)))  # fmt: skip
+    dst = np.where(
+        inside, src // size * size + rng.integers(0, size, len(src)), rng.integers(0, n, len(src))
+    )
     keep = src != dst
     return src[keep], dst[keep], np.arange(n) // size
 
@@ -56,8 +57,9 @@ def test_communities_recover_a_planted_partition(method: str) -> None:
 
 
 def test_lines_take_their_numbers_community_and_rivalries_join_communities() -> None:
-    numbers = pd.DataFrame({"line_id": ["L1", "L1", "L1", "L2", "L3", "L4"],
-                            "number": ["a", "b", "c", "d", "e", "f"]})  # fmt: skip
+    numbers = pd.DataFrame(
+        {"line_id": ["L1", "L1", "L1", "L2", "L3", "L4"], "number": ["a", "b", "c", "d", "e", "f"]}
+    )
     community = pd.Series({"a": 4, "b": 4, "c": 1, "d": 2, "e": 3, "f": 3})
     of_line = line_communities(numbers, community)
     assert of_line.to_dict() == {"L1": 4, "L2": 2, "L3": 3, "L4": 3}
@@ -100,16 +102,19 @@ def test_hostile_labels_round_trip_as_text_in_anx_graphml_and_i2(tmp_path: Path)
     graph = hostile_graph()
     anx = ET.parse(write_anx(graph, tmp_path / "h.anx")).getroot()
     labels = [item.get("Label") for item in anx.iter("ChartItem") if item.find("End")]
-    assert [label.replace("\t", " ") for label in labels] == [  # type: ignore[union-attr]
-        readable(v).replace("\t", " ") for v in HOSTILE[5:8]
-    ]
+    assert (
+        [label.replace("\t", " ") for label in labels]
+        == [  # type: ignore[union-attr]
+            readable(v).replace("\t", " ") for v in HOSTILE[5:8]
+        ]
+    )
     assert not list(anx.iter("script")) and not list(anx.iter("x"))  # no markup got in
     g = nx.read_graphml(write_graphml(graph, tmp_path / "h.graphml"))
-    assert sorted(g.nodes[n]["label"] for n in g.nodes) == sorted(
-        readable(v) for v in HOSTILE[5:8])
+    assert sorted(g.nodes[n]["label"] for n in g.nodes) == sorted(readable(v) for v in HOSTILE[5:8])
     assert {readable(v) for v in HOSTILE[:3]} == {g.nodes[n]["description"] for n in g.nodes}
-    entities = pd.read_csv(tmp_path / write_i2_csv(graph, tmp_path)[0].name, dtype=str,
-                           keep_default_na=False)  # fmt: skip
+    entities = pd.read_csv(
+        tmp_path / write_i2_csv(graph, tmp_path)[0].name, dtype=str, keep_default_na=False
+    )
     assert list(entities["Label"]) == HOSTILE[5:8]  # CSV keeps the text exactly
 
 
@@ -129,8 +134,9 @@ def small_network(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     home = tmp_path_factory.mktemp("network-home") / "home"
     write_outputs(find_lines(database), root / "lines")
     for command, extra in (("violence", ()), ("movement", ()), ("people", ("--home", home))):
-        res = cli(command, database, "--out", root / command, "--lines", root / "lines",
-                  "--quiet", *extra)  # fmt: skip
+        res = cli(
+            command, database, "--out", root / command, "--lines", root / "lines", "--quiet", *extra
+        )
         assert res.exit_code == 0, res.output
     res = cli("network", database, "--out", root / "network", "--home", home, "--json")
     assert res.exit_code == 0, res.output
@@ -146,12 +152,23 @@ def test_graph_tables_are_consistent_and_typed(small_network) -> None:
     ids = set(nodes["node_id"])
     assert set(edges["source"]) <= ids and set(edges["target"]) <= ids
     assert set(nodes["pole"]) == {"person", "object", "location", "event"}
-    assert {"phone", "handset", "person", "line", "address", "town", "incident", "vehicle",
-            "journey"} <= set(nodes["type"])  # fmt: skip
+    assert {
+        "phone",
+        "handset",
+        "person",
+        "line",
+        "address",
+        "town",
+        "incident",
+        "vehicle",
+        "journey",
+    } <= set(nodes["type"])
     lines = nodes[nodes["type"] == "line"]
     assert len(lines) == len(pd.read_csv(out.parent / "lines" / "lines.csv"))
     roles = edges[edges["type"].isin(["deal_line", "runner", "holder"])]
-    assert (roles["source"].str.startswith("line:") & roles["target"].str.startswith("phone:")).all()
+    assert (
+        roles["source"].str.startswith("line:") & roles["target"].str.startswith("phone:")
+    ).all()
     players = pd.read_csv(out / "key_players.csv", keep_default_na=False)
     holders = edges.loc[edges["type"] == "holder", "target"]
     assert set(holders) <= set(players.loc[players["role"] == "line_holder", "node_id"])
@@ -203,7 +220,8 @@ def test_anx_chart_is_well_formed(small_network) -> None:
     types = {t.get("Name") for t in chart.iter("EntityType")}
     entities = {e.get("EntityId"): e for e in chart.iter("Entity")}
     assert entities and all(
-        e.find("Icon/IconStyle").get("Type") in types for e in entities.values()  # type: ignore[union-attr]
+        e.find("Icon/IconStyle").get("Type") in types
+        for e in entities.values()  # type: ignore[union-attr]
     )
     links = list(chart.iter("Link"))
     assert links and all(
@@ -214,8 +232,9 @@ def test_anx_chart_is_well_formed(small_network) -> None:
     }
     nodes = pd.read_csv(out / "network_nodes.csv", keep_default_na=False)
     contacts = nodes[(nodes["type"] == "phone") & (nodes["description"] == "contact")]
-    assert len(entities) < len(nodes) and not (set(contacts["node_id"]) - set(
-        pd.read_csv(out / "key_players.csv")["node_id"])) & set(entities)  # fmt: skip
+    assert len(entities) < len(nodes) and not (
+        set(contacts["node_id"]) - set(pd.read_csv(out / "key_players.csv")["node_id"])
+    ) & set(entities)
     i2_nodes = pd.read_csv(out / "i2_entities.csv", keep_default_na=False)
     i2_links = pd.read_csv(out / "i2_links.csv", keep_default_na=False)
     assert set(i2_nodes["Entity ID"]) == set(entities)
@@ -232,24 +251,45 @@ def test_geopackage_layers_are_in_british_national_grid(small_network) -> None:
         assert frame.crs.to_epsg() == 27700, layer
         assert len(frame) and shapely.is_valid(frame.geometry.to_numpy()).all(), layer
         xmin, ymin, xmax, ymax = frame.total_bounds
-        assert 0 <= xmin and xmax <= 700_000 and 0 <= ymin and ymax <= 1_300_000, layer
+        assert xmin >= 0 and xmax <= 700_000 and ymin >= 0 and ymax <= 1_300_000, layer
     incidents = pyogrio.read_dataframe(out / "network.gpkg", layer="incidents")
     assert {"weapon", "motive", "line_id"} <= set(incidents.columns)
     assert set(pyogrio.read_dataframe(out / "network.gpkg", layer="journeys").geom_type) == {
-        "LineString"}
+        "LineString"
+    }
 
 
 def test_bad_inputs_stop_with_a_message(small_network, tmp_path: Path) -> None:
     case, out, home = small_network
     database = shared_database(case)
-    res = cli("network", database, "--out", tmp_path / "o1", "--people", tmp_path / "nowhere",
-              "--lines", out.parent / "lines", "--home", home)  # fmt: skip
+    res = cli(
+        "network",
+        database,
+        "--out",
+        tmp_path / "o1",
+        "--people",
+        tmp_path / "nowhere",
+        "--lines",
+        out.parent / "lines",
+        "--home",
+        home,
+    )
     assert res.exit_code == 2 and "--people" in res.stderr and "is not a folder" in res.stderr
     broken = tmp_path / "people"
     broken.mkdir()
     runners = pd.read_csv(out.parent / "people" / "runners.csv")
     runners.drop(columns="person_id").to_csv(broken / "runners.csv", index=False)
-    res = cli("network", database, "--out", tmp_path / "o2", "--people", broken,
-              "--lines", out.parent / "lines", "--home", home)  # fmt: skip
+    res = cli(
+        "network",
+        database,
+        "--out",
+        tmp_path / "o2",
+        "--people",
+        broken,
+        "--lines",
+        out.parent / "lines",
+        "--home",
+        home,
+    )
     assert res.exit_code == 2 and "runners.csv" in res.flat and "'person_id'" in res.flat
     assert "Traceback" not in res.output

@@ -521,7 +521,9 @@ def assess(
     from countylines.lines.detect import LineSettings
 
     def body() -> int:
-        settings = AssessSettings(title, LineSettings(threshold=threshold, deal_price=price))
+        settings = AssessSettings(
+            title, LineSettings(threshold=threshold, deal_price=price), home=home
+        )
         live = _live(quiet, as_json)
 
         def on_step(name: str, will_run: bool) -> None:

@@ -22,15 +22,31 @@ from countylines.network.chart import layout
 from countylines.network.graph import Graph
 from countylines.network.xmltext import xml_text
 
-ICONS = {"person": "Person", "phone": "Mobile Phone", "handset": "Phone", "vehicle": "Vehicle",
-         "line": "Organisation", "address": "House", "town": "Location", "cell": "Cell Site",
-         "incident": "Incident", "journey": "Event"}  # fmt: skip
-ATTRIBUTES = {"Community": ("community", "AttNumber"), "Lines": ("line_ids", "AttText"),
-              "First seen": ("first_seen", "AttText"), "Last seen": ("last_seen", "AttText"),
-              "Betweenness": ("betweenness", "AttNumber")}  # fmt: skip
-LINK_ATTRIBUTES = {"Weight": ("weight", "AttNumber"), "Line": ("line_id", "AttText"),
-                   "First seen": ("first_seen", "AttText"),
-                   "Last seen": ("last_seen", "AttText")}  # fmt: skip
+ICONS = {
+    "person": "Person",
+    "phone": "Mobile Phone",
+    "handset": "Phone",
+    "vehicle": "Vehicle",
+    "line": "Organisation",
+    "address": "House",
+    "town": "Location",
+    "cell": "Cell Site",
+    "incident": "Incident",
+    "journey": "Event",
+}
+ATTRIBUTES = {
+    "Community": ("community", "AttNumber"),
+    "Lines": ("line_ids", "AttText"),
+    "First seen": ("first_seen", "AttText"),
+    "Last seen": ("last_seen", "AttText"),
+    "Betweenness": ("betweenness", "AttNumber"),
+}
+LINK_ATTRIBUTES = {
+    "Weight": ("weight", "AttNumber"),
+    "Line": ("line_id", "AttText"),
+    "First seen": ("first_seen", "AttText"),
+    "Last seen": ("last_seen", "AttText"),
+}
 
 
 def _attributes(item: ET.Element, row: pd.Series, spec: dict[str, tuple[str, str]]) -> None:
@@ -58,23 +74,41 @@ def chart_xml(graph: Graph) -> ET.Element:
     items = ET.SubElement(chart, "ChartItemCollection")
     xs, ys = layout(nodes)
     for (_, row), x, y in zip(nodes.iterrows(), xs, ys, strict=True):
-        item = ET.SubElement(items, "ChartItem", Label=xml_text(row["label"]),
-                             Description=xml_text(row["description"]), DateSet="false",
-                             XPosition=str(x))  # fmt: skip
+        item = ET.SubElement(
+            items,
+            "ChartItem",
+            Label=xml_text(row["label"]),
+            Description=xml_text(row["description"]),
+            DateSet="false",
+            XPosition=str(x),
+        )
         end = ET.SubElement(item, "End", Y=str(y))
         ident = xml_text(row["node_id"])
-        entity = ET.SubElement(end, "Entity", EntityId=ident, Identity=ident,
-                               LabelIsIdentity="false")  # fmt: skip
+        entity = ET.SubElement(
+            end, "Entity", EntityId=ident, Identity=ident, LabelIsIdentity="false"
+        )
         icon = ET.SubElement(entity, "Icon")
         ET.SubElement(icon, "IconStyle", Type=row["type"])
         _attributes(item, row, ATTRIBUTES)
     for _, row in edges.iterrows():
-        item = ET.SubElement(items, "ChartItem", Label=row["type"],
-                             Description=xml_text(row["description"]), DateSet="false")  # fmt: skip
-        link = ET.SubElement(item, "Link", End1Id=xml_text(row["source"]),
-                             End2Id=xml_text(row["target"]))
-        ET.SubElement(link, "LinkStyle", Type=row["type"], ArrowStyle="ArrowNone",
-                      Strength="1", MlStyle="MultiplicityMultiple")  # fmt: skip
+        item = ET.SubElement(
+            items,
+            "ChartItem",
+            Label=row["type"],
+            Description=xml_text(row["description"]),
+            DateSet="false",
+        )
+        link = ET.SubElement(
+            item, "Link", End1Id=xml_text(row["source"]), End2Id=xml_text(row["target"])
+        )
+        ET.SubElement(
+            link,
+            "LinkStyle",
+            Type=row["type"],
+            ArrowStyle="ArrowNone",
+            Strength="1",
+            MlStyle="MultiplicityMultiple",
+        )
         _attributes(item, row, LINK_ATTRIBUTES)
     return chart
 

@@ -8,6 +8,7 @@ communities of their own.
 
 from __future__ import annotations
 
+import networkit as nk
 import numpy as np
 
 
@@ -23,7 +24,7 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
 class Communities:
     """Louvain modularity communities with refinement (networkit PLM), scikit-learn style.
 
-    `resolution` is the modularity resolution γ (higher: smaller communities); `seed` fixes
+    `resolution` is the modularity resolution gamma (higher: smaller communities); `seed` fixes
     networkit's random order; `threads` (default 1) makes the result reproducible, more threads
     are faster but may differ slightly between runs. `fit(src, dst, weight, n)` sets `labels_`
     and `modularity_`.
@@ -34,11 +35,7 @@ class Communities:
         self.seed = seed
         self.threads = threads
 
-    def fit(
-        self, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int
-    ) -> Communities:
-        import networkit as nk
-
+    def fit(self, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int) -> Communities:
         nk.engineering.setNumberOfThreads(self.threads)
         nk.engineering.setSeed(self.seed, False)
         graph = nk.GraphFromCoo(
@@ -58,7 +55,9 @@ class Communities:
         self.modularity_ = float(nk.community.Modularity().getQuality(partition, graph))
         return self
 
-    def fit_predict(self, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    def fit_predict(
+        self, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int
+    ) -> np.ndarray:
         return self.fit(src, dst, weight, n).labels_
 
 

@@ -16,6 +16,9 @@ from countylines.movement.data import EPOCH, CaseTables
 class NetworkTables(CaseTables):
     """The loaded case, read-only, with the network's queries."""
 
+    def __enter__(self) -> NetworkTables:
+        return self
+
     def contact_pairs(self, min_events: int) -> pd.DataFrame:
         """Every unordered pair of numbers with at least `min_events` calls and texts between
         them (either direction): a, b (a < b), n_events, n_voice, n_sms, first, last (s).
@@ -61,17 +64,17 @@ class NetworkTables(CaseTables):
     def persons(self) -> pd.DataFrame:
         """person_id, birth_year, sex, home_address_id (empty when absent)."""
         if not self.has("persons"):
-            return pd.DataFrame({"person_id": [], "birth_year": [], "sex": [],
-                                 "home_address_id": []})  # fmt: skip
-        return self.frame(
-            "SELECT person_id, birth_year, sex, home_address_id FROM db.persons"
-        )
+            return pd.DataFrame(
+                {"person_id": [], "birth_year": [], "sex": [], "home_address_id": []}
+            )
+        return self.frame("SELECT person_id, birth_year, sex, home_address_id FROM db.persons")
 
     def addresses(self) -> pd.DataFrame:
         """address_id, lat, lon, postcode, occupant_person_id (empty when absent)."""
         if not self.has("addresses"):
-            return pd.DataFrame({"address_id": [], "lat": [], "lon": [], "postcode": [],
-                                 "occupant_person_id": []})  # fmt: skip
+            return pd.DataFrame(
+                {"address_id": [], "lat": [], "lon": [], "postcode": [], "occupant_person_id": []}
+            )
         return self.frame(
             "SELECT address_id, lat, lon, postcode, occupant_person_id FROM db.addresses"
         )

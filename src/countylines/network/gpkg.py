@@ -31,13 +31,17 @@ CRS = "EPSG:27700"
 def _areas(result: NetworkResult) -> gpd.GeoDataFrame:
     areas = result.frames.areas
     places = result.tables["places"].drop_duplicates("area_id").set_index("area_id")
-    frame = pd.DataFrame({
-        "area_id": areas["area_id"].astype(str), "name": areas["name"].astype(str),
-        "town": areas["town"].astype(str),
-        "class": areas["area_id"].astype(str).map(places["class"]).astype(object).fillna(""),
-        "score": pd.to_numeric(areas["area_id"].astype(str).map(places["score"]),
-                               errors="coerce"),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "area_id": areas["area_id"].astype(str),
+            "name": areas["name"].astype(str),
+            "town": areas["town"].astype(str),
+            "class": areas["area_id"].astype(str).map(places["class"]).astype(object).fillna(""),
+            "score": pd.to_numeric(
+                areas["area_id"].astype(str).map(places["score"]), errors="coerce"
+            ),
+        }
+    )
     geometry = shapely.from_wkb(areas["geometry_wkb"].map(bytes).to_numpy())
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
 
@@ -47,26 +51,41 @@ def _market_towns(result: NetworkResult, areas: gpd.GeoDataFrame) -> gpd.GeoData
     lines = result.lines.explode("market_towns").dropna(subset=["market_towns"])
     lines = lines[lines["market_towns"].isin(set(towns.index))]
     brand = result.graph.nodes.set_index("node_id")["label"]
-    frame = pd.DataFrame({
-        "line_id": lines["line_id"].to_numpy(),
-        "label": ("line:" + lines["line_id"]).map(brand).to_numpy(),
-        "hub": lines["hub"].to_numpy(), "town": lines["market_towns"].to_numpy(),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "line_id": lines["line_id"].to_numpy(),
+            "label": ("line:" + lines["line_id"]).map(brand).to_numpy(),
+            "hub": lines["hub"].to_numpy(),
+            "town": lines["market_towns"].to_numpy(),
+        }
+    )
     geometry = towns.loc[frame["town"], "geometry"].to_numpy() if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
 
 
 def _points(frame: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> gpd.GeoDataFrame:
     ok = np.isfinite(x) & np.isfinite(y)
-    return gpd.GeoDataFrame(frame[ok].reset_index(drop=True),
-                            geometry=shapely.points(x[ok], y[ok]), crs=CRS)  # fmt: skip
+    return gpd.GeoDataFrame(
+        frame[ok].reset_index(drop=True), geometry=shapely.points(x[ok], y[ok]), crs=CRS
+    )
 
 
 def _homes(result: NetworkResult) -> gpd.GeoDataFrame:
     homes = result.tables["cuckooed_addresses"]
     at = result.frames.addresses.drop_duplicates("address_id").set_index("address_id")
-    keep = [c for c in ("rank", "address_id", "line_ids", "occupant_person_id", "score",
-                        "cell_id", "runner_nights") if c in homes.columns]  # fmt: skip
+    keep = [
+        c
+        for c in (
+            "rank",
+            "address_id",
+            "line_ids",
+            "occupant_person_id",
+            "score",
+            "cell_id",
+            "runner_nights",
+        )
+        if c in homes.columns
+    ]
     x = homes["address_id"].map(at["x"]).to_numpy(dtype=float)
     y = homes["address_id"].map(at["y"]).to_numpy(dtype=float)
     return _points(homes[keep], x, y)
@@ -74,10 +93,25 @@ def _homes(result: NetworkResult) -> gpd.GeoDataFrame:
 
 def _incidents(result: NetworkResult) -> gpd.GeoDataFrame:
     inc = result.tables["violence"]
-    keep = [c for c in ("incident_id", "time", "town", "category", "weapon", "serious",
-                        "motive", "line_id", "rival_line_id", "score") if c in inc.columns]
-    x, y = to_bng(pd.to_numeric(inc["lat"], errors="coerce"),
-                  pd.to_numeric(inc["lon"], errors="coerce"))  # fmt: skip
+    keep = [
+        c
+        for c in (
+            "incident_id",
+            "time",
+            "town",
+            "category",
+            "weapon",
+            "serious",
+            "motive",
+            "line_id",
+            "rival_line_id",
+            "score",
+        )
+        if c in inc.columns
+    ]
+    x, y = to_bng(
+        pd.to_numeric(inc["lat"], errors="coerce"), pd.to_numeric(inc["lon"], errors="coerce")
+    )
     return _points(inc[keep], x, y)
 
 
@@ -86,22 +120,36 @@ def _journeys(result: NetworkResult) -> gpd.GeoDataFrame:
     at = result.frames.towns.drop_duplicates("town").set_index("town")
     x0, y0 = (trips["from_place"].map(at[c]).to_numpy(dtype=float) for c in ("x", "y"))
     x1, y1 = (trips["to_place"].map(at[c]).to_numpy(dtype=float) for c in ("x", "y"))
-    ok = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1) & (
-        (x0 != x1) | (y0 != y1))
-    coords = np.stack([np.column_stack([x0[ok], y0[ok]]), np.column_stack([x1[ok], y1[ok]])],
-                      axis=1)  # fmt: skip
-    keep = [c for c in ("line_id", "number", "mode", "vrm", "from_place", "to_place", "depart",
-                        "arrive") if c in trips.columns]  # fmt: skip
-    return gpd.GeoDataFrame(trips.loc[ok, keep].reset_index(drop=True),
-                            geometry=shapely.linestrings(coords), crs=CRS)  # fmt: skip
+    ok = (
+        np.isfinite(x0)
+        & np.isfinite(y0)
+        & np.isfinite(x1)
+        & np.isfinite(y1)
+        & ((x0 != x1) | (y0 != y1))
+    )
+    coords = np.stack(
+        [np.column_stack([x0[ok], y0[ok]]), np.column_stack([x1[ok], y1[ok]])], axis=1
+    )
+    keep = [
+        c
+        for c in ("line_id", "number", "mode", "vrm", "from_place", "to_place", "depart", "arrive")
+        if c in trips.columns
+    ]
+    return gpd.GeoDataFrame(
+        trips.loc[ok, keep].reset_index(drop=True), geometry=shapely.linestrings(coords), crs=CRS
+    )
 
 
 def layers(result: NetworkResult) -> dict[str, gpd.GeoDataFrame]:
     """Every non-empty layer, by name."""
     areas = _areas(result)
-    found = {"areas": areas, "market_towns": _market_towns(result, areas),
-             "cuckooed_homes": _homes(result), "incidents": _incidents(result),
-             "journeys": _journeys(result)}  # fmt: skip
+    found = {
+        "areas": areas,
+        "market_towns": _market_towns(result, areas),
+        "cuckooed_homes": _homes(result),
+        "incidents": _incidents(result),
+        "journeys": _journeys(result),
+    }
     return {name: layer for name, layer in found.items() if len(layer)}
 
 

@@ -16,19 +16,48 @@ analyses' findings; not every customer call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from countylines.movement.geo import to_bng
 
-NODE_COLUMNS = ("node_id", "pole", "type", "label", "line_ids", "first_seen", "last_seen",
-                "count", "x", "y", "description")  # fmt: skip
-EDGE_COLUMNS = ("source", "target", "type", "weight", "first_seen", "last_seen", "line_id",
-                "description")  # fmt: skip
-POLE = {"person": "person", "phone": "object", "handset": "object", "vehicle": "object",
-        "line": "object", "address": "location", "town": "location", "cell": "location",
-        "incident": "event", "journey": "event"}  # fmt: skip
+NODE_COLUMNS = (
+    "node_id",
+    "pole",
+    "type",
+    "label",
+    "line_ids",
+    "first_seen",
+    "last_seen",
+    "count",
+    "x",
+    "y",
+    "description",
+)
+EDGE_COLUMNS = (
+    "source",
+    "target",
+    "type",
+    "weight",
+    "first_seen",
+    "last_seen",
+    "line_id",
+    "description",
+)
+POLE = {
+    "person": "person",
+    "phone": "object",
+    "handset": "object",
+    "vehicle": "object",
+    "line": "object",
+    "address": "location",
+    "town": "location",
+    "cell": "location",
+    "incident": "event",
+    "journey": "event",
+}
 NOBODY = pd.DataFrame({"person_id": pd.Series(dtype=str), "priority": pd.Series(dtype=str)})
 
 
@@ -66,20 +95,22 @@ def iso(seconds: pd.Series) -> pd.Series:
     return t.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
 
 
-def _nodes(kind: str, values: pd.Series | list[str], **cols: object) -> pd.DataFrame:
+def _nodes(kind: str, values: pd.Series | list[str], **cols: Any) -> pd.DataFrame:
     values = pd.Series(values, dtype=object).reset_index(drop=True).astype(str)
-    frame = pd.DataFrame({"node_id": kind + ":" + values, "pole": POLE[kind], "type": kind,
-                          "label": values})  # fmt: skip
+    frame = pd.DataFrame(
+        {"node_id": kind + ":" + values, "pole": POLE[kind], "type": kind, "label": values}
+    )
     for name, value in cols.items():
         frame[name] = value.reset_index(drop=True) if isinstance(value, pd.Series) else value
     return frame
 
 
 def _edges(
-    source: pd.Series, target: pd.Series, kind: str | pd.Series, **cols: object
+    source: pd.Series, target: pd.Series, kind: str | pd.Series, **cols: Any
 ) -> pd.DataFrame:
-    frame = pd.DataFrame({"source": source.reset_index(drop=True),
-                          "target": target.reset_index(drop=True)})  # fmt: skip
+    frame = pd.DataFrame(
+        {"source": source.reset_index(drop=True), "target": target.reset_index(drop=True)}
+    )
     frame["type"] = kind.reset_index(drop=True) if isinstance(kind, pd.Series) else kind
     for name, value in cols.items():
         frame[name] = value.reset_index(drop=True) if isinstance(value, pd.Series) else value
@@ -90,73 +121,117 @@ def _split(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).map(lambda s: [v for v in s.split(";") if v])
 
 
-def _phones(numbers: pd.DataFrame, frames: CaseFrames) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+def _phones(
+    numbers: pd.DataFrame, frames: CaseFrames
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Phone nodes (the lines' numbers and their contacts) and the communication edges."""
     own = set(numbers["number"])
     pairs = frames.pairs
     touching = pairs["a"].isin(own) | pairs["b"].isin(own)
     scope = own | set(pairs.loc[touching, "a"]) | set(pairs.loc[touching, "b"])
     inside = pairs[pairs["a"].isin(scope) & pairs["b"].isin(scope)]
-    ends = pd.concat([
-        inside[["a", "n_events", "first_seen", "last_seen"]].rename(columns={"a": "number"}),
-        inside[["b", "n_events", "first_seen", "last_seen"]].rename(columns={"b": "number"}),
-    ])  # fmt: skip
-    per = ends.groupby("number").agg(count=("n_events", "sum"), first_seen=("first_seen", "min"),
-                                     last_seen=("last_seen", "max"))  # fmt: skip
+    ends = pd.concat(
+        [
+            inside[["a", "n_events", "first_seen", "last_seen"]].rename(columns={"a": "number"}),
+            inside[["b", "n_events", "first_seen", "last_seen"]].rename(columns={"b": "number"}),
+        ]
+    )
+    per = ends.groupby("number").agg(
+        count=("n_events", "sum"), first_seen=("first_seen", "min"), last_seen=("last_seen", "max")
+    )
     roles = numbers.groupby("number").agg(
         line_ids=("line_id", lambda s: ";".join(sorted(set(s)))),
         description=("role", lambda s: ";".join(sorted(set(s)))),
     )
     phones = pd.DataFrame(index=sorted(scope)).join(per).join(roles)
     phones["description"] = phones["description"].fillna("contact")
-    node = _nodes("phone", pd.Series(phones.index), line_ids=phones["line_ids"].fillna(""),
-                  first_seen=phones["first_seen"].fillna(""),
-                  last_seen=phones["last_seen"].fillna(""),
-                  count=phones["count"].fillna(0), description=phones["description"])  # fmt: skip
-    comms = _edges("phone:" + inside["a"], "phone:" + inside["b"], "communicates",
-                   weight=inside["n_events"], first_seen=inside["first_seen"],
-                   last_seen=inside["last_seen"],
-                   description=inside["n_voice"].astype(int).astype(str) + " calls, "
-                   + inside["n_sms"].astype(int).astype(str) + " texts")  # fmt: skip
+    node = _nodes(
+        "phone",
+        pd.Series(phones.index),
+        line_ids=phones["line_ids"].fillna(""),
+        first_seen=phones["first_seen"].fillna(""),
+        last_seen=phones["last_seen"].fillna(""),
+        count=phones["count"].fillna(0),
+        description=phones["description"],
+    )
+    comms = _edges(
+        "phone:" + inside["a"],
+        "phone:" + inside["b"],
+        "communicates",
+        weight=inside["n_events"],
+        first_seen=inside["first_seen"],
+        last_seen=inside["last_seen"],
+        description=inside["n_voice"].astype(int).astype(str)
+        + " calls, "
+        + inside["n_sms"].astype(int).astype(str)
+        + " texts",
+    )
     ours = frames.handsets[frames.handsets["number"].isin(own)]
     handsets = _nodes("handset", ours["imei"].drop_duplicates())
-    used = _edges("phone:" + ours["number"], "handset:" + ours["imei"], "used_in",
-                  weight=ours["n_events"], first_seen=ours["first_seen"],
-                  last_seen=ours["last_seen"])  # fmt: skip
+    used = _edges(
+        "phone:" + ours["number"],
+        "handset:" + ours["imei"],
+        "used_in",
+        weight=ours["n_events"],
+        first_seen=ours["first_seen"],
+        last_seen=ours["last_seen"],
+    )
     return [node, handsets], [comms, used]
 
 
-def _lines(outputs_lines: pd.DataFrame, register: pd.DataFrame,
-           numbers: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+def _lines(
+    outputs_lines: pd.DataFrame, register: pd.DataFrame, numbers: pd.DataFrame
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Line nodes, their numbers by role, market towns and hub."""
     lines = outputs_lines.merge(register, on="line_id", how="left")
     brand = lines["brand"].fillna("").astype(str)
-    node = _nodes("line", lines["line_id"], label=(lines["line_id"] + " " + brand).str.strip(),
-                  line_ids=lines["line_id"], first_seen=iso(lines["start"]),
-                  last_seen=iso(lines["end"]),
-                  description="hub " + lines["hub"].replace("", "unknown") + "; market towns "
-                  + lines["market_towns"].map(";".join))  # fmt: skip
-    members = _edges("line:" + numbers["line_id"], "phone:" + numbers["number"], numbers["role"],
-                     line_id=numbers["line_id"])  # fmt: skip
+    node = _nodes(
+        "line",
+        lines["line_id"],
+        label=(lines["line_id"] + " " + brand).str.strip(),
+        line_ids=lines["line_id"],
+        first_seen=iso(lines["start"]),
+        last_seen=iso(lines["end"]),
+        description="hub "
+        + lines["hub"].replace("", "unknown")
+        + "; market towns "
+        + lines["market_towns"].map(";".join),
+    )
+    members = _edges(
+        "line:" + numbers["line_id"],
+        "phone:" + numbers["number"],
+        numbers["role"],
+        line_id=numbers["line_id"],
+    )
     towns = lines[["line_id", "market_towns"]].explode("market_towns").dropna()
-    market = _edges("line:" + towns["line_id"], "town:" + towns["market_towns"], "market_town",
-                    line_id=towns["line_id"])  # fmt: skip
+    market = _edges(
+        "line:" + towns["line_id"],
+        "town:" + towns["market_towns"],
+        "market_town",
+        line_id=towns["line_id"],
+    )
     hubs = lines[lines["hub"] != ""]
     hub = _edges("line:" + hubs["line_id"], "town:" + hubs["hub"], "hub", line_id=hubs["line_id"])
     names = pd.concat([towns["market_towns"], hubs["hub"]]).drop_duplicates()
     return [node, _nodes("town", names)], [members, market, hub]
 
 
-def _persons(phones: set[str], frames: CaseFrames, runners: pd.DataFrame,
-             safeguarding: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+def _persons(
+    phones: set[str], frames: CaseFrames, runners: pd.DataFrame, safeguarding: pd.DataFrame
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Persons behind the graph's phones (subscriber checks and `people`'s runner links) and
     their homes."""
     subs = frames.subscribers[frames.subscribers["number"].isin(phones)]
     sub = _edges("person:" + subs["person_id"], "phone:" + subs["number"], "subscriber")
     linked = runners[(runners["person_id"] != "") & runners["number"].isin(phones)]
     how = linked.get("link", pd.Series("linked", index=linked.index))
-    run = _edges("person:" + linked["person_id"], "phone:" + linked["number"], "runner_link",
-                 line_id=linked["line_id"], description=how)  # fmt: skip
+    run = _edges(
+        "person:" + linked["person_id"],
+        "phone:" + linked["number"],
+        "runner_link",
+        line_id=linked["line_id"],
+        description=how,
+    )
     people = pd.Index(subs["person_id"]).union(pd.Index(linked["person_id"]))
     return [_person_nodes(people, safeguarding)], [sub, run]
 
@@ -165,34 +240,48 @@ def _person_nodes(people: pd.Index, safeguarding: pd.DataFrame) -> pd.DataFrame:
     listed = safeguarding.drop_duplicates("person_id").set_index("person_id")["priority"]
     priority = dict(zip(listed.index, listed.astype(str), strict=True))
     what = pd.Series([priority.get(p, "") for p in people], dtype=object)
-    return _nodes("person", pd.Series(people, dtype=object),
-                  description=what.map(lambda p: f"safeguarding priority {p}" if p else ""))
+    return _nodes(
+        "person",
+        pd.Series(people, dtype=object),
+        description=what.map(lambda p: f"safeguarding priority {p}" if p else ""),
+    )
 
 
-def _homes(persons: set[str], frames: CaseFrames,
-           cuckooed: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+def _homes(
+    persons: set[str], frames: CaseFrames, cuckooed: pd.DataFrame
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Homes of the graph's persons and the suspected cuckooed homes (with their base cells)."""
     homes = frames.homes[frames.homes["person_id"].isin(persons)]
     lives = _edges("person:" + homes["person_id"], "address:" + homes["address_id"], "lives_at")
-    taken = cuckooed.assign(line_id=_split(cuckooed["line_ids"])).explode("line_id").dropna(
-        subset=["line_id"])
-    cuckoo = _edges("line:" + taken["line_id"], "address:" + taken["address_id"], "cuckooed",
-                    weight=pd.to_numeric(taken["score"], errors="coerce"),
-                    line_id=taken["line_id"])  # fmt: skip
+    taken = (
+        cuckooed.assign(line_id=_split(cuckooed["line_ids"]))
+        .explode("line_id")
+        .dropna(subset=["line_id"])
+    )
+    cuckoo = _edges(
+        "line:" + taken["line_id"],
+        "address:" + taken["address_id"],
+        "cuckooed",
+        weight=pd.to_numeric(taken["score"], errors="coerce"),
+        line_id=taken["line_id"],
+    )
     occupied = cuckooed[cuckooed["occupant_person_id"] != ""]
-    occupant = _edges("person:" + occupied["occupant_person_id"],
-                      "address:" + occupied["address_id"], "lives_at")  # fmt: skip
+    occupant = _edges(
+        "person:" + occupied["occupant_person_id"], "address:" + occupied["address_id"], "lives_at"
+    )
     ids = pd.concat([homes["address_id"], cuckooed["address_id"]]).drop_duplicates()
     places = frames.addresses.set_index("address_id")
     node = _nodes("address", ids, x=ids.map(places["x"]), y=ids.map(places["y"]))
-    node["description"] = np.where(ids.isin(set(cuckooed["address_id"])).to_numpy(),
-                                   "suspected cuckooed home", "home")  # fmt: skip
+    node["description"] = np.where(
+        ids.isin(set(cuckooed["address_id"])).to_numpy(), "suspected cuckooed home", "home"
+    )
     edges = [lives, cuckoo, occupant]
     nodes = [node, _person_nodes(pd.Index(occupied["occupant_person_id"]), NOBODY)]
     if "cell_id" in cuckooed.columns:
         celled = cuckooed[cuckooed["cell_id"] != ""]
-        edges.append(_edges("address:" + celled["address_id"], "cell:" + celled["cell_id"],
-                            "near_cell"))  # fmt: skip
+        edges.append(
+            _edges("address:" + celled["address_id"], "cell:" + celled["cell_id"], "near_cell")
+        )
         nodes.append(_nodes("cell", celled["cell_id"]))
     return nodes, edges
 
@@ -201,67 +290,122 @@ def _dwells(runners: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFram
     """Cells where runner phones dwelt (`people`'s `dwell_cells`)."""
     if "dwell_cells" not in runners.columns:
         return [], []
-    dwelt = runners.assign(cell_id=_split(runners["dwell_cells"])).explode("cell_id").dropna(
-        subset=["cell_id"])
+    dwelt = (
+        runners.assign(cell_id=_split(runners["dwell_cells"]))
+        .explode("cell_id")
+        .dropna(subset=["cell_id"])
+    )
     return [_nodes("cell", dwelt["cell_id"])], [
-        _edges("phone:" + dwelt["number"], "cell:" + dwelt["cell_id"], "dwells_at",
-               line_id=dwelt["line_id"])  # fmt: skip
+        _edges(
+            "phone:" + dwelt["number"],
+            "cell:" + dwelt["cell_id"],
+            "dwells_at",
+            line_id=dwelt["line_id"],
+        )
     ]
 
 
-def _incidents(violence: pd.DataFrame, rivalries: pd.DataFrame,
-               frames: CaseFrames) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+def _incidents(
+    violence: pd.DataFrame, rivalries: pd.DataFrame, frames: CaseFrames
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Incidents attributed to lines, the persons they name, their towns; rivalries."""
     ours = violence[violence["line_id"] != ""]
-    node = _nodes("incident", ours["incident_id"], first_seen=ours["time"],
-                  last_seen=ours["time"], line_ids=ours["line_id"],
-                  description=ours["weapon"] + "; " + ours["motive"])  # fmt: skip
-    node["x"], node["y"] = to_bng(pd.to_numeric(ours["lat"], errors="coerce"),
-                                  pd.to_numeric(ours["lon"], errors="coerce"))
-    to_line = _edges("incident:" + ours["incident_id"], "line:" + ours["line_id"], "attributed_to",
-                     line_id=ours["line_id"])  # fmt: skip
+    node = _nodes(
+        "incident",
+        ours["incident_id"],
+        first_seen=ours["time"],
+        last_seen=ours["time"],
+        line_ids=ours["line_id"],
+        description=ours["weapon"] + "; " + ours["motive"],
+    )
+    node["x"], node["y"] = to_bng(
+        pd.to_numeric(ours["lat"], errors="coerce"), pd.to_numeric(ours["lon"], errors="coerce")
+    )
+    to_line = _edges(
+        "incident:" + ours["incident_id"],
+        "line:" + ours["line_id"],
+        "attributed_to",
+        line_id=ours["line_id"],
+    )
     rival = ours[ours["rival_line_id"] != ""]
-    to_rival = _edges("incident:" + rival["incident_id"], "line:" + rival["rival_line_id"],
-                      "rival_side", line_id=rival["rival_line_id"])  # fmt: skip
+    to_rival = _edges(
+        "incident:" + rival["incident_id"],
+        "line:" + rival["rival_line_id"],
+        "rival_side",
+        line_id=rival["rival_line_id"],
+    )
     placed = ours[ours["town"] != ""]
     town = _edges("incident:" + placed["incident_id"], "town:" + placed["town"], "in_town")
     named = frames.named[frames.named["incident_id"].isin(set(ours["incident_id"]))]
     persons = _edges("incident:" + named["incident_id"], "person:" + named["person_id"], "named")
-    rivals = _edges("line:" + rivalries["line_a"], "line:" + rivalries["line_b"], "rivalry",
-                    weight=pd.to_numeric(rivalries["n_incidents"], errors="coerce"),
-                    first_seen=rivalries["first_incident"], last_seen=rivalries["last_incident"],
-                    description=rivalries.get("escalating", pd.Series("", index=rivalries.index))
-                    .map(lambda v: "escalating" if str(v).lower() == "true" else ""))  # fmt: skip
-    nodes = [node, _nodes("town", placed["town"].drop_duplicates()),
-             _person_nodes(pd.Index(named["person_id"].drop_duplicates()), NOBODY)]
+    rivals = _edges(
+        "line:" + rivalries["line_a"],
+        "line:" + rivalries["line_b"],
+        "rivalry",
+        weight=pd.to_numeric(rivalries["n_incidents"], errors="coerce"),
+        first_seen=rivalries["first_incident"],
+        last_seen=rivalries["last_incident"],
+        description=rivalries.get("escalating", pd.Series("", index=rivalries.index)).map(
+            lambda v: "escalating" if str(v).lower() == "true" else ""
+        ),
+    )
+    nodes = [
+        node,
+        _nodes("town", placed["town"].drop_duplicates()),
+        _person_nodes(pd.Index(named["person_id"].drop_duplicates()), NOBODY),
+    ]
     return nodes, [to_line, to_rival, town, persons, rivals]
 
 
-def _vehicles(vehicles: pd.DataFrame,
-              journeys: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:  # fmt: skip
+def _vehicles(
+    vehicles: pd.DataFrame, journeys: pd.DataFrame
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Vehicles of interest, the runner phones they carried, and the journeys of lines'
     runners by rail or in a vehicle of interest."""
     what = vehicles.get("category", pd.Series("", index=vehicles.index)).fillna("")
     node = _nodes("vehicle", vehicles["vrm"], line_ids=vehicles["line_id"], description=what)
-    works = _edges("vehicle:" + vehicles["vrm"], "line:" + vehicles["line_id"], "vehicle_of",
-                   weight=pd.to_numeric(vehicles["n_co_travel_trips"], errors="coerce"),
-                   line_id=vehicles["line_id"])  # fmt: skip
-    carried = vehicles.assign(number=_split(vehicles["runners"])).explode("number").dropna(
-        subset=["number"])
-    carry = _edges("vehicle:" + carried["vrm"], "phone:" + carried["number"], "carried",
-                   line_id=carried["line_id"])  # fmt: skip
+    works = _edges(
+        "vehicle:" + vehicles["vrm"],
+        "line:" + vehicles["line_id"],
+        "vehicle_of",
+        weight=pd.to_numeric(vehicles["n_co_travel_trips"], errors="coerce"),
+        line_id=vehicles["line_id"],
+    )
+    carried = (
+        vehicles.assign(number=_split(vehicles["runners"]))
+        .explode("number")
+        .dropna(subset=["number"])
+    )
+    carry = _edges(
+        "vehicle:" + carried["vrm"],
+        "phone:" + carried["number"],
+        "carried",
+        line_id=carried["line_id"],
+    )
     keep = (journeys["line_id"] != "") & (
         (journeys["mode"] == "rail") | journeys["vrm"].isin(set(vehicles["vrm"]))
     )
     trips = journeys[keep].reset_index(drop=True)
     ids = pd.Series([f"J{i + 1:05d}" for i in range(len(trips))], dtype=object)
     label = trips["mode"] + " " + trips["from_place"] + ">" + trips["to_place"]
-    nodes = [node, _nodes("journey", ids, label=label, line_ids=trips["line_id"],
-                          first_seen=trips["depart"], last_seen=trips["arrive"],
-                          description=trips["mode"])]  # fmt: skip
+    nodes = [
+        node,
+        _nodes(
+            "journey",
+            ids,
+            label=label,
+            line_ids=trips["line_id"],
+            first_seen=trips["depart"],
+            last_seen=trips["arrive"],
+            description=trips["mode"],
+        ),
+    ]
     jid = "journey:" + ids
-    edges = [works, carry, _edges(jid, "phone:" + trips["number"], "travelled",
-                                  line_id=trips["line_id"])]  # fmt: skip
+    edges = [
+        works,
+        carry,
+        _edges(jid, "phone:" + trips["number"], "travelled", line_id=trips["line_id"]),
+    ]
     by_car = trips["vrm"] != ""
     edges.append(_edges(jid[by_car], "vehicle:" + trips.loc[by_car, "vrm"], "by_vehicle"))
     for end, column in (("from", "from_place"), ("to", "to_place")):
@@ -283,12 +427,20 @@ def _merge_nodes(parts: list[pd.DataFrame], frames: CaseFrames) -> pd.DataFrame:
     nodes["first_seen"] = nodes["first_seen"].replace("", "~")  # "" sorts first; ~ last
     grouped = nodes.groupby("node_id", sort=True)
     merged = grouped.agg(
-        pole=("pole", "first"), type=("type", "first"), label=("label", "first"),
-        line_ids=("line_ids", lambda s: ";".join(sorted({v for x in s for v in x.split(";") if v}))),
-        first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
-        count=("count", "max"), x=("x", "first"), y=("y", "first"),
+        pole=("pole", "first"),
+        type=("type", "first"),
+        label=("label", "first"),
+        line_ids=(
+            "line_ids",
+            lambda s: ";".join(sorted({v for x in s for v in x.split(";") if v})),
+        ),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+        count=("count", "max"),
+        x=("x", "first"),
+        y=("y", "first"),
         description=("description", lambda s: next((v for v in s if v), "")),
-    ).reset_index()  # fmt: skip
+    ).reset_index()
     merged["first_seen"] = merged["first_seen"].replace("~", "")
     for kind, places, key in (("town", frames.towns, "town"), ("cell", frames.cells, "cell_id")):
         at = places.drop_duplicates(key).set_index(key)
@@ -301,9 +453,12 @@ def _merge_nodes(parts: list[pd.DataFrame], frames: CaseFrames) -> pd.DataFrame:
 
 
 def build_graph(
-    lines: pd.DataFrame, register: pd.DataFrame, numbers: pd.DataFrame,
-    tables: dict[str, pd.DataFrame], frames: CaseFrames,
-) -> Graph:  # fmt: skip
+    lines: pd.DataFrame,
+    register: pd.DataFrame,
+    numbers: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    frames: CaseFrames,
+) -> Graph:
     """The POLE graph of the lines (`lines`, `numbers` of `movement.lineset.Lines`, numbers as
     tokens), the analyses' `tables` (as `inputs.read_outputs` reads them, identifiers as
     tokens) and the case's `frames`."""
@@ -318,8 +473,12 @@ def build_graph(
     ):
         node_parts += nodes
         edge_parts += edges
-    persons = {p.split(":", 1)[1] for part in node_parts for p in part["node_id"]
-               if p.startswith("person:")}  # fmt: skip
+    persons = {
+        p.split(":", 1)[1]
+        for part in node_parts
+        for p in part["node_id"]
+        if p.startswith("person:")
+    }
     nodes, edges = _homes(persons, frames, tables["cuckooed_addresses"])
     node_parts += nodes
     edge_parts += edges

@@ -5,7 +5,9 @@ Nodes carry `x`, `y` in British National Grid metres where they have a place."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -15,8 +17,8 @@ from countylines.network.graph import Graph
 from countylines.network.xmltext import xml_text
 
 
-def _clean(row: dict[str, object]) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _clean(row: Mapping[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, value in row.items():
         if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
             continue

@@ -15,26 +15,38 @@ from countylines.network.graph import Graph
 def i2_tables(graph: Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The entity and link tables (columns named as an analyst sees them in i2)."""
     nodes, edges = graph.nodes, graph.edges
-    entities = pd.DataFrame({
-        "Entity ID": nodes["node_id"], "Entity Type": nodes["type"],
-        "Icon": nodes["type"].map(ICONS), "Label": nodes["label"],
-        "Description": nodes["description"], "Community": nodes["community"],
-        "Lines": nodes["line_ids"], "First Seen": nodes["first_seen"],
-        "Last Seen": nodes["last_seen"], "Betweenness": nodes["betweenness"],
-    })  # fmt: skip
+    entities = pd.DataFrame(
+        {
+            "Entity ID": nodes["node_id"],
+            "Entity Type": nodes["type"],
+            "Icon": nodes["type"].map(ICONS),
+            "Label": nodes["label"],
+            "Description": nodes["description"],
+            "Community": nodes["community"],
+            "Lines": nodes["line_ids"],
+            "First Seen": nodes["first_seen"],
+            "Last Seen": nodes["last_seen"],
+            "Betweenness": nodes["betweenness"],
+        }
+    )
     ends = nodes.set_index("node_id")
-    links = pd.DataFrame({
-        "Link ID": [f"K{i + 1:06d}" for i in range(len(edges))],
-        "From ID": edges["source"].to_numpy(),
-        "From Type": edges["source"].map(ends["type"]).to_numpy(),
-        "From Label": edges["source"].map(ends["label"]).to_numpy(),
-        "To ID": edges["target"].to_numpy(),
-        "To Type": edges["target"].map(ends["type"]).to_numpy(),
-        "To Label": edges["target"].map(ends["label"]).to_numpy(),
-        "Link Type": edges["type"].to_numpy(), "Weight": edges["weight"].to_numpy(),
-        "First Seen": edges["first_seen"].to_numpy(), "Last Seen": edges["last_seen"].to_numpy(),
-        "Line": edges["line_id"].to_numpy(), "Description": edges["description"].to_numpy(),
-    })  # fmt: skip
+    links = pd.DataFrame(
+        {
+            "Link ID": [f"K{i + 1:06d}" for i in range(len(edges))],
+            "From ID": edges["source"].to_numpy(),
+            "From Type": edges["source"].map(ends["type"]).to_numpy(),
+            "From Label": edges["source"].map(ends["label"]).to_numpy(),
+            "To ID": edges["target"].to_numpy(),
+            "To Type": edges["target"].map(ends["type"]).to_numpy(),
+            "To Label": edges["target"].map(ends["label"]).to_numpy(),
+            "Link Type": edges["type"].to_numpy(),
+            "Weight": edges["weight"].to_numpy(),
+            "First Seen": edges["first_seen"].to_numpy(),
+            "Last Seen": edges["last_seen"].to_numpy(),
+            "Line": edges["line_id"].to_numpy(),
+            "Description": edges["description"].to_numpy(),
+        }
+    )
     return entities, links
 
 
@@ -43,6 +55,10 @@ def write_i2_csv(graph: Graph, out: Path) -> list[Path]:
     paths = []
     for name, frame in zip(("i2_entities", "i2_links"), i2_tables(graph), strict=True):
         path = out / f"{name}.csv"
-        replace_atomically(path, lambda p, f=frame: f.to_csv(p, index=False))
+
+        def write(tmp: Path, table: pd.DataFrame = frame) -> None:
+            table.to_csv(tmp, index=False)
+
+        replace_atomically(path, write)
         paths.append(path)
     return paths

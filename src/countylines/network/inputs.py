@@ -22,15 +22,31 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "runners": ("people", ("line_id", "number", "person_id")),
     "cuckooed_addresses": ("people", ("address_id", "line_ids", "occupant_person_id", "score")),
     "safeguarding": ("people", ("person_id", "priority")),
-    "violence": ("violence", ("incident_id", "time", "lat", "lon", "town", "weapon", "motive",
-                              "line_id", "rival_line_id")),
-    "rivalries": ("violence", ("line_a", "line_b", "n_incidents", "first_incident",
-                               "last_incident")),
+    "violence": (
+        "violence",
+        (
+            "incident_id",
+            "time",
+            "lat",
+            "lon",
+            "town",
+            "weapon",
+            "motive",
+            "line_id",
+            "rival_line_id",
+        ),
+    ),
+    "rivalries": (
+        "violence",
+        ("line_a", "line_b", "n_incidents", "first_incident", "last_incident"),
+    ),
     "vehicles_of_interest": ("movement", ("vrm", "line_id", "n_co_travel_trips", "runners")),
-    "journeys": ("movement", ("line_id", "number", "mode", "vrm", "from_place", "to_place",
-                              "depart", "arrive")),
+    "journeys": (
+        "movement",
+        ("line_id", "number", "mode", "vrm", "from_place", "to_place", "depart", "arrive"),
+    ),
     "places": ("places", ("area_id", "class", "score")),
-}  # fmt: skip
+}
 
 
 @dataclass

@@ -14,12 +14,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkit as nk
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-KEY_PLAYER_COLUMNS = ("node_id", "type", "label", "role", "line_ids", "community",
-                      "betweenness", "degree", "n_communities", "evidence")  # fmt: skip
+KEY_PLAYER_COLUMNS = (
+    "node_id",
+    "type",
+    "label",
+    "role",
+    "line_ids",
+    "community",
+    "betweenness",
+    "degree",
+    "n_communities",
+    "evidence",
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +46,6 @@ class PlayerSettings:
 def betweenness(nodes: pd.Series, edges: pd.DataFrame, settings: PlayerSettings) -> np.ndarray:
     """Normalised betweenness (0-1) of each node id in `nodes` over the undirected `edges`
     (source, target), exact or estimated (see the module)."""
-    import networkit as nk
-
     index = pd.Index(nodes)
     src = index.get_indexer(edges["source"])
     dst = index.get_indexer(edges["target"])
@@ -44,14 +53,17 @@ def betweenness(nodes: pd.Series, edges: pd.DataFrame, settings: PlayerSettings)
     nk.engineering.setSeed(settings.seed, False)
     graph = nk.GraphFromCoo(
         (np.ones(int(keep.sum())), (src[keep].astype(np.uint64), dst[keep].astype(np.uint64))),
-        len(index), weighted=False, directed=False,
-    )  # fmt: skip
+        len(index),
+        weighted=False,
+        directed=False,
+    )
     graph.removeMultiEdges()
     if len(index) <= settings.exact_limit:
         algo = nk.centrality.Betweenness(graph, normalized=True)
     else:
-        algo = nk.centrality.EstimateBetweenness(graph, settings.samples, normalized=True,
-                                                 parallel_flag=False)  # fmt: skip
+        algo = nk.centrality.EstimateBetweenness(
+            graph, settings.samples, normalized=True, parallel_flag=False
+        )
     algo.run()
     return np.asarray(algo.scores(), dtype=float)
 
@@ -84,28 +96,41 @@ def key_players(
 ) -> pd.DataFrame:
     """KEY_PLAYER_COLUMNS: the brokers and the line holders (phones and their persons).
     `nodes` need node_id, type, label, line_ids, community, betweenness, degree."""
-    ends = pd.concat([edges[["source", "target"]],
-                      edges[["target", "source"]].set_axis(["source", "target"], axis=1)])
+    ends = pd.concat(
+        [
+            edges[["source", "target"]],
+            edges[["target", "source"]].set_axis(["source", "target"], axis=1),
+        ]
+    )
     ends["community"] = ends["target"].map(nodes.set_index("node_id")["community"])
     spread = ends[ends["community"] >= 0].groupby("source")["community"].nunique()
     table = nodes.assign(n_communities=nodes["node_id"].map(spread).fillna(0).astype(int))
-    candidates = table[table["type"].isin(["phone", "person"]) & (table["n_communities"] >= 2)
-                       & (table["betweenness"] > 0)]  # fmt: skip
-    brokers = candidates.sort_values(["betweenness", "node_id"], ascending=[False, True]).head(
-        settings.n_brokers).assign(role="broker")
+    candidates = table[
+        table["type"].isin(["phone", "person"])
+        & (table["n_communities"] >= 2)
+        & (table["betweenness"] > 0)
+    ]
+    brokers = (
+        candidates.sort_values(["betweenness", "node_id"], ascending=[False, True])
+        .head(settings.n_brokers)
+        .assign(role="broker")
+    )
     brokers["evidence"] = [
         f"betweenness rank {i + 1}; neighbours in {n} communities"
         for i, n in enumerate(brokers["n_communities"])
     ]
     holder_phones = "phone:" + numbers.loc[numbers["role"] == "holder", "number"]
     holders = table[table["node_id"].isin(set(holder_phones))].assign(
-        role="line_holder", evidence="holder number of " + table["line_ids"])
-    persons = edges[edges["target"].isin(set(holder_phones))
-                    & edges["type"].isin(["subscriber", "runner_link"])]  # fmt: skip
+        role="line_holder", evidence="holder number of " + table["line_ids"]
+    )
+    persons = edges[
+        edges["target"].isin(set(holder_phones)) & edges["type"].isin(["subscriber", "runner_link"])
+    ]
     of_person = persons.groupby("source")["target"].agg(lambda s: ";".join(sorted(set(s))))
     linked = table[table["node_id"].isin(set(of_person.index))].copy()
     linked["role"] = "line_holder"
     linked["evidence"] = "linked to holder " + linked["node_id"].map(of_person).str.replace(
-        "phone:", "", regex=False)
+        "phone:", "", regex=False
+    )
     players = pd.concat([holders, linked, brokers], ignore_index=True)
     return players[list(KEY_PLAYER_COLUMNS)].reset_index(drop=True)

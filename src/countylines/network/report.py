@@ -41,8 +41,12 @@ def write_outputs(result: NetworkResult, out: Path) -> list[Path]:
     """Write every output file of `countylines network` into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    tables = {"network_nodes": result.graph.nodes, "network_edges": result.graph.edges,
-              "communities": result.communities, "key_players": result.key_players}
+    tables = {
+        "network_nodes": result.graph.nodes,
+        "network_edges": result.graph.edges,
+        "communities": result.communities,
+        "key_players": result.key_players,
+    }
     for name, frame in tables.items():
         paths += write_table(frame, out, name)
     chart = chart_graph(result.graph, result.key_players)

@@ -41,9 +41,10 @@ def community_recovery(truth: pd.DataFrame, nodes: pd.DataFrame) -> dict[str, An
         "lines_cohesion_0_5": round(float((cohesion >= 0.5).mean()), 4) if len(cohesion) else 0.0,
         "lines_cohesion_0_8": round(float((cohesion >= 0.8).mean()), 4) if len(cohesion) else 0.0,
         "community_purity": round(float((major["max"] / major["sum"]).mean()), 4)
-        if len(major) else 0.0,
+        if len(major)
+        else 0.0,
         "communities_with_lines": len(major),
-    }  # fmt: skip
+    }
 
 
 def evaluate_network(truth: Path, out: Path, key: bytes) -> dict[str, Any]:

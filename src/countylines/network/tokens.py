@@ -35,6 +35,10 @@ class Tokens:
 
     def listed(self, values: pd.Series, id_type: IdType, sep: str = ";") -> pd.Series:
         """Each `sep`-separated list of values with every element as a token."""
-        return values.fillna("").astype(str).map(
-            lambda s: sep.join(self.one(v.strip(), id_type) for v in s.split(sep) if v.strip())
+        return (
+            values.fillna("")
+            .astype(str)
+            .map(
+                lambda s: sep.join(self.one(v.strip(), id_type) for v in s.split(sep) if v.strip())
+            )
         )
