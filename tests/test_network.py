@@ -293,3 +293,13 @@ def test_bad_inputs_stop_with_a_message(small_network, tmp_path: Path) -> None:
     )
     assert res.exit_code == 2 and "runners.csv" in res.flat and "'person_id'" in res.flat
     assert "Traceback" not in res.output
+
+
+def test_the_line_register_alone_is_enough(small_network, tmp_path: Path) -> None:
+    case, out, home = small_network
+    res = cli("network", shared_database(case), "--out", tmp_path / "alone" / "network",
+              "--lines", out.parent / "lines", "--home", home, "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert len(res.json()["missing"]) == 8
+    nodes = pd.read_csv(tmp_path / "alone" / "network" / "network_nodes.csv")
+    assert {"phone", "line", "town"} <= set(nodes["type"]) and "incident" not in set(nodes["type"])

@@ -117,8 +117,10 @@ def _edges(
     return frame
 
 
-def _split(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).map(lambda s: [v for v in s.split(";") if v])
+def _each(frame: pd.DataFrame, column: str, into: str) -> pd.DataFrame:
+    """One row per element of the `;`-separated lists in `column`, the element in `into`."""
+    lists = frame[column].fillna("").astype(str).map(lambda s: [v for v in s.split(";") if v])
+    return frame.assign(**{into: lists}).explode(into).dropna(subset=[into])
 
 
 def _phones(
@@ -253,11 +255,7 @@ def _homes(
     """Homes of the graph's persons and the suspected cuckooed homes (with their base cells)."""
     homes = frames.homes[frames.homes["person_id"].isin(persons)]
     lives = _edges("person:" + homes["person_id"], "address:" + homes["address_id"], "lives_at")
-    taken = (
-        cuckooed.assign(line_id=_split(cuckooed["line_ids"]))
-        .explode("line_id")
-        .dropna(subset=["line_id"])
-    )
+    taken = _each(cuckooed, "line_ids", "line_id")
     cuckoo = _edges(
         "line:" + taken["line_id"],
         "address:" + taken["address_id"],
@@ -290,11 +288,7 @@ def _dwells(runners: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFram
     """Cells where runner phones dwelt (`people`'s `dwell_cells`)."""
     if "dwell_cells" not in runners.columns:
         return [], []
-    dwelt = (
-        runners.assign(cell_id=_split(runners["dwell_cells"]))
-        .explode("cell_id")
-        .dropna(subset=["cell_id"])
-    )
+    dwelt = _each(runners, "dwell_cells", "cell_id")
     return [_nodes("cell", dwelt["cell_id"])], [
         _edges(
             "phone:" + dwelt["number"],
@@ -371,11 +365,7 @@ def _vehicles(
         weight=pd.to_numeric(vehicles["n_co_travel_trips"], errors="coerce"),
         line_id=vehicles["line_id"],
     )
-    carried = (
-        vehicles.assign(number=_split(vehicles["runners"]))
-        .explode("number")
-        .dropna(subset=["number"])
-    )
+    carried = _each(vehicles, "runners", "number")
     carry = _edges(
         "vehicle:" + carried["vrm"],
         "phone:" + carried["number"],
@@ -445,6 +435,8 @@ def _merge_nodes(parts: list[pd.DataFrame], frames: CaseFrames) -> pd.DataFrame:
     for kind, places, key in (("town", frames.towns, "town"), ("cell", frames.cells, "cell_id")):
         at = places.drop_duplicates(key).set_index(key)
         rows = merged["type"] == kind
+        if not rows.any():
+            continue
         merged.loc[rows, "x"] = merged.loc[rows, "label"].map(at["x"]).to_numpy()
         merged.loc[rows, "y"] = merged.loc[rows, "label"].map(at["y"]).to_numpy()
     merged["count"] = merged["count"].fillna(0).astype(int)
