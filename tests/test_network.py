@@ -19,7 +19,12 @@ from countylines.network.communities import Communities, louvain_baseline
 from countylines.network.graph import EDGE_COLUMNS, NODE_COLUMNS, Graph
 from countylines.network.graphml import write_graphml
 from countylines.network.i2csv import write_i2_csv
-from countylines.network.players import line_communities, rival_groups
+from countylines.network.players import (
+    PlayerSettings,
+    betweenness,
+    line_communities,
+    rival_groups,
+)
 from countylines.network.scoring import evaluate_network
 from countylines.pseudonym import TOKEN_RE
 from countylines.workspace import load_key, open_workspace
@@ -67,6 +72,17 @@ def test_lines_take_their_numbers_community_and_rivalries_join_communities() -> 
     groups = rival_groups(rivalries, of_line)
     assert groups[4] == groups[2] and groups[3] not in (groups[4], "")
     assert 1 not in groups
+
+
+@pytest.mark.parametrize("exact_limit", [100, 0])
+def test_brokers_sit_between_two_groups_exactly_or_estimated(exact_limit: int) -> None:
+    # two triangles joined through one node: it lies on every path between them
+    pairs = [("a", "b"), ("b", "c"), ("a", "c"), ("c", "hub"), ("hub", "d"), ("d", "e"),
+             ("e", "f"), ("d", "f")]  # fmt: skip
+    edges = pd.DataFrame(pairs, columns=["source", "target"])
+    nodes = pd.Series(["a", "b", "c", "hub", "d", "e", "f"])
+    scores = betweenness(nodes, edges, PlayerSettings(exact_limit=exact_limit, samples=50))
+    assert scores.argmax() == 3 and scores[0] == 0 and 0 < scores[3] <= 1
 
 
 def hostile_graph() -> Graph:

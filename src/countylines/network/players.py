@@ -62,7 +62,7 @@ def betweenness(nodes: pd.Series, edges: pd.DataFrame, settings: PlayerSettings)
         algo = nk.centrality.Betweenness(graph, normalized=True)
     else:
         algo = nk.centrality.EstimateBetweenness(
-            graph, settings.samples, normalized=True, parallel_flag=False
+            graph, settings.samples, normalized=True, parallel=False
         )
     algo.run()
     return np.asarray(algo.scores(), dtype=float)
