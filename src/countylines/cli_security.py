@@ -54,6 +54,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "opendata counts": None,
     "opendata forces": None,
     "people": None,
+    "network": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,
