@@ -230,7 +230,8 @@ def backtest_command(
                 f"{', '.join(s['score_forces'])} {s['score_month']} ({s['score_counts']} crimes "
                 f"in {s['score_areas_with_counts']} of {s['score_areas']} LSOAs)"
             )
-            table = RichTable("score", *next(iter(s["metrics"].values())), box=None)
+            columns = [c.replace("hit_rate_", "hit") for c in next(iter(s["metrics"].values()))]
+            table = RichTable("score", *(c.replace("pai_", "pai") for c in columns), box=None)
             for name, values in s["metrics"].items():
                 table.add_row(name, *(f"{v:.3f}" for v in values.values()))
             out.print(table)
