@@ -141,7 +141,8 @@ def environment(
 def _counts(files: DataFiles, areas: pd.DataFrame, forces: Sequence[str],
             months: Sequence[str]) -> pd.DataFrame:  # fmt: skip
     """Drugs plus Possession of weapons per LSOA (rows, area_id) and month (columns)."""
-    counts = monthly_counts(files.crime, forces, months, areas["area_id"], DRUGS_AND_WEAPONS)
+    ids = areas["area_id"].tolist()
+    counts = monthly_counts(files.crime, forces, months, ids, DRUGS_AND_WEAPONS)
     return counts.pivot(index="area_id", columns="month", values="count").reindex(
         index=areas["area_id"], columns=list(months)
     )
@@ -172,10 +173,8 @@ def gamma_shape(y: np.ndarray, mean: np.ndarray) -> float:
 
     def loss(log_k: float) -> float:
         k = np.exp(log_k)
-        return -float(
-            np.sum(gammaln(y + k) - gammaln(k) + k * np.log(k / (k + mean))
-                   + y * np.log(mean / (k + mean)))  # fmt: skip
-        )
+        terms = gammaln(y + k) - gammaln(k) + k * np.log(k / (k + mean))
+        return -float(np.sum(terms + y * np.log(mean / (k + mean))))
 
     return float(np.exp(minimize_scalar(loss, bounds=(-6.0, 8.0), method="bounded").x))
 

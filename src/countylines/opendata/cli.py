@@ -196,8 +196,8 @@ def backtest_command(
     neighbour: Annotated[
         list[str] | None,
         typer.Option(
-            "--neighbour", help="Neighbouring force (repeatable); default Staffordshire and "
-            "Warwickshire."
+            "--neighbour",
+            help="Neighbouring force (repeatable); default Staffordshire and Warwickshire.",
         ),
     ] = None,
     fit_months: Annotated[
