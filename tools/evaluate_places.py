@@ -13,8 +13,9 @@ Writes bench/results/places_accuracy.json. Run from the project root:
 
 Development seeds (looked at while building the model): small 12, 13, 14, 701-712 (the
 held-out seeds of the first, forward-selection model) and 801-812 (the held-out seeds of the
-ridge model, which then served to choose the factors offered, the contagion default and the
-competing hubs). Measurement seeds: HELD_OUT below, used only here.
+ridge model, which then served to choose the factors offered and the contagion default; a
+competing-destinations form of the hub minutes was tried on them too and not kept). Measurement
+seeds: HELD_OUT below, used only here.
 """
 
 from __future__ import annotations

@@ -50,8 +50,6 @@ class PlaceSettings:
     incidents where they work (taxing, shows of strength, arrests), so fitted on where lines
     are, they mark existing infiltration rather than where lines go next (reverse causation).
     The rates are reported either way."""
-    compete: bool = True
-    """Hubs' reach as competing destinations (`transport.hub_minutes`)."""
     before: datetime | None = None
     """Use only events, incidents and episodes before this UTC time."""
     use_persons: bool = True
@@ -130,10 +128,10 @@ def assess_places(
     if len(hubs):
         weights = _hub_weights(lines, hubs)
         road = tr.road_minutes(areas, hubs, travel)
-        values["road_hub_minutes"] = tr.hub_minutes(road, weights, s.compete)
+        values["road_hub_minutes"] = tr.hub_minutes(road, weights)
         rail = tr.rail_minutes(areas, hubs, stations, links, travel)
         if rail.notna().any().any():
-            values["rail_hub_minutes"] = tr.hub_minutes(rail, weights, s.compete)
+            values["rail_hub_minutes"] = tr.hub_minutes(rail, weights)
         meaning.update({k: v for k, v in tr.TRANSPORT.items() if k in values})
     values = values.loc[:, values.notna().any()]
     rows = infiltration(customers, areas)

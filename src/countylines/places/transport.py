@@ -123,21 +123,12 @@ def _hub_points(hubs: pd.DataFrame) -> pd.DataFrame:
     return hubs.assign(x=xy[:, 0], y=xy[:, 1])
 
 
-def hub_minutes(minutes: pd.DataFrame, weights: pd.Series, compete: bool = False) -> pd.Series:
+def hub_minutes(minutes: pd.DataFrame, weights: pd.Series) -> pd.Series:
     """Effective minutes to the hubs: -D ln(sum_h w_h exp(-minutes_h / D)), D = DECAY_MINUTES,
-    weights normalised to sum 1 over the hubs; NaN where no hub is reachable.
-
-    `compete`: each hub's reach exp(-minutes_h / D) is divided by its mean over the areas
-    (competing destinations, as in Huff's model: a line from a far hub still settles in one of
-    the areas, so the areas share its lines in proportion to their access from it, rather than
-    the far hub counting for nothing). The result is then minutes relative to the average area
-    (negative: better reached than average)."""
+    weights normalised to sum 1 over the hubs; NaN where no hub is reachable."""
     w = weights.reindex(minutes.columns).fillna(0.0).to_numpy(float)
     w = w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / max(1, len(w)))
     reach = np.exp(-minutes.to_numpy(float) / DECAY_MINUTES)
-    if compete:
-        mean = np.nanmean(reach, axis=0) if len(reach) else np.zeros(reach.shape[1])
-        reach = reach / np.where(mean > 0, mean, 1.0)[None, :]
     total = np.nansum(reach * w[None, :], axis=1)
     with np.errstate(divide="ignore"):
         value = -DECAY_MINUTES * np.log(total)
