@@ -50,6 +50,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "serve": None,
     "assess": None,
     "demo": None,
+    "opendata backtest": None,
     "opendata case": None,
     "opendata counts": None,
     "opendata forces": None,
