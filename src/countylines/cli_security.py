@@ -50,10 +50,12 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "serve": None,
     "assess": None,
     "demo": None,
+    "opendata backtest": None,
     "opendata case": None,
     "opendata counts": None,
     "opendata forces": None,
     "people": None,
+    "network": None,
     "users add": Permission.MANAGE_USERS,
     "users remove": Permission.MANAGE_USERS,
     "users list": Permission.MANAGE_USERS,
@@ -560,16 +562,27 @@ def erase(
     case_db: CaseDbArg,
     person: Annotated[str, typer.Option("--person", help="The person_id to erase.")],
     reason: ReasonOpt,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option("--outputs", help="An analysis output folder to erase them from too "
+                     "(repeatable; e.g. the OUT of `assess`)."),
+    ] = None,
     home: HomeOpt = None,
     user: UserOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Erase a person and their person-level rows from a loaded case database (logged)."""
+    """Erase a person and their person-level rows from a loaded case database, and from
+    analysis outputs (logged)."""
 
     def body() -> int:
         ws, actor = _start(home, user, token, "erase", case_db)
+        folders = list(outputs or [])
+        for folder in folders:
+            if not folder.is_dir():
+                raise CaseError(f"--outputs {folder} is not a folder")
+        ws.check_outside(*folders)
         with _refusals():
-            done = erase_person(ws, actor, case_db, person, reason, _key(ws, case_db))
+            done = erase_person(ws, actor, case_db, person, reason, _key(ws, case_db), folders)
         if not done.changed:
             err.print(f"no records of person {escape(person)!r} in {escape(str(case_db))}")
             return 1

@@ -216,3 +216,31 @@ def read_identifiers(database: Path, frame: pd.DataFrame, key: bytes | None) -> 
         raise CaseError(str(exc)) from None
     finally:
         con.close()
+
+
+ERASED = "[erased]"
+"""What an erased person's token becomes inside free text."""
+
+
+def erase_from_frame(frame: pd.DataFrame, token: str) -> tuple[pd.DataFrame, int]:
+    """`frame` without the person `token`: rows whose `person_id` is it are dropped, an
+    `occupant_person_id` that is it is cleared, and the token inside free text becomes
+    `[erased]`; with the number of rows changed or dropped."""
+    out, n = frame, 0
+    if "person_id" in out.columns:
+        keep = out["person_id"] != token
+        n += int((~keep).sum())
+        out = out[keep]
+    for name in (c for c in OUTPUT_COLUMNS if c != "person_id" and c in out.columns):
+        if OUTPUT_COLUMNS[name] is IdType.PERSON:
+            hit = out[name] == token
+            n += int(hit.sum())
+            out = out.assign(**{name: out[name].where(~hit, None)})
+    for name in (c for c in TEXT_COLUMNS if c in out.columns):
+        text = out[name].astype(object)
+        hit = text.map(lambda v: isinstance(v, str) and token in v)
+        n += int(hit.sum())
+        out = out.assign(
+            **{name: text.map(lambda v: v.replace(token, ERASED) if isinstance(v, str) else v)}
+        )
+    return out, n
