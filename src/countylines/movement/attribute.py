@@ -46,8 +46,9 @@ SERIOUS = ("bladed", "firearm", "corrosive")
 
 @dataclass(frozen=True)
 class AttributionSettings:
-    min_score: float = 1.5
-    """Evidence weight needed to attribute an incident to a line."""
+    min_score: float = 2.0
+    """Evidence weight needed to attribute an incident to a line (a named customer in a market
+    town is not enough: customers are named in ordinary incidents in their own towns too)."""
     min_rival: float = 3.0
     """Evidence weight a second line needs to be named as the other side."""
     min_rival_stated: float = 2.0
@@ -204,7 +205,7 @@ def attribute(
     }
     ids = incidents["incident_id"]
     out["line_id"] = ids.map(first["line_id"]).fillna("")
-    out["second_line_id"] = ids.map(second["line_id"]).fillna("")
+    out["second_line_id"] = ids.map(second["line_id"]).astype(object).fillna("")
     out["second_score"] = ids.map(second["weight"]).fillna(0.0)
     rivalry = (stated if stated is not None else pd.Series("", index=ids.index)) == "rivalry"
     need = np.where(rivalry, s.min_rival_stated, s.min_rival)
