@@ -2,9 +2,9 @@
 
 Simulates, loads and runs the line detector on each case below unless its folders are already in
 --work (the `tools/evaluate_lines.py` layout: CASE, CASE-db, CASE-lines; full-scale cases are
-reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and `find_movement` into
-CASE-movement, scores them with `countylines.evaluate` and writes every metric to
-bench/results/movement_accuracy.json. Run from the project root:
+reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
+`find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
+metric to bench/results/movement_accuracy.json. Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
 """
@@ -44,6 +44,7 @@ HELD_OUT = (
 )
 """Measured only, once, after the rules were frozen. `full` 41 is read-only (simulated, loaded
 and its lines found by the lead)."""
+RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results" / "movement_accuracy.json"
 FULL = (Path("/tmp/heldout"), Path("/tmp/line-eval"))
 """Where full-scale cases are looked for (CASE, CASE-db/case.duckdb, CASE-lines)."""
 
@@ -91,11 +92,19 @@ def run_case(work: Path, scale: str, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mv-eval"))
-    parser.add_argument("--only", default="", help="comma-separated scales to run")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated scales to run (the other cases' last rows are kept)",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
     rows = [run_case(args.work, *c) for c in cases]
+    if args.only:  # keep the other held-out cases' rows of the last run
+        last = json.loads(RESULTS.read_text())["cases"] if RESULTS.exists() else []
+        rows += [r for r in last if (r["scale"], r["seed"]) in set(HELD_OUT) - set(cases)]
+        rows.sort(key=lambda r: HELD_OUT.index((r["scale"], r["seed"])))
     write_accuracy("movement_accuracy", rows, development_seeds=list(DEVELOPMENT))
 
 
