@@ -11,9 +11,10 @@ homes are not reported, however strong the cell evidence (there are many homes p
    order from in volume away from their own usual cell (they visit the address to buy), or
 2. a base cell of the line is within `near_m` and the home's own evidence is strong: the
    occupant's points (vulnerability, the occupant's phone in contact with the line, incidents
-   recorded at the home, the occupant named in one of them, a missing person found nearby)
-   reach `near_min_points`. A line's second home in a town leaves no trace at its own cell:
-   runners sleep and customers buy at the first.
+   recorded at the home, the occupant named in one of them) reach `near_min_points`. (A missing
+   person found nearby counts in the score but not here: children are found about the town,
+   around the base cell, not at one home.) A line's second home in a town leaves no trace at
+   its own cell: runners sleep and customers buy at the first.
 
 Points: dwell 2 (3 with 7 nights or more), customer visits 2, minus 1 when the base is not the
 home's nearest cell; the occupant's vulnerability (above); the occupant's phone (by subscriber
@@ -65,7 +66,7 @@ class CuckooSettings:
     town leaves no trace of its own)."""
     near_min_points: int = 4
     """Vulnerability plus the home's own evidence: phone in contact with the line, incidents at
-    the home, the occupant named in one, a missing person found nearby (1 point each)."""
+    the home, the occupant named in one (1 point each)."""
     found_within_m: float = 300.0
     incident_m: float = 50.0
     """An incident recorded this close to a home (metres) is at the home."""
@@ -178,7 +179,6 @@ def find_cuckooed(
     m["home_points"] = (
         m["vulnerability_points"]
         + m["in_contact"]
-        + (m["found_here"] > 0)
         + (m["incidents_here"] > 0)
         + (m["named_here"] > 0)
     )
@@ -188,7 +188,9 @@ def find_cuckooed(
     ]
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    m = m.assign(points=m["cell_points"] - ~m["at_cell"] + m["home_points"])
+    m = m.assign(
+        points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0)
+    )
     m["why"] = [_why(r, s) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
         line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),
