@@ -353,6 +353,16 @@ def test_clear_errors_for_missing_inputs(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "line_numbers.csv not found" in res.stderr
 
 
+def test_a_case_without_incidents_or_episodes_still_runs(tmp_path: Path) -> None:
+    case = keep_only(copy_example(tmp_path / "case"), "events", "cells", "persons", "addresses",
+                     "subscribers")  # fmt: skip
+    res = cli("people", case, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.stderr
+    homes = pd.read_csv(tmp_path / "out" / "cuckooed_addresses.csv", dtype=str)
+    assert list(homes.columns) == CUCKOO_COLUMNS
+    assert not homes["evidence"].str.contains("incident|missing person").any()
+
+
 def test_a_register_without_runners_still_scores_everyone(tmp_path: Path) -> None:
     res = cli("load", EXAMPLE, "--out", tmp_path / "db")
     assert res.exit_code == 0, res.stderr
