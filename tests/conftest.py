@@ -60,6 +60,20 @@ ROW_CODES = frozenset(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The workspace of fixtures shared between tests (module and session scope): analysis
+    outputs they write are pseudonymised with its key, so tests reading them give `--home`."""
+    home = tmp_path_factory.mktemp("session-workspace") / "home"
+    before = os.environ.get("COUNTYLINES_HOME")
+    os.environ["COUNTYLINES_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("COUNTYLINES_HOME", None)
+    else:
+        os.environ["COUNTYLINES_HOME"] = before
+
+
 @pytest.fixture(autouse=True)
 def _private_workspace(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

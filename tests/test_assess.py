@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import XSS, cli, shared_case, write_hostile_results
 from PIL import Image
@@ -16,6 +17,9 @@ from PIL import Image
 from countylines.assess.assessment import assess
 from countylines.assess.briefing import shown
 from countylines.assess.render import html
+from countylines.pseudonym import IdType, pseudonym
+
+KEY = bytes(range(32))
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +27,7 @@ def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     case = tmp_path_factory.mktemp("assess") / "case"
     shutil.copytree(shared_case(tmp_path_factory, "small", 12), case)
     out = case.parent / "out"
-    outcomes = assess(case, out)
+    outcomes = assess(case, out, KEY)
     assert [(o.name, o.ran) for o in outcomes] == [
         ("load", True), ("lines", True), ("places", True), ("people", True),
         ("violence", True), ("movement", True), ("report", True)]  # fmt: skip
@@ -36,7 +40,7 @@ def test_outputs_and_a_second_run_skips_every_step(assessed: tuple[Path, Path]) 
                  "places/places_map.png", "people/safeguarding.csv", "report.html",
                  "report.pdf", "report-public.html", "report-public.pdf"):  # fmt: skip
         assert (out / name).is_file(), name
-    assert [o.ran for o in assess(case, out)] == [False] * 7
+    assert [o.ran for o in assess(case, out, KEY)] == [False] * 7
     text = (out / "report.html").read_text()
     assert "Victims and exploitation" in text and "safeguarding list" in text
     assert "Places: infiltrated and at risk" in text and "Map of infiltrated" in text
@@ -48,11 +52,39 @@ def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
 ) -> None:
     case, out = assessed
     (out / "report.pdf").unlink()
-    assert [o.ran for o in assess(case, out)] == [False] * 6 + [True]
+    assert [o.ran for o in assess(case, out, KEY)] == [False] * 6 + [True]
     hubs = case / "hubs.csv"
     stat = hubs.stat()
     os.utime(hubs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert [o.ran for o in assess(case, out)] == [True] * 7
+    assert [o.ran for o in assess(case, out, KEY)] == [True] * 7
+
+
+def test_no_output_holds_a_real_identifier(assessed: tuple[Path, Path]) -> None:
+    """Every table of every analysis (CSV and Parquet) is pseudonymised: no phone number of
+    the case, no person id and no registration mark appears, while their tokens do."""
+    case, out = assessed
+    persons = set(pd.read_csv(case / "persons.csv", dtype=str)["person_id"])
+    vrms = set(pd.read_csv(case / "vehicles.csv", dtype=str)["vrm"])
+    numbers = set(pd.read_csv(case / "subscribers.csv", dtype=str)["number"])
+    phone = re.compile(r"\+44\d{9,10}")
+    seen_tokens = set()
+    tables = [p for p in out.rglob("*") if p.suffix in (".csv", ".parquet", ".txt")]
+    assert len(tables) > 20
+    for path in tables:
+        if path.suffix == ".parquet":
+            text = pd.read_parquet(path).to_csv(index=False)
+        else:
+            text = path.read_text()
+        words = set(re.findall(r"[A-Za-z0-9+]+", text))
+        assert not phone.search(text), (path, phone.search(text))
+        assert not words & persons, (path, sorted(words & persons)[:3])
+        assert not words & vrms, (path, sorted(words & vrms)[:3])
+        assert not words & numbers, (path, sorted(words & numbers)[:3])
+        seen_tokens |= {t[:3] for t in re.findall(r"\b(?:PH|PE|VR)-[0-9a-z]{12}\b", text)}
+    assert seen_tokens == {"PH-", "PE-", "VR-"}
+    listed = pd.read_csv(out / "people" / "safeguarding.csv", dtype=str)
+    tokens = {pseudonym(p, IdType.PERSON, KEY) for p in persons}
+    assert len(listed) and set(listed["person_id"]) <= tokens
 
 
 def test_public_edition_shows_aggregates_only(assessed: tuple[Path, Path]) -> None:

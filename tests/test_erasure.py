@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from conftest import REASON, cli, login_as
 
@@ -68,6 +69,41 @@ def test_erase_removes_the_person_everywhere(workspace: Workspace, case_db: Path
     records = json.loads(entry.records)
     assert records[0] == pseudonym("P002", IdType.PERSON, key) and "P002" not in entry.records
     assert "persons delete:1" in records
+
+
+def test_erase_from_outputs_drops_clears_and_blanks_the_pseudonym(
+    workspace: Workspace, case_db: Path, tmp_path: Path
+) -> None:
+    key = load_key(workspace.key_path)
+    gone, kept = pseudonym("P002", IdType.PERSON, key), pseudonym("P001", IdType.PERSON, key)
+    out = tmp_path / "out"
+    (out / "people").mkdir(parents=True)
+    listed = pd.DataFrame(
+        {"person_id": [gone, kept], "score": [7, 5], "evidence": [f"{gone} seen", f"near {gone}"]}
+    )
+    listed.to_csv(out / "people" / "safeguarding.csv", index=False)
+    listed.to_parquet(out / "people" / "safeguarding.parquet", index=False)
+    homes = pd.DataFrame({"address_id": ["A002", "A003"], "occupant_person_id": [gone, kept]})
+    homes.to_parquet(out / "people" / "cuckooed_addresses.parquet", index=False)
+    untouched = out / "people" / "other.csv"
+    untouched.write_text("line_id,number\nL001,PH-000000000000\n")
+    stamp = untouched.stat().st_mtime_ns
+    done = erase_person(workspace, ADMIN, case_db, "P002", REASON, key, [out])
+    assert done.changed["people/safeguarding.csv erase"] == 2  # a row dropped, a text blanked
+    assert done.changed["people/cuckooed_addresses.parquet erase"] == 1
+    for name in ("safeguarding.csv", "safeguarding.parquet"):
+        path = out / "people" / name
+        frame = pd.read_csv(path) if name.endswith("csv") else pd.read_parquet(path)
+        assert list(frame["person_id"]) == [kept]
+        assert list(frame["evidence"]) == ["near [erased]"]
+    homes = pd.read_parquet(out / "people" / "cuckooed_addresses.parquet")
+    assert homes["occupant_person_id"].isna().tolist() == [True, False]
+    assert untouched.stat().st_mtime_ns == stamp
+    (entry,) = audit.entries(workspace)
+    assert "people/safeguarding.csv erase:2" in json.loads(entry.records)
+    # Again: the database no longer has them, the outputs neither: nothing changes or is logged.
+    assert erase_person(workspace, ADMIN, case_db, "P002", REASON, key, [out]).changed == {}
+    assert len(list(audit.entries(workspace))) == 1
 
 
 def test_erase_needs_admin_and_a_reason_and_skips_unknown_people(

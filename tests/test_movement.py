@@ -224,9 +224,9 @@ def test_outputs_have_the_documented_columns(small_outputs) -> None:
     assert len(attributed) and (attributed["evidence"] != "").all()
 
 
-def test_evaluation_scores_both_commands(small_outputs) -> None:
+def test_evaluation_scores_both_commands(small_outputs, session_home: Path) -> None:
     case, _, out = small_outputs
-    res = cli("evaluate", case, out, "--json")
+    res = cli("evaluate", case, out, "--json", "--home", session_home)
     assert res.exit_code == 0, res.stderr
     metrics = json.loads(res.stdout)
     violence, movement = metrics["violence"], metrics["movement"]

@@ -28,7 +28,8 @@ from countylines.people.link import (
 )
 from countylines.people.risk import POINTS, ages, score_persons
 from countylines.people.runners import RUNNER_COLUMNS
-from countylines.workspace import Workspace
+from countylines.private_outputs import OutputPseudonymiser
+from countylines.workspace import Workspace, load_key
 
 NO_EVIDENCE = pd.DataFrame(columns=["person_id", "fact", "detail"])
 NO_INCIDENTS = pd.DataFrame(columns=["incident_id", "lat", "lon", "person_ids"])
@@ -298,10 +299,10 @@ def test_cli_writes_the_documented_files_and_columns(small: tuple[Path, Path, Pa
 
 
 def test_small_case_finds_runners_homes_and_ranks_the_exploited(
-    small: tuple[Path, Path, Path],
+    small: tuple[Path, Path, Path], session_home: Path
 ) -> None:
     case, _, out = small
-    res = cli("evaluate", case, out, "--json")
+    res = cli("evaluate", case, out, "--json", "--home", session_home)
     assert res.exit_code == 0, res.stderr
     m = json.loads(res.stdout)["people"]
     assert m["runners"]["f1"] >= 0.9
@@ -309,6 +310,7 @@ def test_small_case_finds_runners_homes_and_ranks_the_exploited(
     assert m["cuckooed_addresses"]["recall"] >= 0.4
     assert m["exploited_auc"] >= 0.85
     truth = pd.read_csv(case / "truth" / "exploited_persons.csv", dtype=str)
+    truth = OutputPseudonymiser(load_key(Workspace(session_home).key_path)).frame(truth)
     runners = pd.read_csv(out / "runners.csv", dtype=str).dropna(subset=["person_id"])
     right = runners.merge(truth[truth["role"] == "runner"], on=["number", "person_id"])
     assert len(runners) >= 5 and len(right) >= 0.7 * len(runners)

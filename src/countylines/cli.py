@@ -34,6 +34,7 @@ from countylines.cliutil import (
 )
 from countylines.database import BuildResult, StepCallback, load_case, validate_case
 from countylines.opendata import cli as opendata_cli
+from countylines.private_outputs import OutputPseudonymiser
 from countylines.problems import CaseError, Problem, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES
@@ -348,8 +349,12 @@ def lines(
     ] = "duckdb",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
 ) -> None:
-    """Find the deal lines, link their numbers, attach runners and holders, and profile them."""
+    """Find the deal lines, link their numbers, attach runners and holders, and profile them.
+
+    Numbers in the outputs are pseudonymised with the workspace's key (a workspace is created
+    when there is none); the access is recorded in its audit log."""
     from countylines.database import case_database
     from countylines.lines.detect import ENGINES, LineSettings, find_lines
     from countylines.lines.report import summary, write_outputs
@@ -357,18 +362,21 @@ def lines(
     def body() -> int:
         if engine not in ENGINES:
             raise CaseError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+        ws, key = cli_security.analysis_workspace(home, case, out_dir)
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
             result = find_lines(
                 database, LineSettings(threshold=threshold, deal_price=price), engine=engine
             )
+        result = OutputPseudonymiser.for_case(key, database).hide(result)
         data = {
             "database": str(database),
             "lines": len(result.lines),
             "numbers": result.numbers["role"].value_counts().to_dict(),
             "candidates": result.n_candidates,
         }
+        cli_security.record_pipeline(ws, "consult", case, out_dir, {"lines": len(result.lines)})
         paths = write_outputs(result, out_dir)
         print_outputs(data, summary(result), paths, out_dir, quiet, as_json)
         return 0
@@ -394,20 +402,26 @@ def _line_analysis(
     analyse: Callable[[Path, Any], Any],
     write: Callable[[Any, Any, Path], list[Path]],
     report: Callable[[Any], tuple[str, dict[str, Any]]],
+    home: Path | None,
 ) -> None:
-    """Run an analysis of the lines (`violence`, `movement`): load, analyse, write, report.
-    `report(result)` gives the readable summary and the JSON counts."""
+    """Run an analysis of the lines (`violence`, `movement`): load, analyse, write (identifiers
+    pseudonymised), record in the audit log, report. `report(result)` gives the readable
+    summary and the JSON counts."""
     from countylines.database import case_database
     from countylines.movement.lineset import load_lines
 
     def body() -> int:
+        ws, key = cli_security.analysis_workspace(home, case, out_dir)
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status(status) if _live(quiet, as_json) else _nothing():
-            found = load_lines(database, lines_dir)
+            found = load_lines(database, lines_dir, key)
             result = analyse(database, found)
-        paths = write(result, found, out_dir)
+        hide = OutputPseudonymiser.for_case(key, database)
+        result = hide.hide(result)
+        paths = write(result, hide.hide(found), out_dir)
         text, counts = report(result)
+        cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
         if as_json:
             print_json(
                 {"database": str(database), **counts, "files": [str(p) for p in paths]}
@@ -427,6 +441,7 @@ def violence(
     lines_dir: LinesOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
 ) -> None:
     """Classify incidents' weapons and motives, attribute them to lines, and find rivalries."""
     from countylines.movement.report import violence_summary, write_violence
@@ -441,7 +456,7 @@ def violence(
         }
 
     _line_analysis(case, out_dir, lines_dir, quiet, as_json, "attributing violence",
-                   find_violence, write_violence, report)  # fmt: skip
+                   find_violence, write_violence, report, home)  # fmt: skip
 
 
 @app.command()
@@ -451,6 +466,7 @@ def movement(
     lines_dir: LinesOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
 ) -> None:
     """Find vehicles of interest (ANPR co-travel with runner phones) and runners' journeys."""
     from countylines.movement.movement import find_movement
@@ -464,7 +480,7 @@ def movement(
         }
 
     _line_analysis(case, out_dir, lines_dir, quiet, as_json, "following vehicles",
-                   find_movement, write_movement, report)  # fmt: skip
+                   find_movement, write_movement, report, home)  # fmt: skip
 
 
 @app.command()
@@ -472,12 +488,15 @@ def evaluate(
     case: Annotated[Path, typer.Argument(help="The simulated case folder (with truth/).")],
     out_dir: Annotated[Path, typer.Argument(help="The folder with the analysis outputs.")],
     as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
 ) -> None:
-    """Score the outputs in OUT against CASE/truth; writes OUT/evaluation.json."""
+    """Score the outputs in OUT against CASE/truth; writes OUT/evaluation.json. Pseudonymised
+    outputs are read with the key of the workspace (`--home`) that wrote them."""
     from countylines.evaluate import evaluate as run_evaluation
+    from countylines.private_outputs import output_key
 
     def body() -> int:
-        metrics = run_evaluation(case, out_dir)
+        metrics = run_evaluation(case, out_dir, output_key(home, case, out_dir))
         (out_dir / "evaluation.json").write_text(json.dumps(metrics, indent=2) + "\n")
         if as_json:
             print_json(metrics)
@@ -528,14 +547,15 @@ def assess(
             if live:
                 err.print(f"{name}: " + ("running" if will_run else "unchanged, skipped"))
 
-        ws = cli_security.existing_workspace(home, case, out_dir)
-        outcomes = run_assessment(case, out_dir, settings, force, on_step)
+        ws, key = cli_security.analysis_workspace(home, case, out_dir)
+        outcomes = run_assessment(case, out_dir, key, settings, force, on_step)
         ran = {o.name for o in outcomes if o.ran}
-        if ws is not None:
-            audited = (("load", "collect", "work"), ("people", "consult", "people"))
-            for step, action, folder in audited:
-                if step in ran:
-                    cli_security.record_pipeline(ws, action, case, out_dir / folder, {})
+        audited = (("load", "collect", "work"), ("lines", "consult", "lines"),
+                   ("people", "consult", "people"), ("violence", "consult", "violence"),
+                   ("movement", "consult", "movement"))  # fmt: skip
+        for step, action, folder in audited:
+            if step in ran:
+                cli_security.record_pipeline(ws, action, case, out_dir / folder, {})
         if as_json:
             print_json({"out": str(out_dir), "steps": [o.__dict__ for o in outcomes]})
         elif not quiet:
@@ -553,6 +573,7 @@ def demo(
         "demo-output"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the simulated case.")] = 1,
+    home: cli_security.HomeOpt = None,
 ) -> None:
     """Simulate the West Mercia scenario (small), assess it, and say how to look at it."""
     from countylines.assess.assessment import assess as run_assessment
@@ -566,7 +587,8 @@ def demo(
             err.print(f"simulating the west-mercia scenario (small, seed {seed})")
             run_simulation(case_dir, params_for("small", "default", seed=seed),
                            builtin_region("west-mercia"))  # fmt: skip
-        run_assessment(case_dir, result_dir, on_step=lambda n, r: err.print(
+        _, key = cli_security.analysis_workspace(home, out_dir)
+        run_assessment(case_dir, result_dir, key, on_step=lambda n, r: err.print(
             f"{n}: " + ("running" if r else "unchanged, skipped")))  # fmt: skip
         out.print(f"Briefing: {escape(str(result_dir / 'report.html'))} (and report.pdf)")
         out.print("Dashboard: countylines users add YOU --role admin   (once)")
@@ -635,20 +657,22 @@ def people(
 ) -> None:
     """Exploitation risk per person, runners and cuckooed homes: an explained safeguarding list.
 
-    When a workspace exists (see `countylines users`), the access is recorded in its audit log.
+    Persons and numbers in the outputs are pseudonymised with the workspace's key (a workspace
+    is created when there is none); the access is recorded in its audit log.
     """
     from countylines.database import case_database
     from countylines.people.assess import assess_people, line_numbers
     from countylines.people.report import summary, write_outputs
 
     def body() -> int:
-        ws = cli_security.existing_workspace(home, case, out_dir)
+        ws, key = cli_security.analysis_workspace(home, case, out_dir)
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with (
             err.status("assessing people", spinner="dots") if _live(quiet, as_json) else _nothing()
         ):
-            result = assess_people(database, line_numbers(database, lines_out))
+            result = assess_people(database, line_numbers(database, lines_out, key))
+        result = OutputPseudonymiser.for_case(key, database).hide(result)
         paths = write_outputs(result, out_dir)
         counts = {
             "safeguarding": len(result.safeguarding),
@@ -656,8 +680,7 @@ def people(
             "runners": len(result.runners),
             "cuckooed_addresses": len(result.cuckooed),
         }
-        if ws is not None:
-            cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
+        cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
         if as_json:
             print_json({"database": str(database), **counts, "files": [str(p) for p in paths]})
         elif not quiet:

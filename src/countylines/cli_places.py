@@ -12,7 +12,9 @@ import pandas as pd
 import typer
 from typer.core import TyperGroup
 
+from countylines.cli_security import HomeOpt
 from countylines.cliutil import AnalysisCaseArg, OutOpt, err, out, print_json, print_outputs, run
+from countylines.private_outputs import output_key, read_identifiers
 from countylines.problems import CaseError
 
 
@@ -60,12 +62,16 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def _found_lines(database: Path, lines_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(line_numbers, lines) from `lines_dir`, else from running the line detector (none when
-    the case has no events: then only `intel_lines` can show infiltration)."""
+def _found_lines(
+    database: Path, lines_dir: Path | None, key: bytes | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(line_numbers, lines) from `lines_dir` (pseudonymised numbers turned back into the
+    case's with `key`), else from running the line detector (none when the case has no events:
+    then only `intel_lines` can show infiltration)."""
     if lines_dir is not None:
+        numbers = _read_csv(lines_dir / "line_numbers.csv", ("line_id", "number", "role"))
         return (
-            _read_csv(lines_dir / "line_numbers.csv", ("line_id", "number", "role")),
+            read_identifiers(database, numbers, key),
             _read_csv(lines_dir / "lines.csv", ("line_id", "hub")),
         )
     from countylines.lines.detect import find_lines
@@ -97,6 +103,7 @@ def run_places(
     ] = True,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    home: HomeOpt = None,
 ) -> None:
     """Risk, class, driving factors and measures per area and town; maps' layers in a gpkg."""
     from countylines.database import case_database
@@ -105,7 +112,8 @@ def run_places(
 
     def body() -> int:
         database = case_database(case, out_dir)
-        numbers, lines = _found_lines(database, lines_dir)
+        key = output_key(home, case, out_dir)
+        numbers, lines = _found_lines(database, lines_dir, key)
         settings = PlaceSettings(family=family.value, contagion=contagion)
         result = assess_places(database, numbers, lines, settings)
         data = {

@@ -180,6 +180,14 @@ def existing_workspace(home: Path | None, *folders: Path) -> Workspace | None:
     return ws
 
 
+def analysis_workspace(home: Path | None, *folders: Path) -> tuple[Workspace, bytes]:
+    """The workspace of an analysis command (created when there is none yet) and its
+    pseudonymisation key, both checked to lie outside the case and output `folders`."""
+    ws = open_workspace(home, create=True)
+    ws.check_outside(*folders)
+    return ws, load_key(ws.key_path, tuple(folders))
+
+
 def record_pipeline(
     ws: Workspace, action: str, case: Path, target: Path, counts: dict[str, int]
 ) -> None:
@@ -552,16 +560,27 @@ def erase(
     case_db: CaseDbArg,
     person: Annotated[str, typer.Option("--person", help="The person_id to erase.")],
     reason: ReasonOpt,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option("--outputs", help="An analysis output folder to erase them from too "
+                     "(repeatable; e.g. the OUT of `assess`)."),
+    ] = None,
     home: HomeOpt = None,
     user: UserOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Erase a person and their person-level rows from a loaded case database (logged)."""
+    """Erase a person and their person-level rows from a loaded case database, and from
+    analysis outputs (logged)."""
 
     def body() -> int:
         ws, actor = _start(home, user, token, "erase", case_db)
+        folders = list(outputs or [])
+        for folder in folders:
+            if not folder.is_dir():
+                raise CaseError(f"--outputs {folder} is not a folder")
+        ws.check_outside(*folders)
         with _refusals():
-            done = erase_person(ws, actor, case_db, person, reason, _key(ws, case_db))
+            done = erase_person(ws, actor, case_db, person, reason, _key(ws, case_db), folders)
         if not done.changed:
             err.print(f"no records of person {escape(person)!r} in {escape(str(case_db))}")
             return 1

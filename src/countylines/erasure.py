@@ -5,20 +5,27 @@
 (an address stays a place but no longer names its occupant) or `remove` the id from a list (an
 incident stays, without them). Problems recorded against the deleted rows go too. The database
 is then rewritten into a fresh file, so the deleted values do not linger in freed blocks.
-Erasure changes the loaded database only: the case folder it came from must be corrected too,
-or the next load brings the person back (docs/security.md).
+Given analysis output folders, the person's pseudonym is erased from their tables too (rows of
+the person dropped, an occupant cleared, the token in free text replaced). The case folder it
+came from must be corrected by its owner, or the next load brings the person back
+(docs/security.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from countylines import audit
 from countylines.database import compact_database
 from countylines.duckdb_checks import quote
+from countylines.maps.write import replace_atomically
+from countylines.private_outputs import erase_from_frame
 from countylines.pseudonym import IdType, pseudonym
 from countylines.roles import Permission, User, require
 from countylines.workspace import Workspace
@@ -60,14 +67,42 @@ def _drop_problems(con: duckdb.DuckDBPyConnection, table: str, rows: list[int]) 
     )
 
 
+def erase_from_outputs(folder: Path, token: str) -> dict[str, int]:
+    """Erase the person `token` (their pseudonym) from every table (CSV, Parquet) under the
+    analysis output folder `folder` (`private_outputs.erase_from_frame`); each changed file is
+    replaced atomically. Returns the changes per file, relative to `folder`."""
+    changed: dict[str, int] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix not in (".csv", ".parquet") or path.name.startswith("."):
+            continue
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_parquet(path)
+        kept, n = erase_from_frame(frame, token)
+        if not n:
+            continue
+        write = kept.to_csv if path.suffix == ".csv" else kept.to_parquet
+        replace_atomically(path, partial(write, index=False))
+        changed[f"{path.relative_to(folder)} erase"] = n
+    return changed
+
+
 def erase_person(
-    ws: Workspace, user: User, case_db: Path, person: str, reason: str, key: bytes
+    ws: Workspace,
+    user: User,
+    case_db: Path,
+    person: str,
+    reason: str,
+    key: bytes,
+    outputs: Sequence[Path] = (),
 ) -> Erasure:
-    """Erase `person` from `case_db`; needs `manage_retention` and a reason; audit-logged.
+    """Erase `person` from `case_db`, and from the analysis output folders `outputs` (by
+    pseudonym); needs `manage_retention` and a reason; audit-logged.
 
     The audit entry names the person by pseudonym (made with `key`), so the log does not keep
     the id it erased, yet anyone holding the key can confirm that a given id was erased.
-    Nothing is changed (and nothing logged) if the person is not in the database.
+    Nothing is changed (and nothing logged) if the person is in neither.
     """
     require(user, Permission.MANAGE_RETENTION)
     why = audit.check_reason(reason)
@@ -107,6 +142,10 @@ def erase_person(
         con.execute("COMMIT" if changed else "ROLLBACK")
     finally:
         con.close()
+    in_db = bool(changed)
+    token = pseudonym(person, IdType.PERSON, key)
+    for folder in outputs:
+        changed.update(erase_from_outputs(Path(folder), token))
     result = Erasure(person, changed)
     if changed:
         audit.record(
@@ -117,5 +156,6 @@ def erase_person(
             [pseudonym(person, IdType.PERSON, key), *(f"{k}:{v}" for k, v in changed.items())],
             why,
         )
+    if in_db:
         compact_database(Path(case_db))
     return result

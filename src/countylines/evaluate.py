@@ -10,11 +10,13 @@ true infiltration to the places backtest.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from countylines.private_outputs import NO_KEY, has_tokens, known_values, replace_tokens
 from countylines.problems import CaseError
 
 
@@ -29,6 +31,26 @@ def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+Real = Mapping[str, str] | None
+"""Token -> truth value, to read pseudonymised outputs (None: the outputs must hold none)."""
+
+
+def read_output(path: Path, real: Real, columns: list[str] | None = None) -> pd.DataFrame:
+    """An output table (CSV as text, or Parquet `columns`) with its pseudonyms turned back into
+    the truth's values by `real`; tokens of values the truth does not hold stay tokens."""
+    frame = pd.read_parquet(path, columns=columns) if path.suffix == ".parquet" else _read(path)
+    if real is None:
+        if has_tokens(frame):
+            raise CaseError(f"{path}: " + NO_KEY.format(name="of identifiers"))
+        return frame
+    return replace_tokens(frame, real)
+
+
+def truth_values(truth: Path, key: bytes) -> dict[str, str]:
+    """Token -> value of every identifier in the truth tables of a simulated case."""
+    return known_values((_read(p) for p in sorted(truth.glob("*.csv"))), key)
+
+
 def _majority(members: pd.DataFrame, by: str, of: str) -> pd.DataFrame:
     """For each `by` group: its most common `of` value and that value's share of the group."""
     counts = members.groupby([by, of]).size().rename("n").reset_index()
@@ -37,10 +59,11 @@ def _majority(members: pd.DataFrame, by: str, of: str) -> pd.DataFrame:
     return best.set_index(by)[[of, "share"]]
 
 
-def evaluate_lines(truth: Path, out: Path) -> dict[str, Any]:
+def evaluate_lines(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
     """Deal-number, line, linking, hub, market-town and runner metrics."""
     t_lines, t_nums = _read(truth / "lines.csv"), _read(truth / "line_numbers.csv")
-    p_lines, p_nums = _read(out / "lines.csv"), _read(out / "line_numbers.csv")
+    p_lines = _read(out / "lines.csv")
+    p_nums = read_output(out / "line_numbers.csv", real)
     metrics: dict[str, Any] = {}
     t_deal = t_nums[t_nums["role"] == "deal_line"][["line_id", "number"]]
     p_deal = p_nums[p_nums["role"] == "deal_line"][["line_id", "number"]]
@@ -90,7 +113,7 @@ def evaluate_lines(truth: Path, out: Path) -> dict[str, Any]:
     metrics["holders"] = _f1(len(t_hold & p_hold), len(p_hold), len(t_hold))
     candidates = out / "line_candidates.parquet"
     if candidates.exists():
-        cand = pd.read_parquet(candidates, columns=["number", "n_bursts"])
+        cand = read_output(candidates, real, ["number", "n_bursts"])
         wrong = set(p_deal["number"]) - set(t_deal["number"])
         metrics["bulk_texters_flagged"] = int(
             cand[cand["number"].isin(wrong) & (cand["n_bursts"] > 0)]["number"].nunique()
@@ -133,7 +156,7 @@ def evaluate_places(truth: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
+def evaluate_people(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
     """Runner and cuckooed-address precision, recall and F1, and the AUC of the risk score for
     the persons the truth marks as exploited (every person scored; see docs/people.md)."""
     from sklearn.metrics import roc_auc_score
@@ -145,7 +168,7 @@ def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
     exploited = _read(needed)
     metrics: dict[str, Any] = {}
     t_run = set(t_nums.loc[t_nums["role"] == "runner", "number"])
-    p_run = set(_read(out / "runners.csv")["number"])
+    p_run = set(read_output(out / "runners.csv", real)["number"])
     metrics["runners"] = _f1(len(t_run & p_run), len(p_run), len(t_run))
     t_addr = set(t_cuckoo["address_id"])
     p_addr = set(_read(out / "cuckooed_addresses.csv")["address_id"])
@@ -155,7 +178,7 @@ def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
     since = pd.to_datetime(t_cuckoo["from"], utc=True)
     settled = set(t_cuckoo.loc[since <= end - pd.Timedelta(days=7), "address_id"])
     metrics["cuckooed_recall_settled"] = round(len(settled & p_addr) / max(1, len(settled)), 4)
-    scores = pd.read_parquet(out / "person_scores.parquet", columns=["person_id", "score"])
+    scores = read_output(out / "person_scores.parquet", real, ["person_id", "score"])
     truth_y = scores["person_id"].isin(set(exploited["person_id"]))
     auc = roc_auc_score(truth_y, scores["score"]) if 0 < truth_y.sum() < len(truth_y) else 0.0
     metrics["exploited_auc"] = round(float(auc), 4)
@@ -170,26 +193,28 @@ def evaluate_people(truth: Path, out: Path) -> dict[str, Any]:
     return metrics
 
 
-def evaluate(case: Path, out: Path) -> dict[str, Any]:
-    """Every metric that the outputs in `out` allow, against `case/truth`."""
+def evaluate(case: Path, out: Path, key: bytes | None = None) -> dict[str, Any]:
+    """Every metric that the outputs in `out` allow, against `case/truth`; `key` reads
+    pseudonymised outputs (the workspace's key that wrote them)."""
     truth = Path(case) / "truth"
     if not truth.is_dir():
         raise CaseError(f"{case} has no truth/ folder: only simulated cases can be evaluated")
+    real = truth_values(truth, key) if key is not None else None
     results: dict[str, Any] = {}
     if (Path(out) / "lines.csv").exists():
-        results["lines"] = evaluate_lines(truth, Path(out))
+        results["lines"] = evaluate_lines(truth, Path(out), real)
     if (Path(out) / "towns.csv").exists() and (truth / "infiltration.csv").exists():
         results["places"] = evaluate_places(truth, Path(out))
     if (Path(out) / "person_scores.parquet").exists():
-        results["people"] = evaluate_people(truth, Path(out))
+        results["people"] = evaluate_people(truth, Path(out), real)
     if (Path(out) / "violence.csv").exists():
         from countylines.movement.scoring import evaluate_violence
 
-        results["violence"] = evaluate_violence(truth, Path(out))
+        results["violence"] = evaluate_violence(truth, Path(out), real)
     if (Path(out) / "vehicles_of_interest.csv").exists():
         from countylines.movement.scoring import evaluate_movement
 
-        results["movement"] = evaluate_movement(truth, Path(out))
+        results["movement"] = evaluate_movement(truth, Path(out), real)
     if not results:
         raise CaseError(
             f"{out} holds no outputs to evaluate; run `countylines lines`, `places`, `people`, "

@@ -139,7 +139,7 @@ def pseudonymise_frame(
     return out
 
 
-def _candidates(con: duckdb.DuckDBPyConnection, id_type: IdType) -> set[str]:
+def case_values(con: duckdb.DuckDBPyConnection, id_type: IdType) -> set[str]:
     """Every distinct value of `id_type` in the loaded case."""
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     values: set[str] = set()
@@ -170,7 +170,7 @@ def reveal(
     id_type = parse_token(token)
     con = duckdb.connect(str(case_db), read_only=True)
     try:
-        candidates = _candidates(con, id_type)
+        candidates = case_values(con, id_type)
     finally:
         con.close()
     found = sorted(v for v in candidates if pseudonym(v, id_type, key) == token.strip())

@@ -31,7 +31,9 @@ from countylines.people.assess import assess_people, line_numbers
 from countylines.people.report import write_outputs as write_people
 from countylines.places.pipeline import assess_places
 from countylines.places.report import write_outputs as write_places
+from countylines.private_outputs import OutputPseudonymiser, read_identifiers
 from countylines.problems import CaseError, Severity
+from countylines.pseudonym import IdType, pseudonym
 
 DB = Path("work") / "case.duckdb"
 
@@ -58,10 +60,10 @@ def _load(case: Path) -> Callable[[Path], str]:
     return run
 
 
-def _lines(settings: LineSettings) -> Callable[[Path], str]:
+def _lines(settings: LineSettings, key: bytes) -> Callable[[Path], str]:
     def run(out: Path) -> str:
         result = find_lines(out / DB, settings)
-        write_outputs(result, out / "lines")
+        write_outputs(OutputPseudonymiser.for_case(key, out / DB).hide(result), out / "lines")
         return f"{len(result.lines)} lines"
 
     return run
@@ -86,20 +88,29 @@ def _without(out: Path, folder: str, table: str, what: str) -> str | None:
     return f"no {table} table: skipped"
 
 
-def _people(out: Path) -> str:
-    skipped = _without(out, "people", "persons", "no one was assessed")
-    if skipped:
-        return skipped
-    result = assess_people(out / DB, line_numbers(out / DB, out / "lines"))
-    write_people(result, out / "people")
-    return f"{len(result.safeguarding)} people on the safeguarding list"
+def _people(key: bytes) -> Callable[[Path], str]:
+    def run(out: Path) -> str:
+        skipped = _without(out, "people", "persons", "no one was assessed")
+        if skipped:
+            return skipped
+        result = assess_people(out / DB, line_numbers(out / DB, out / "lines", key))
+        write_people(OutputPseudonymiser.for_case(key, out / DB).hide(result), out / "people")
+        return f"{len(result.safeguarding)} people on the safeguarding list"
+
+    return run
 
 
-def _places(out: Path) -> str:
+def _places(key: bytes) -> Callable[[Path], str]:
+    return lambda out: _assess_places(out, key)
+
+
+def _assess_places(out: Path, key: bytes) -> str:
     skipped = _without(out, "places", "areas", "no places were assessed")
     if skipped:
         return skipped
-    numbers = pd.read_parquet(out / "lines" / "line_numbers.parquet")
+    numbers = read_identifiers(
+        out / DB, pd.read_parquet(out / "lines" / "line_numbers.parquet"), key
+    )
     lines = pd.read_parquet(out / "lines" / "lines.parquet")
     result = assess_places(out / DB, numbers[["line_id", "number", "role"]],
                            lines[["line_id", "hub"]])  # fmt: skip
@@ -114,17 +125,19 @@ def _line_analysis(
     find: Callable[[Path, Any], Any],
     write: Callable[[Any, Any, Path], Any],
     describe: Callable[[Any], str],
+    key: bytes,
 ) -> Callable[[Path], str]:
     """A step that runs `find(database, lines)` on the case's `table` and the detected lines
-    and writes into OUT/folder (or leaves a note when the case lacks `table`)."""
+    and writes into OUT/folder, pseudonymised (or leaves a note when the case lacks `table`)."""
 
     def run(out: Path) -> str:
         skipped = _without(out, folder, table, f"the {folder} analysis was not run")
         if skipped:
             return skipped
-        lines = load_lines(out / DB, out / "lines")
+        lines = load_lines(out / DB, out / "lines", key)
         result = find(out / DB, lines)
-        write(result, lines, out / folder)
+        hide = OutputPseudonymiser.for_case(key, out / DB)
+        write(hide.hide(result), hide.hide(lines), out / folder)
         return describe(result)
 
     return run
@@ -138,30 +151,33 @@ def _period(out: Path) -> str:
     return f"{str(lines['first_seen'].min())[:10]} to {str(lines['last_seen'].max())[:10]}"
 
 
-def _report(settings: AssessSettings) -> Callable[[Path], str]:
+def _report(settings: AssessSettings, key: bytes) -> Callable[[Path], str]:
     def run(out: Path) -> str:
-        paths = write_reports(out, settings.title, _period(out), settings.lines.deal_price)
+        paths = write_reports(out, settings.title, _period(out), settings.lines.deal_price, key)
         return ", ".join(p.name for p in paths)
 
     return run
 
 
-def steps(case: Path, settings: AssessSettings) -> list[Step]:
-    """The steps of an assessment of `case`, in order."""
+def steps(case: Path, settings: AssessSettings, key: bytes) -> list[Step]:
+    """The steps of an assessment of `case`, in order; outputs pseudonymised with `key`."""
+    key_id = pseudonym("key", IdType.NAME, key)  # which key: a change of key reruns the steps
     return [
         Step("load", (), str(DB), _load(case)),
-        Step("lines", ("load",), "lines/lines.parquet", _lines(settings.lines),
-             {"threshold": settings.lines.threshold, "price": settings.lines.deal_price}),
-        Step("places", ("lines",), "places", _places),
-        Step("people", ("lines",), "people", _people),
+        Step("lines", ("load",), "lines/lines.parquet", _lines(settings.lines, key),
+             {"threshold": settings.lines.threshold, "price": settings.lines.deal_price,
+              "pseudonym_key": key_id}),
+        Step("places", ("lines",), "places", _places(key)),
+        Step("people", ("lines",), "people", _people(key)),
         Step("violence", ("lines",), "violence", _line_analysis(
             "violence", "incidents", find_violence, write_violence,
-            lambda r: f"{len(r.incidents)} incidents, {len(r.rivalries)} rivalries")),
+            lambda r: f"{len(r.incidents)} incidents, {len(r.rivalries)} rivalries", key)),
         Step("movement", ("lines",), "movement", _line_analysis(
             "movement", "anpr", find_movement, write_movement,
-            lambda r: f"{len(r.vehicles)} vehicles of interest, {len(r.journeys)} journeys")),
+            lambda r: f"{len(r.vehicles)} vehicles of interest, {len(r.journeys)} journeys",
+            key)),
         Step("report", ("lines", "places", "people", "violence", "movement"), "report.pdf",
-             _report(settings),
+             _report(settings, key),
              {"title": settings.title}),
     ]  # fmt: skip
 
@@ -169,15 +185,17 @@ def steps(case: Path, settings: AssessSettings) -> list[Step]:
 def assess(
     case: Path,
     out: Path,
+    key: bytes,
     settings: AssessSettings | None = None,
     force: bool = False,
     on_step: Callable[[str, bool], None] | None = None,
 ) -> list[StepOutcome]:
-    """Run every step of the assessment of the case folder `case` into `out`."""
+    """Run every step of the assessment of the case folder `case` into `out`; identifiers in
+    the outputs are pseudonymised with `key` (see `countylines.private_outputs`)."""
     case, out = Path(case), Path(out)
     if not case.is_dir():
         raise CaseError(f"{case} is not a case folder")
     if out.resolve() == case.resolve() or case.resolve() in out.resolve().parents:
         raise CaseError(f"the output folder {out} must not be inside the case folder {case}")
     s = settings or AssessSettings()
-    return run_steps(steps(case, s), out, case_fingerprint(case), force, on_step)
+    return run_steps(steps(case, s, key), out, case_fingerprint(case), force, on_step)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from countylines.private_outputs import read_identifiers
+
 EDITIONS = ("restricted", "public")
 SUPPRESS_BELOW = 5
 """Counts from 1 to this minus 1 are suppressed in the public edition."""
@@ -89,7 +91,7 @@ def _listed_factors(database: Path, person_ids: list[str]) -> dict[str, int]:
     return dict(zip(names, [int(v) for v in row or [0] * len(names)], strict=True))
 
 
-def people_section(out: Path, edition: str) -> dict[str, Any] | None:
+def people_section(out: Path, edition: str, key: bytes | None) -> dict[str, Any] | None:
     """Victims and exploitation: the safeguarding list by age and action, risk factors of the
     people on it, runners and cuckooed homes (counts only, in both editions)."""
     listed = _read(out / "people" / "safeguarding.parquet")
@@ -99,8 +101,10 @@ def people_section(out: Path, edition: str) -> dict[str, Any] | None:
     homes = _read(out / "people" / "cuckooed_addresses.parquet")
     children = int((listed["child"].astype(str) == "yes").sum())
     database = out / "work" / "case.duckdb"
-    ids = listed["person_id"].astype(str).tolist()
-    factors = _listed_factors(database, ids) if database.is_file() else {}
+    factors = {}
+    if database.is_file():
+        ids = read_identifiers(database, listed[["person_id"]].astype(str), key)
+        factors = _listed_factors(database, ids["person_id"].tolist())
     actions = listed["suggested_action"].value_counts()
     return {
         "n_listed": shown(len(listed), edition),
@@ -198,8 +202,11 @@ def movement_section(out: Path, edition: str) -> dict[str, Any] | None:
     }
 
 
-def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
-    """Every figure of the briefing for `edition`, from the analyses' folders in `out`."""
+def build(
+    out: Path, edition: str, title: str, period: str, key: bytes | None = None
+) -> dict[str, Any]:
+    """Every figure of the briefing for `edition`, from the analyses' folders in `out` (`key`:
+    the pseudonymisation key of its outputs, to count the listed persons' risk factors)."""
     if edition not in EDITIONS:
         raise ValueError(f"unknown edition {edition!r}; editions: {', '.join(EDITIONS)}")
     return {
@@ -207,7 +214,7 @@ def build(out: Path, edition: str, title: str, period: str) -> dict[str, Any]:
         "period": period,
         "edition": edition,
         "lines": lines_section(out, edition),
-        "people": people_section(out, edition),
+        "people": people_section(out, edition, key),
         "places": places_section(out),
         "violence": violence_section(out, edition),
         "movement": movement_section(out, edition),

@@ -60,9 +60,11 @@ def charts(briefing: dict[str, Any]) -> dict[str, str]:
     return made
 
 
-def html(out: Path, edition: str, title: str, period: str, price: float) -> str:
-    """The briefing of `out` as one self-contained HTML document."""
-    briefing = build(out, edition, title, period)
+def html(
+    out: Path, edition: str, title: str, period: str, price: float, key: bytes | None = None
+) -> str:
+    """The briefing of `out` as one self-contained HTML document (`key`: see `build`)."""
+    briefing = build(out, edition, title, period, key)
     missing = [label for folder, label in ANALYSES.items() if not (out / folder).is_dir()]
     return _ENV.get_template("report.html").render(
         b=briefing, charts=charts(briefing), marking=MARKINGS[edition], version=__version__,
@@ -79,13 +81,15 @@ def _write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_reports(out: Path, title: str, period: str, price: float) -> list[Path]:
+def write_reports(
+    out: Path, title: str, period: str, price: float, key: bytes | None = None
+) -> list[Path]:
     """Both editions as HTML and PDF in `out`; returns the paths written."""
     import weasyprint
 
     paths = []
     for edition, stem in (("restricted", "report"), ("public", "report-public")):
-        document = html(out, edition, title, period, price)
+        document = html(out, edition, title, period, price, key)
         _write(out / f"{stem}.html", document.encode("utf-8"))
         _write(out / f"{stem}.pdf", weasyprint.HTML(string=document).write_pdf())
         paths += [out / f"{stem}.html", out / f"{stem}.pdf"]

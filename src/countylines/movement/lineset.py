@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from countylines.private_outputs import read_identifiers
 from countylines.problems import CaseError
 
 LINE_NEEDS = ("line_id", "market_towns", "first_seen", "last_seen")
@@ -70,15 +71,16 @@ def as_lines(lines: pd.DataFrame, numbers: pd.DataFrame) -> Lines:
     return Lines(out, nums)
 
 
-def load_lines(database: Path, folder: Path | None) -> Lines:
-    """The lines of `folder` (written by `countylines lines`), else found in `database` now."""
+def load_lines(database: Path, folder: Path | None, key: bytes | None = None) -> Lines:
+    """The lines of `folder` (written by `countylines lines`; pseudonymised numbers are turned
+    back into the case's with `key`), else found in `database` now."""
     if folder is not None:
         folder = Path(folder)
         if not folder.is_dir():
             raise CaseError(f"--lines {folder} is not a folder")
-        return as_lines(
-            _read(folder, "lines", LINE_NEEDS), _read(folder, "line_numbers", NUMBER_NEEDS)
-        )
+        lines = _read(folder, "lines", LINE_NEEDS)
+        numbers = _read(folder, "line_numbers", NUMBER_NEEDS)
+        return as_lines(lines, read_identifiers(database, numbers, key))
     from countylines.lines.detect import find_lines
 
     result = find_lines(database)

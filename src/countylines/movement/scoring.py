@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from countylines.evaluate import Real, read_output
+
 
 def _read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -31,11 +33,11 @@ def _share(hits: pd.Series) -> float:
     return round(float(hits.mean()), 4) if len(hits) else 0.0
 
 
-def evaluate_violence(truth: Path, out: Path) -> dict[str, Any]:
+def evaluate_violence(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
     """Incident attribution, weapon and motive accuracy, rivalry recall and precision."""
-    mapping = line_map(truth, _read(out / "violence_lines.csv"))
+    mapping = line_map(truth, read_output(out / "violence_lines.csv", real))
     t_inc = _read(truth / "incidents.csv")
-    found = _read(out / "violence.csv")
+    found = read_output(out / "violence.csv", real)
     both = t_inc.merge(found, on="incident_id", suffixes=("_true", ""))
     both["line_true"] = both["line_id"].map(mapping).fillna("")
     both["rival_true"] = both["rival_line_id"].map(mapping).fillna("")
@@ -66,7 +68,7 @@ def evaluate_violence(truth: Path, out: Path) -> dict[str, Any]:
     t_riv = _read(truth / "rivalries.csv")
     t_riv = t_riv[t_riv["n_incidents"].astype(int) > 0]
     true_pairs = {frozenset((a, b)) for a, b in t_riv[["line_a", "line_b"]].to_numpy()}
-    p_riv = _read(out / "rivalries.csv")
+    p_riv = read_output(out / "rivalries.csv", real)
     found_pairs = {
         frozenset((mapping.get(a, ""), mapping.get(b, "")))
         for a, b in p_riv[["line_a", "line_b"]].to_numpy()
@@ -84,11 +86,11 @@ def evaluate_violence(truth: Path, out: Path) -> dict[str, Any]:
     return metrics
 
 
-def evaluate_movement(truth: Path, out: Path) -> dict[str, Any]:
+def evaluate_movement(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
     """Vehicles of interest (precision, recall, F1, right line) and runner journeys found."""
-    mapping = line_map(truth, _read(out / "movement_lines.csv"))
+    mapping = line_map(truth, read_output(out / "movement_lines.csv", real))
     t_voi = _read(truth / "vehicles_of_interest.csv")
-    p_voi = _read(out / "vehicles_of_interest.csv")
+    p_voi = read_output(out / "vehicles_of_interest.csv", real)
     tp = set(t_voi["vrm"]) & set(p_voi["vrm"])
     n_pred, n_true = p_voi["vrm"].nunique(), t_voi["vrm"].nunique()
     precision = len(tp) / n_pred if n_pred else 0.0
@@ -96,7 +98,7 @@ def evaluate_movement(truth: Path, out: Path) -> dict[str, Any]:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     both = p_voi.merge(t_voi, on="vrm", suffixes=("", "_true"))
     t_j = _read(truth / "journeys.csv")
-    p_j = _read(out / "journeys.csv")
+    p_j = read_output(out / "journeys.csv", real)
     metrics: dict[str, Any] = {
         "vehicles_of_interest": {
             "precision": round(precision, 4),

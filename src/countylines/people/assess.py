@@ -32,6 +32,7 @@ from countylines.people.link import (
 )
 from countylines.people.risk import score_persons
 from countylines.people.runners import runner_table
+from countylines.private_outputs import read_identifiers
 from countylines.problems import CaseError
 
 SAFEGUARDING_COLUMNS = [
@@ -64,8 +65,9 @@ class PeopleResult:
     n_lines: int
 
 
-def line_numbers(database: Path, lines_out: Path | None) -> pd.DataFrame:
-    """The line register's numbers: from `lines_out/line_numbers.csv` when given, else found."""
+def line_numbers(database: Path, lines_out: Path | None, key: bytes | None = None) -> pd.DataFrame:
+    """The line register's numbers: from `lines_out/line_numbers.csv` when given (pseudonymised
+    numbers turned back into the case's with `key`), else found."""
     if lines_out is None:
         from countylines.lines.detect import find_lines
 
@@ -77,7 +79,7 @@ def line_numbers(database: Path, lines_out: Path | None) -> pd.DataFrame:
     missing = {"line_id", "number", "role"} - set(frame.columns)
     if missing:
         raise CaseError(f"{path} has no column {sorted(missing)[0]!r}")
-    return frame
+    return read_identifiers(database, frame, key)
 
 
 def assess_people(

@@ -292,7 +292,7 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
             why = audit.check_reason(reason)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
-        value = data.real.get(token.strip())
+        value = data.reveal(token)
         audit.record(ws, user.name, "reveal", str(results.resolve()),
                      [token.strip(), f"matches:{int(value is not None)}"], why)  # fmt: skip
         return Revealed(pseudonym=token.strip(), value=value)

@@ -8,18 +8,19 @@ module, so no page or API response of the dashboard carries a real number.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from countylines.audit import MAX_REASON, MIN_REASON
 from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.maps.html import script_json
-from countylines.pseudonym import IdType, pseudonym
+from countylines.private_outputs import OutputPseudonymiser
+from countylines.pseudonym import TOKEN_RE, IdType, case_values, parse_token, pseudonym
 
 
 class Summary(BaseModel):
@@ -81,9 +82,6 @@ class LineDetail(Line):
 
     numbers: list[LineNumber]
 
-
-PHONE_IN_TEXT = re.compile(r"\+[1-9]\d{6,14}")
-"""An E.164 number inside free text (evidence), to be replaced by its pseudonym."""
 
 SAFEGUARDING_SHOWN = ("rank", "person_id", "age_band", "child", "sex", "score", "priority",
                       "reasons", "unknown", "evidence", "suggested_action")  # fmt: skip
@@ -148,46 +146,46 @@ class Results:
     real: dict[str, str] = field(init=False, repr=False)
     """Pseudonym -> real number or person id, for revealing (never sent unless a reveal is
     allowed)."""
-    _person: dict[str, str] = field(init=False, repr=False)
     _cache: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         lines_dir = self.folder / "lines" if (self.folder / "lines").is_dir() else self.folder
         self.lines = _read(lines_dir / "lines.parquet", LINE_COLUMNS)
         numbers = _read(lines_dir / "line_numbers.parquet", NUMBER_COLUMNS)
-        tokens = [pseudonym(str(n), IdType.PHONE, self.key) for n in numbers["number"]]
-        self.real = dict(zip(tokens, numbers["number"].astype(str), strict=True))
-        numbers["number"] = tokens
-        self.numbers = numbers
         people = self.folder / "people"
         listed = _read(people / "safeguarding.parquet", SAFEGUARDING_SHOWN)
         homes = _read(people / "cuckooed_addresses.parquet", HOMES_SHOWN)
-        ids = {*listed["person_id"].dropna().astype(str),
-               *homes["occupant_person_id"].dropna().astype(str)}  # fmt: skip
-        self._person = {p: pseudonym(p, IdType.PERSON, self.key) for p in sorted(ids)}
-        self.real.update({v: k for k, v in self._person.items()})
-        self.safeguarding = self._hide(listed.rename(columns={"person_id": "person"}), "person")
-        self.homes = self._hide(homes.rename(columns={"occupant_person_id": "occupant"}),
-                                "occupant")  # fmt: skip
+        persons = {*listed["person_id"].dropna().astype(str),
+                   *homes["occupant_person_id"].dropna().astype(str)}  # fmt: skip
+        hide = OutputPseudonymiser(self.key, dict.fromkeys(persons, IdType.PERSON))
+        # Outputs of older versions hold real values: keep them to reveal.
+        raw = [(str(n), IdType.PHONE) for n in numbers["number"]]
+        raw += [(p, IdType.PERSON) for p in persons]
+        self.real = {hide.value(v, t): v for v, t in raw if not TOKEN_RE.fullmatch(v)}
+        self.numbers = hide.frame(numbers)
+        self.safeguarding = hide.frame(listed).rename(columns={"person_id": "person"})
+        self.homes = hide.frame(homes).rename(columns={"occupant_person_id": "occupant"})
 
-    def _text(self, text: object) -> object:
-        """Free text with every phone number and known person id replaced by its pseudonym."""
-        if not isinstance(text, str):
-            return text
-        text = PHONE_IN_TEXT.sub(lambda m: pseudonym(m.group(0), IdType.PHONE, self.key), text)
-        for real, token in self._person.items():
-            text = re.sub(rf"\b{re.escape(real)}\b", token, text)
-        return text
-
-    def _hide(self, frame: pd.DataFrame, person_column: str) -> pd.DataFrame:
-        out = frame.copy()
-        out[person_column] = out[person_column].map(
-            lambda p: self._person.get(str(p)) if pd.notna(p) else None
-        )
-        for column in ("evidence", "reasons"):
-            if column in out:
-                out[column] = out[column].map(self._text)
-        return out
+    def reveal(self, token: str) -> str | None:
+        """The real value behind `token`: from the outputs when they hold it, else from the
+        loaded case beside them (`work/case.duckdb` or `case.duckdb`); None if neither does."""
+        token = token.strip()
+        if token in self.real:
+            return self.real[token]
+        try:
+            id_type = parse_token(token)
+        except ValueError:
+            return None
+        for database in (self.folder / "work" / "case.duckdb", self.folder / "case.duckdb"):
+            if database.is_file():
+                con = duckdb.connect(str(database), read_only=True)
+                try:
+                    values = case_values(con, id_type)
+                finally:
+                    con.close()
+                found = [v for v in values if pseudonym(v, id_type, self.key) == token]
+                return found[0] if found else None
+        return None
 
     def map_json(self) -> str | None:
         """The places map's data (`places/places_map.json`: layers as GeoJSON in WGS84, colours
