@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/opendata.py
 	$(BIN)/python bench/places.py
+	$(BIN)/python bench/network.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -30,17 +30,18 @@ def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     outcomes = assess(case, out, KEY)
     assert [(o.name, o.ran) for o in outcomes] == [
         ("load", True), ("lines", True), ("places", True), ("people", True),
-        ("violence", True), ("movement", True), ("report", True)]  # fmt: skip
+        ("violence", True), ("movement", True), ("network", True), ("report", True)]  # fmt: skip
     return case, out
 
 
 def test_outputs_and_a_second_run_skips_every_step(assessed: tuple[Path, Path]) -> None:
     case, out = assessed
     for name in ("work/case.duckdb", "lines/lines.csv", "places/towns.csv",
-                 "places/places_map.png", "people/safeguarding.csv", "report.html",
+                 "places/places_map.png", "people/safeguarding.csv", "network/network.anx",
+                 "report.html",
                  "report.pdf", "report-public.html", "report-public.pdf"):  # fmt: skip
         assert (out / name).is_file(), name
-    assert [o.ran for o in assess(case, out, KEY)] == [False] * 7
+    assert [o.ran for o in assess(case, out, KEY)] == [False] * 8
     text = (out / "report.html").read_text()
     assert "Victims and exploitation" in text and "safeguarding list" in text
     assert "Places: infiltrated and at risk" in text and "Map of infiltrated" in text
@@ -52,11 +53,11 @@ def test_a_changed_input_or_a_lost_output_reruns_what_depends_on_it(
 ) -> None:
     case, out = assessed
     (out / "report.pdf").unlink()
-    assert [o.ran for o in assess(case, out, KEY)] == [False] * 6 + [True]
+    assert [o.ran for o in assess(case, out, KEY)] == [False] * 7 + [True]
     hubs = case / "hubs.csv"
     stat = hubs.stat()
     os.utime(hubs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert [o.ran for o in assess(case, out, KEY)] == [True] * 7
+    assert [o.ran for o in assess(case, out, KEY)] == [True] * 8
 
 
 def test_no_output_holds_a_real_identifier(assessed: tuple[Path, Path]) -> None:

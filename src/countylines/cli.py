@@ -691,6 +691,63 @@ def people(
     run(body)
 
 
+def _folder_opt(name: str, command: str) -> Any:
+    return typer.Option(f"--{name}", help=f"An output folder of `countylines {command}` "
+                        f"(default: {name}/ beside OUT, as `assess` lays it out).")
+
+
+@app.command()
+def network(
+    case: AnalysisCaseArg,
+    out_dir: OutOpt,
+    lines_dir: Annotated[Path | None, _folder_opt("lines", "lines")] = None,
+    people_dir: Annotated[Path | None, _folder_opt("people", "people")] = None,
+    violence_dir: Annotated[Path | None, _folder_opt("violence", "violence")] = None,
+    movement_dir: Annotated[Path | None, _folder_opt("movement", "movement")] = None,
+    places_dir: Annotated[Path | None, _folder_opt("places", "places run")] = None,
+    min_events: Annotated[
+        int, typer.Option(min=1, help="Calls and texts between two numbers for a link.")
+    ] = 3,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    home: cli_security.HomeOpt = None,
+) -> None:
+    """The POLE network of the lines: communities, key players, and charts for i2 (.anx and
+    import CSV), Gephi (GraphML) and QGIS (GeoPackage). Identifiers are pseudonyms (keyed
+    with the workspace's key; the workspace is created if there is none)."""
+    from countylines.database import case_database
+    from countylines.network.inputs import beside, read_outputs
+    from countylines.network.network import NetworkSettings, find_network
+    from countylines.network.report import summary, write_outputs
+    from countylines.workspace import load_key, open_workspace
+
+    def body() -> int:
+        ws = open_workspace(home, create=True)
+        ws.check_outside(case, out_dir)
+        key = load_key(ws.key_path, (case, out_dir))
+        folders = beside(out_dir, {"lines": lines_dir, "people": people_dir,
+                                   "violence": violence_dir, "movement": movement_dir,
+                                   "places": places_dir})  # fmt: skip
+        with _progress(_live(quiet, as_json)) as on_step:
+            database = case_database(case, out_dir, on_step)
+        with err.status("building the network") if _live(quiet, as_json) else _nothing():
+            result = find_network(database, read_outputs(database, folders), key,
+                                  NetworkSettings(min_events=min_events))  # fmt: skip
+        paths = write_outputs(result, out_dir)
+        if as_json:
+            print_json({"database": str(database), "nodes": len(result.graph.nodes),
+                        "edges": len(result.graph.edges),
+                        "communities": len(result.communities),
+                        "key_players": len(result.key_players), "missing": result.notes,
+                        "files": [str(p) for p in paths]})  # fmt: skip
+        elif not quiet:
+            out.print(escape(summary(result)), end="", soft_wrap=True)
+            err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
+        return 0
+
+    run(body)
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield

@@ -100,7 +100,11 @@ def run_places(
     family: FamilyOpt = Family.POISSON,
     contagion: Annotated[
         bool, typer.Option(help="Offer infiltrated neighbouring areas as a factor.")
-    ] = True,
+    ] = False,
+    crime_factors: Annotated[
+        bool,
+        typer.Option(help="Offer drug, weapon and violence rates to the model (see the docs)."),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     home: HomeOpt = None,
@@ -114,7 +118,9 @@ def run_places(
         database = case_database(case, out_dir)
         key = output_key(home, case, out_dir)
         numbers, lines = _found_lines(database, lines_dir, key)
-        settings = PlaceSettings(family=family.value, contagion=contagion)
+        settings = PlaceSettings(
+            family=family.value, contagion=contagion, crime_factors=crime_factors
+        )
         result = assess_places(database, numbers, lines, settings)
         data = {
             "database": str(database),
@@ -133,10 +139,17 @@ def run_places(
 def backtest_cases(cases: list[tuple[Path, Path]], fit_months: int) -> dict[str, Any]:
     """Run the simulator backtest on each (simulated case folder, its loaded case.duckdb) and
     pool the results (docs/places.md, "Backtest")."""
+    from countylines.places.simulated import metrics
+
+    return {"fit_months": fit_months, **metrics(backtest_frames(cases, fit_months))}
+
+
+def backtest_frames(cases: list[tuple[Path, Path]], fit_months: int) -> list[pd.DataFrame]:
+    """The scored candidate areas (`places.simulated.candidate_scores`) of each case."""
     from countylines.evaluate import places_truth
     from countylines.lines.detect import find_lines
     from countylines.places.pipeline import PlaceSettings, assess_places
-    from countylines.places.simulated import candidate_scores, metrics
+    from countylines.places.simulated import candidate_scores
 
     frames = []
     for case, database in cases:
@@ -149,7 +162,7 @@ def backtest_cases(cases: list[tuple[Path, Path]], fit_months: int) -> dict[str,
         settings = PlaceSettings(before=cut, use_persons=False)
         result = assess_places(database, found.numbers, found.lines, settings)
         frames.append(candidate_scores(result, truth, fit_months))
-    return {"fit_months": fit_months, **metrics(frames)}
+    return frames
 
 
 def _case_folder(database: Path) -> Path:

@@ -3,8 +3,9 @@
 OUT holds `work/case.duckdb` (the loaded case), `lines/` (the line register), `places/`
 (infiltrated and at-risk areas and towns, and the maps; see docs/places.md), `people/` (the
 safeguarding list, runners and cuckooed homes; see docs/people.md), `violence/` and
-`movement/` (incidents, rivalries, vehicles of interest, journeys; see docs/movement.md), and
-the briefing
+`movement/` (incidents, rivalries, vehicles of interest, journeys; see docs/movement.md),
+`network/` (the POLE graph, communities, key players, i2, GraphML and GeoPackage exports; see
+docs/network.md), and the briefing
 (`report.html`, `report.pdf`, `report-public.html`, `report-public.pdf`). Steps whose inputs did
 not change since the last run into the same OUT are skipped (see `pipeline`).
 """
@@ -27,6 +28,9 @@ from countylines.movement.lineset import load_lines
 from countylines.movement.movement import find_movement
 from countylines.movement.report import write_movement, write_violence
 from countylines.movement.violence import find_violence
+from countylines.network.inputs import beside, read_outputs
+from countylines.network.network import find_network
+from countylines.network.report import write_outputs as write_network
 from countylines.people.assess import assess_people, line_numbers
 from countylines.people.report import write_outputs as write_people
 from countylines.places.pipeline import assess_places
@@ -143,6 +147,18 @@ def _line_analysis(
     return run
 
 
+def _network(key: bytes) -> Callable[[Path], str]:
+    """The POLE network of every analysis in OUT, in OUT/network (docs/network.md)."""
+
+    def run(out: Path) -> str:
+        folders = beside(out / "network", {})
+        result = find_network(out / DB, read_outputs(out / DB, folders), key)
+        write_network(result, out / "network")
+        return f"{len(result.graph.nodes)} nodes, {len(result.communities)} communities"
+
+    return run
+
+
 def _period(out: Path) -> str:
     path = out / "lines" / "lines.parquet"
     lines = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
@@ -176,6 +192,8 @@ def steps(case: Path, settings: AssessSettings, key: bytes) -> list[Step]:
             "movement", "anpr", find_movement, write_movement,
             lambda r: f"{len(r.vehicles)} vehicles of interest, {len(r.journeys)} journeys",
             key)),
+        Step("network", ("lines", "places", "people", "violence", "movement"),
+             "network/network_nodes.csv", _network(key)),
         Step("report", ("lines", "places", "people", "violence", "movement"), "report.pdf",
              _report(settings, key),
              {"title": settings.title}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -180,6 +181,61 @@ def forces_command(data: DataArg, as_json: JsonOpt = False) -> None:
         for name, n, months in rows:
             table.add_row(escape(name), str(n), ", ".join(months) or "-")
         out.print(table)
+        return 0
+
+    run(body)
+
+
+@opendata_app.command("backtest")
+def backtest_command(
+    data: DataArg,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for real_backtest.json.")],
+    target: Annotated[str, typer.Option(help="The force scored from its neighbours.")] = (
+        "West Mercia"
+    ),
+    neighbour: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--neighbour",
+            help="Neighbouring force (repeatable); default Staffordshire and Warwickshire.",
+        ),
+    ] = None,
+    fit_months: Annotated[
+        str, typer.Option(help="Months to fit on: YYYY-MM, a range or a comma list.")
+    ] = "2018-10..2018-12",
+    score_month: Annotated[str, typer.Option(help="The month scored, YYYY-MM.")] = "2019-01",
+    as_json: JsonOpt = False,
+) -> None:
+    """Backtest the place model on police.uk Drugs + Possession of weapons counts per LSOA."""
+    from countylines.maps.write import replace_atomically
+    from countylines.opendata.backtest import NEIGHBOURS, real_backtest, scenarios
+    from countylines.opendata.police_uk import MONTH, parse_months
+    from countylines.opendata.sources import OpenDataError
+
+    def body() -> int:
+        if not MONTH.match(score_month):
+            raise OpenDataError(f"--score-month must be one month (YYYY-MM), not {score_month!r}")
+        plan = scenarios(target, neighbour or NEIGHBOURS, parse_months(fit_months), score_month)
+        result = real_backtest(data, plan)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "real_backtest.json"
+        replace_atomically(path, lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))
+        if as_json:
+            print_json(result)
+            return 0
+        for s in result["scenarios"]:
+            out.print(
+                f"{s['scenario']}: fit {', '.join(s['fit_forces'])} {s['fit_months'][0]}.."
+                f"{s['fit_months'][-1]} ({s['fit_counts']} crimes), score "
+                f"{', '.join(s['score_forces'])} {s['score_month']} ({s['score_counts']} crimes "
+                f"in {s['score_areas_with_counts']} of {s['score_areas']} LSOAs)"
+            )
+            columns = [c.replace("hit_rate_", "hit") for c in next(iter(s["metrics"].values()))]
+            table = RichTable("score", *(c.replace("pai_", "pai") for c in columns), box=None)
+            for name, values in s["metrics"].items():
+                table.add_row(name, *(f"{v:.3f}" for v in values.values()))
+            out.print(table)
+        err.print(f"written to {escape(str(path))}")
         return 0
 
     run(body)

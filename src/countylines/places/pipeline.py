@@ -28,6 +28,9 @@ from countylines.places.spatial import neighbours
 AREA_OUTPUT = ("area_id", "name", "town", "n_lines", "infiltrated_months", "expected_lines",
                "score", "class", "factors", "measures")  # fmt: skip
 """Fixed output columns per area; the indicator columns follow `town`."""
+CRIME_MEASURES = ("drugs", "weapons", "violence")
+"""Factors of these kinds (`Indicator.measure`) are crime rates: offered only with
+`PlaceSettings.crime_factors`."""
 TOWN_OUTPUT = ("town", "n_areas", "population", "n_lines", "infiltrated_months",
                "expected_lines", "score", "class", "factors", "measures")  # fmt: skip
 
@@ -38,8 +41,15 @@ class PlaceSettings:
 
     family: str = "poisson"
     """`poisson` (number of lines per area) or `logistic` (infiltrated or not)."""
-    contagion: bool = True
-    """Offer the share of infiltrated neighbouring areas as a factor."""
+    contagion: bool = False
+    """Offer the share of infiltrated neighbouring areas as a factor. Off by default: fitted on
+    the same months as the outcome, the term learns that infiltrated areas cluster (the
+    neighbours' outcome), not that lines spread, and it lowered the backtest (docs/places.md)."""
+    crime_factors: bool = False
+    """Offer the drug, weapon and violence rates to the model. Off by default: lines cause such
+    incidents where they work (taxing, shows of strength, arrests), so fitted on where lines
+    are, they mark existing infiltration rather than where lines go next (reverse causation).
+    The rates are reported either way."""
     before: datetime | None = None
     """Use only events, incidents and episodes before this UTC time."""
     use_persons: bool = True
@@ -139,7 +149,9 @@ def assess_places(
         if meaning[name].log:
             design[name] = np.log1p(design[name].clip(lower=0))
     folds = spatial_folds(areas["x"].to_numpy(), areas["y"].to_numpy())
-    model = RiskModel(family=s.family).fit(design, n_lines.to_numpy(), folds)
+    offered = [c for c in design.columns
+               if s.crime_factors or meaning[c].measure not in CRIME_MEASURES]  # fmt: skip
+    model = RiskModel(family=s.family).fit(design[offered], n_lines.to_numpy(), folds)
     expected = pd.Series(model.predict(design), index=values.index)
     score = expected / expected.mean()
     factors, measures = drivers(model.contributions(design), model.relative_risk, meaning)

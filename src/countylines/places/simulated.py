@@ -62,10 +62,11 @@ def candidate_scores(result: PlacesResult, truth: pd.DataFrame, fit_months: int)
     return frame[keep.to_numpy()].reset_index(drop=True)
 
 
-def metrics(frames: list[pd.DataFrame]) -> dict[str, object]:
+def metrics(frames: list[pd.DataFrame], extra: tuple[str, ...] = ()) -> dict[str, object]:
     """Pooled metrics over several cases' `candidate_scores` (each score turned into its
-    percentile rank within its own case, so cases pool into one ranking), and per case."""
-    names = ["model", *BASELINES]
+    percentile rank within its own case, so cases pool into one ranking), and per case;
+    `extra`: more score columns of the frames to measure beside the model and baselines."""
+    names = ["model", *BASELINES, *extra]
     ranked = [f.assign(**{n: f[n].rank(pct=True) for n in names}) for f in frames]
     pooled = pd.concat(ranked, ignore_index=True)
     usable = [n for n in names if pooled[n].notna().all()]

@@ -1,0 +1,1 @@
+"""The POLE network of a case: graph, communities, key players and exports (docs/network.md)."""
