@@ -2,7 +2,10 @@
 
 Written once, in DuckDB's SQL dialect restricted to what Apache Spark SQL also has, and run by an
 engine (`countylines.lines.engine`: DuckDB by default, Spark with `countylines.lines.spark`).
-Every function takes the engine and returns plain pandas DataFrames. Times are whole seconds
+Every function takes the engine and returns plain pandas DataFrames. Numbers are handled as
+their integer ids (`countylines.numbering`; id order is the numbers' text order, so ties broken by
+the smaller id are broken by the smaller number) and turned back into text in the frames
+returned. Times are whole seconds
 since 1970-01-01 UTC; distances are kilometres on the sphere (cells are given in WGS84 degrees
 and only compared with each other, so no projection is needed).
 
@@ -51,10 +54,10 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
         "ev",
         """
         SELECT CAST(floor(epoch(start_time)) AS BIGINT) AS t, event_type = 'sms' AS sms,
-               duration_s AS d, a_number AS a, b_number AS b, a_imei,
+               duration_s AS d, a_number_id AS a, b_number_id AS b, a_imei,
                a_cell_id AS a_cell, b_cell_id AS b_cell, text
         FROM events_t
-        WHERE a_number IS NOT NULL AND b_number IS NOT NULL
+        WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """,
     )
     engine.create(
@@ -105,9 +108,9 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
             SELECT outs.x, outs.y, outs.t FROM outs ANTI JOIN burst_windows bw
             ON outs.x = bw.x AND outs.t // {s.burst_window_s} = bw.w),
         merged AS (
-            SELECT x, t, 0 AS k, min(c) AS c, CAST(NULL AS VARCHAR) AS y
+            SELECT x, t, 0 AS k, min(c) AS c, CAST(NULL AS INT) AS y
             FROM orders GROUP BY x, t
-            UNION ALL SELECT x, t, 1 AS k, CAST(NULL AS VARCHAR) AS c, y FROM lone),
+            UNION ALL SELECT x, t, 1 AS k, CAST(NULL AS INT) AS c, y FROM lone),
         matched AS (
             SELECT x, y, t AS t1, k,
                    max(CASE WHEN k = 0 THEN t END) OVER w AS t,
@@ -130,7 +133,7 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
         merged AS (
             SELECT x, y, c, t, t1 AS tt, 0 AS k FROM relay
             UNION ALL
-            SELECT CAST(NULL AS VARCHAR) AS x, y, c, CAST(NULL AS BIGINT) AS t, t AS tt, 1 AS k
+            SELECT CAST(NULL AS INT) AS x, y, c, CAST(NULL AS BIGINT) AS t, t AS tt, 1 AS k
             FROM backs),
         matched AS (
             SELECT x, y, c, t, tt AS t1, k,
@@ -147,7 +150,8 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
 def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
     """One row per candidate number with its raw behaviour counts (see docs/lines.md)."""
     _contact_tables(engine, s)
-    return engine.frame(
+    return _named(
+        engine,
         f"""
         WITH
         inb AS (
@@ -176,9 +180,9 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
                           JOIN cells cb ON cb.cell_id = o.b_cell
             GROUP BY o.x),
         subs AS (
-            SELECT number, min(account_type) AS account_type,
-                   bool_or(registered) AS registered
-            FROM subscribers_t GROUP BY number)
+            SELECT n.number_id AS number, min(s.account_type) AS account_type,
+                   bool_or(s.registered) AS registered
+            FROM subscribers_t s JOIN numbers_t n ON n.number = s.number GROUP BY n.number_id)
         SELECT cand.number,
                coalesce(n_in, 0) AS n_in, coalesce(in_distinct, 0) AS in_distinct,
                coalesce(in_contact_days, 0) AS in_contact_days,
@@ -203,20 +207,38 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
         LEFT JOIN dist USING (number)
         LEFT JOIN subs USING (number)
         ORDER BY cand.number
-        """
+        """,
+        "number",
     )
 
 
+def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
+    """The result of `sql` with the number ids in `columns` turned into the numbers."""
+    frame = engine.frame(sql)
+    if columns:
+        names = engine.frame("SELECT number_id, number FROM numbers_t")
+        lookup = pd.Series(names["number"].to_numpy(), index=names["number_id"].to_numpy())
+        for column in columns:
+            frame[column] = frame[column].map(lookup)
+    return frame
+
+
 def _select(engine: Engine, numbers: list[str]) -> None:
-    """`sel(number)`: the numbers the next query is about."""
-    engine.register("sel", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+    """`sel(number)`: the ids of the numbers the next query is about."""
+    engine.register("sel_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+    engine.create(
+        "sel", "SELECT n.number_id AS number FROM sel_numbers JOIN numbers_t n USING (number)"
+    )
 
 
 def relay_pairs(engine: Engine) -> pd.DataFrame:
     """(deal candidate x, relay target y): relayed orders and distinct customers served."""
-    return engine.frame(
+    return _named(
+        engine,
         "SELECT x, y, count(*) AS n, count(DISTINCT c) AS n_customers, min(t1) AS first_t, "
-        "max(t2) AS last_t FROM tri GROUP BY x, y ORDER BY x, y"
+        "max(t2) AS last_t FROM tri GROUP BY x, y ORDER BY x, y",
+        "x",
+        "y",
     )
 
 
@@ -224,7 +246,8 @@ def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, y, n_calls, days, mean_duration, cell): voice contacts of `numbers` in either direction,
     with the partner's most used cell (of equally used cells, the smallest id)."""
     _select(engine, numbers)
-    return engine.frame(
+    return _named(
+        engine,
         f"""
         WITH calls AS (
             SELECT a AS x, b AS y, t, d, b_cell AS cell FROM touch
@@ -242,7 +265,9 @@ def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
         FROM calls LEFT JOIN per_cell
             ON per_cell.x = calls.x AND per_cell.y = calls.y AND per_cell.r = 1
         GROUP BY calls.x, calls.y ORDER BY calls.x, calls.y
-        """
+        """,
+        "x",
+        "y",
     )
 
 
@@ -251,7 +276,8 @@ def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     and texts with candidate numbers (a customer's cell when ordering, a runner's when given an
     order, a holder's when calling the line), most used first."""
     _select(engine, numbers)
-    return engine.frame(
+    return _named(
+        engine,
         """
         WITH uses AS (
             SELECT a AS number, a_cell AS cell FROM touch SEMI JOIN sel ON touch.a = sel.number
@@ -262,14 +288,20 @@ def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
               GROUP BY number, cell) u
         JOIN cells_t c ON c.cell_id = u.cell
         ORDER BY u.number, u.n DESC, u.cell
-        """
+        """,
+        "number",
     )
 
 
-def _outgoing(engine: Engine, numbers: list[str], select: str, rest: str) -> pd.DataFrame:
-    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more)."""
+def _outgoing(
+    engine: Engine, numbers: list[str], select: str, rest: str, *named: str
+) -> pd.DataFrame:
+    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more), with
+    the number ids in the columns `named` turned into numbers."""
     _select(engine, numbers)
-    return engine.frame(f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}")
+    return _named(
+        engine, f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}", *named
+    )
 
 
 def bulk_texts(engine: Engine, numbers: list[str]) -> pd.DataFrame:
@@ -279,6 +311,7 @@ def bulk_texts(engine: Engine, numbers: list[str]) -> pd.DataFrame:
         numbers,
         "x, text, count(*) AS n",
         "WHERE text IS NOT NULL GROUP BY x, text ORDER BY x, text",
+        "x",
     )
 
 
@@ -290,14 +323,19 @@ def burst_recipients(engine: Engine, numbers: list[str], s: FeatureSettings) -> 
         "DISTINCT outs.x, outs.y AS c",
         "JOIN burst_windows bw ON outs.x = bw.x AND outs.t // "
         f"{s.burst_window_s} = bw.w WHERE outs.sms ORDER BY outs.x, c",
+        "x",
+        "c",
     )
 
 
 def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.DataFrame:
     """(x, c): customers of `numbers`: texted in a burst, or served through a relay."""
     bulk = burst_recipients(engine, numbers, s)
-    served = engine.frame(
-        "SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number ORDER BY x, c"
+    served = _named(
+        engine,
+        "SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number ORDER BY x, c",
+        "x",
+        "c",
     )
     return pd.concat([bulk, served]).drop_duplicates(ignore_index=True)
 
@@ -305,7 +343,11 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
 def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, imei): handsets `numbers` were used in."""
     return _outgoing(
-        engine, numbers, "DISTINCT x, a_imei AS imei", "WHERE a_imei IS NOT NULL ORDER BY x, imei"
+        engine,
+        numbers,
+        "DISTINCT x, a_imei AS imei",
+        "WHERE a_imei IS NOT NULL ORDER BY x, imei",
+        "x",
     )
 
 
@@ -316,7 +358,8 @@ def deals(engine: Engine, members: pd.DataFrame) -> pd.DataFrame:
     engine.register("members", members[["line_id", "number", "role"]].astype(object))
     return engine.frame(
         f"""
-        WITH m AS (SELECT line_id, number FROM members WHERE role = 'deal_line'),
+        WITH m AS (SELECT line_id, n.number_id AS number FROM members
+                   JOIN numbers_t n USING (number) WHERE role = 'deal_line'),
         done AS (
             SELECT x, c, t FROM answered WHERE y = c
             UNION ALL SELECT x, c, t FROM tri)
