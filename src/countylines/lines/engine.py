@@ -40,6 +40,11 @@ EMPTY_TABLES = {
 """Empty stand-ins (same columns as read) for the optional case tables."""
 
 
+DYNAMIC_FILTER_MAX = 10_000
+"""Up to this many join keys, DuckDB pushes the build side of a join into the probe side's scan
+as an IN filter (its default, 50, is too few for the line candidates)."""
+
+
 class NoEvents(LookupError):
     """The case has no `events` table, so there is nothing to find lines in."""
 
@@ -105,6 +110,9 @@ class DuckDBEngine:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")
         self.con.execute("SET preserve_insertion_order = false")  # every result is ordered
+        # A join with the candidates (a few thousand numbers) filters the events' scan first,
+        # so their text columns are read only for the rows kept.
+        self.con.execute(f"SET dynamic_or_filter_threshold = {DYNAMIC_FILTER_MAX}")
         self.con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
         present = {
             r[0]
