@@ -153,7 +153,7 @@ def _store_table(
     kind = "TABLE" if persist else "VIEW"
     if persist and staged.table.name == "events":
         select = ", ".join(["e._row AS source_row"] + [f"e.{c}" for c in names])
-        store_numbered_events(con, typed_name, select)
+        store_numbered_events(con, typed_name, select, order="e._row")
         con.execute(f"DROP TABLE {typed_name}")
         return
     con.execute(

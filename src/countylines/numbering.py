@@ -35,12 +35,15 @@ NUMBERED_EVENTS_SQL = """
 ids, looked up in the dictionary `{numbers}`."""
 
 
-def store_numbered_events(con: duckdb.DuckDBPyConnection, source: str, select: str) -> None:
+def store_numbered_events(
+    con: duckdb.DuckDBPyConnection, source: str, select: str, order: str
+) -> None:
     """Create `numbers` from the events in the table `source`, then the table `events` as
-    `select` (expressions over `source` aliased `e`) and the two id columns."""
+    `select` (expressions over `source` aliased `e`) and the two id columns, in the order of
+    `order` (the joins do not keep the rows' order)."""
     con.execute(f"CREATE OR REPLACE TABLE {NUMBERS} AS {NUMBERS_SQL.format(events=source)}")
     numbered = NUMBERED_EVENTS_SQL.format(select=select, events=source, numbers=NUMBERS)
-    con.execute(f"CREATE OR REPLACE TABLE events AS {numbered}")
+    con.execute(f"CREATE OR REPLACE TABLE events AS {numbered} ORDER BY {order}")
 
 
 def prune_numbers(con: duckdb.DuckDBPyConnection) -> int:

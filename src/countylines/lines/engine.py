@@ -6,8 +6,8 @@ case tables, which every engine exposes under the same names: `events_t`, `numbe
 `cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t` and `areas_t` (an optional table the case
 does not have is an empty stand-in with the columns the features read). `events_t` always has
 the integer number ids of `countylines.numbering` and `numbers_t` their dictionary: a database
-loaded before the ids existed gets them built by the engine (`number_events`). The DuckDB engine (the default)
-runs the SQL as written on the loaded case database; the Spark engine
+loaded before the ids existed gets them built by the engine (`number_events`). The DuckDB
+engine (the default) runs the SQL as written on the loaded case database; the Spark engine
 (`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with sqlglot.
 """
 
