@@ -223,13 +223,15 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
 
 
 def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
-    """The result of `sql` with the number ids in `columns` turned into the numbers."""
+    """The result of `sql` with the number ids in `columns` turned into the numbers (typed as
+    the engine types text: an empty column stays `object`, as DuckDB returns it)."""
     frame = engine.frame(sql)
     if columns:
         names = engine.frame("SELECT number_id, number FROM numbers_t")
-        lookup = pd.Series(names["number"].to_numpy(), index=names["number_id"].to_numpy())
+        lookup = pd.Series(names["number"].to_numpy(object), index=names["number_id"].to_numpy())
         for column in columns:
-            frame[column] = frame[column].map(lookup)
+            ids = frame[column].to_numpy()
+            frame[column] = pd.Series(lookup.reindex(ids).to_numpy(), index=frame.index)
     return frame
 
 
