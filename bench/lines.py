@@ -11,8 +11,9 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
 * `_duckdb DB`: the per-number features only (`features.find_candidates` and
   `features.number_features`), timed inside the child.
 * `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
-  merge_asof), on the events exported from the same database with numbers and cells as integer
-  codes. The export is timed separately and left out of the comparison, which favours pandas.
+  merge_asof), on the events exported from the same database with numbers (the load's number
+  ids) and handsets as integer codes. The export is timed separately and left out of the
+  comparison, which favours pandas.
 
 Results go to bench/results/lines.json and a timestamped copy. Setting up the case (simulate
 and load, minutes) is not measured.
@@ -55,14 +56,14 @@ def child_duckdb(database: str) -> int:
 
 
 def child_scan(database: str) -> int:
-    """The floor: one grouped pass over the events' numbers, the least any per-number feature
-    costs (`lines` needs four such passes, see docs/lines.md)."""
+    """The floor: one grouped pass over the events' number ids, the least any per-number
+    feature costs (`lines` needs four such passes, see docs/lines.md)."""
     from countylines.lines.engine import DuckDBEngine
 
     con = DuckDBEngine(Path(database)).con
     t0 = time.perf_counter()
     groups = con.execute(
-        "SELECT count(*) FROM (SELECT b_number, count(*) FROM db.events GROUP BY b_number)"
+        "SELECT count(*) FROM (SELECT b_number_id, count(*) FROM db.events GROUP BY b_number_id)"
     ).fetchone()[0]  # type: ignore[index]
     seconds = time.perf_counter() - t0
     events = con.execute("SELECT count(*) FROM db.events").fetchone()[0]  # type: ignore[index]
@@ -71,16 +72,21 @@ def child_scan(database: str) -> int:
 
 
 def _export(database: str) -> Any:
-    """Events with integer codes for numbers, handsets and cells (the pandas input)."""
+    """Events with integer codes for numbers and handsets (the pandas input)."""
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
     con.execute("ATTACH ? AS db (READ_ONLY)", [database])
     return con.execute(
         """
+        WITH handsets AS (
+            SELECT a_imei, row_number() OVER () AS code
+            FROM (SELECT DISTINCT a_imei FROM db.events WHERE a_imei IS NOT NULL))
         SELECT epoch(start_time)::BIGINT AS t, event_type = 'sms' AS sms,
-               a_number AS a, b_number AS b, a_imei
-        FROM db.events WHERE a_number IS NOT NULL AND b_number IS NOT NULL
+               a_number_id AS a, b_number_id AS b, h.code AS a_imei
+        FROM db.events e LEFT JOIN handsets h USING (a_imei)
+        WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """
     ).df()
 
@@ -91,9 +97,7 @@ def child_pandas(database: str) -> int:
 
     t0 = time.perf_counter()
     ev = _export(database)
-    codes, numbers = pd.factorize(pd.concat([ev["a"], ev["b"]], ignore_index=True))
-    ev["a"], ev["b"] = codes[: len(ev)], codes[len(ev) :]
-    ev["a_imei"] = pd.factorize(ev["a_imei"])[0]
+    numbers = pd.concat([ev["a"], ev["b"]], ignore_index=True).nunique()
     export_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     sms = ev[ev["sms"]]
@@ -139,7 +143,7 @@ def child_pandas(database: str) -> int:
                 "events": len(ev),
                 "candidates": len(cand),
                 "rows": len(features),
-                "numbers": len(numbers),
+                "numbers": int(numbers),
                 "export_s": export_s,
                 "compute_s": compute_s,
             }
@@ -193,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     log("features in pandas ...")
     pand = _child("_pandas", database, "features only, pandas (export not timed)")
     log("one grouped pass over the events ...")
-    scan = _child("_scan", database, "one GROUP BY b_number over the events (the floor)")
+    scan = _child("_scan", database, "one GROUP BY b_number_id over the events (the floor)")
     events = int(duck["output"]["events"]) if duck["ok"] else 0
     m["ok"] = m["exit_code"] == 0
     m["events"] = events

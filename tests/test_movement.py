@@ -185,7 +185,7 @@ def test_co_travel_needs_the_phone_at_both_ends_and_nowhere_else() -> None:
         }
     )
     out = co_travel(trips, seen)
-    assert out.to_dict("records") == [{"trip": 0, "number": "+1", "line_id": "L1"}]
+    assert out.to_dict("records") == [{"trip": 0, "number": "+1", "line_id": "L1", "move": 0}]
 
 
 # --- end to end -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from countylines.private_outputs import OutputPseudonymiser
 from countylines.workspace import Workspace, load_key
 
 NO_EVIDENCE = pd.DataFrame(columns=["person_id", "fact", "detail"])
+NO_INCIDENTS = pd.DataFrame(columns=["incident_id", "lat", "lon", "person_ids"])
 
 
 FACTOR_COLUMNS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
@@ -206,7 +207,8 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
     found = find_cuckooed(
         evidence, addresses, CELLS, persons,
         pd.DataFrame({"person_id": ["P0"], "line_id": ["L001"]}),
-        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), 2018, CuckooSettings(),
+        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), NO_INCIDENTS, 2018,
+        CuckooSettings(),
     )  # fmt: skip
     assert list(found.columns) == CUCKOO_COLUMNS
     # A2's occupant only uses drugs, A3's is unknown, A4's is a child; A5 and A6 are 1.8 km
@@ -221,6 +223,46 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
                   "mental-health need; drug debt", "in contact with the line",
                   "1 missing person(s) found"):  # fmt: skip
         assert words in row["evidence"]
+
+
+def test_a_second_home_near_the_base_counts_with_its_own_evidence() -> None:
+    # the line's base is T1; every home is about 1.8 km from it, its nearest cell T2
+    base = pd.DataFrame(
+        {"line_id": ["L001"], "cell_id": ["T1"], "runner_nights": [20], "phones_dwelling": [2],
+         "visitors": [30], "visits": [60], "cell_points": [5]}
+    )  # fmt: skip
+    lat = [52.2000, 52.2030, 52.1970, 52.2000, 52.2000]
+    lon = [-2.2000, -2.2000, -2.2000, -2.1960, -2.2040]
+    addresses = pd.DataFrame(
+        {"address_id": [f"A{i}" for i in range(5)], "lat": lat, "lon": lon,
+         "occupant_person_id": [f"P{i}" for i in range(5)]}
+    )  # fmt: skip
+    persons = _persons(
+        mental_health=[True] * 5, drug_use=[True, None, True, True, True], debt_bondage=[None] * 5
+    )
+    incidents = pd.DataFrame(
+        {"incident_id": ["I1", "I2", "I3"],
+         "lat": [lat[0] + 0.0002, lat[1] + 0.0001, lat[3] + 0.0018],  # 22 m, 11 m and 200 m
+         "lon": [lon[0], lon[1], lon[3]], "person_ids": ["", "P9;P1", "P3"]}
+    )  # fmt: skip
+    contacts = pd.DataFrame({"person_id": ["P2", "P4"], "line_id": ["L001", "L002"]})
+    no_episodes = pd.DataFrame(columns=["found_lat", "found_lon"])
+    found = find_cuckooed(
+        base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018, CuckooSettings()
+    )
+    # A0 (3 points) has an incident at the home, A1 (2 points) one that names the occupant, A2's
+    # occupant (3 points) is in contact with the line; A3's incident is 200 m away and A4's
+    # occupant is in contact with another line: 3 points, not enough away from the base cell
+    assert sorted(found["address_id"]) == ["A0", "A1", "A2"]
+    why = found.set_index("address_id")["evidence"]
+    assert "1 incident(s) recorded within 50 m of the home (I1)" in why["A0"]
+    assert "(I2), the occupant named in 1" in why["A1"]
+    assert "in contact with the line" in why["A2"] and "incident" not in why["A2"]
+    assert (found["score"] == 5 - 1 + 4).all()
+    assert not find_cuckooed(
+        base, addresses, CELLS, persons, contacts, no_episodes, NO_INCIDENTS, 2018,
+        CuckooSettings(),
+    )["address_id"].isin(["A0", "A1"]).any()  # fmt: skip
 
 
 def test_one_phone_without_customer_visits_is_not_a_base() -> None:
@@ -311,6 +353,16 @@ def test_clear_errors_for_missing_inputs(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no persons table" in res.stderr and "Traceback" not in res.stderr
     res = cli("people", EXAMPLE, "--out", tmp_path / "out2", "--lines", tmp_path / "nowhere")
     assert res.exit_code == 2 and "line_numbers.csv not found" in res.stderr
+
+
+def test_a_case_without_incidents_or_episodes_still_runs(tmp_path: Path) -> None:
+    case = keep_only(copy_example(tmp_path / "case"), "events", "cells", "persons", "addresses",
+                     "subscribers")  # fmt: skip
+    res = cli("people", case, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.stderr
+    homes = pd.read_csv(tmp_path / "out" / "cuckooed_addresses.csv", dtype=str)
+    assert list(homes.columns) == CUCKOO_COLUMNS
+    assert not homes["evidence"].str.contains("incident|missing person").any()
 
 
 def test_a_register_without_runners_still_scores_everyone(tmp_path: Path) -> None:

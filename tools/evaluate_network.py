@@ -35,7 +35,7 @@ def run_case(root: Path, name: str) -> dict[str, object]:
     case, database, lines = root / name, root / f"{name}-db" / "case.duckdb", root / f"{name}-lines"
     key = secrets.token_bytes(32)
     start = time.perf_counter()
-    result = find_network(database, read_outputs(database, {"lines": lines}), key)
+    result = find_network(database, read_outputs(database, {"lines": lines}, key), key)
     seconds = time.perf_counter() - start
     truth = pd.read_csv(case / "truth" / "line_numbers.csv", dtype=str, keep_default_na=False)
     truth["number"] = Tokens(key).series(truth["number"], IdType.PHONE)

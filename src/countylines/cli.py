@@ -731,7 +731,7 @@ def network(
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
         with err.status("building the network") if _live(quiet, as_json) else _nothing():
-            result = find_network(database, read_outputs(database, folders), key,
+            result = find_network(database, read_outputs(database, folders, key), key,
                                   NetworkSettings(min_events=min_events))  # fmt: skip
         paths = write_outputs(result, out_dir)
         if as_json:

@@ -30,6 +30,7 @@ from countylines.duckdb_checks import (
     quote,
     table_rules,
 )
+from countylines.numbering import store_numbered_events
 from countylines.problems import CaseError, Problem, ProblemLog, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits, Progress, StagedTable, stage_table
 from countylines.schema import TABLES, Kind, Reference, Table
@@ -145,9 +146,16 @@ def _store_table(
     """Expose the typed table under its own name, keeping each row's source row number.
 
     A load copies it into the database file; a validation only needs a view of the staged copy.
+    A load's `events` also get integer number ids (`countylines.numbering`).
     """
-    cols = ", ".join(quote(c.name) for c in staged.table.columns)
+    names = [quote(c.name) for c in staged.table.columns]
+    cols = ", ".join(names)
     kind = "TABLE" if persist else "VIEW"
+    if persist and staged.table.name == "events":
+        select = ", ".join(["e._row AS source_row"] + [f"e.{c}" for c in names])
+        store_numbered_events(con, typed_name, select, order="e._row")
+        con.execute(f"DROP TABLE {typed_name}")
+        return
     con.execute(
         f"CREATE OR REPLACE {kind} {quote(staged.table.name)} AS "
         f"SELECT _row AS source_row, {cols} FROM {typed_name}"

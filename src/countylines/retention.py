@@ -22,6 +22,7 @@ import duckdb
 from countylines import audit
 from countylines.database import compact_database
 from countylines.duckdb_checks import quote
+from countylines.numbering import NUMBERS, prune_numbers
 from countylines.roles import Permission, User, require
 from countylines.workspace import Workspace
 
@@ -111,6 +112,8 @@ def apply_retention(
                 sql = f"DELETE FROM {quote(table)} WHERE {where} RETURNING 1"
                 counts[table] = len(con.execute(sql, [cutoff]).fetchall())
         if not dry_run:
+            if counts.get("events") and NUMBERS in present:
+                prune_numbers(con)  # the numbers of deleted events must not linger
             con.execute("COMMIT")
     finally:
         con.close()

@@ -152,7 +152,7 @@ def _network(key: bytes) -> Callable[[Path], str]:
 
     def run(out: Path) -> str:
         folders = beside(out / "network", {})
-        result = find_network(out / DB, read_outputs(out / DB, folders), key)
+        result = find_network(out / DB, read_outputs(out / DB, folders, key), key)
         write_network(result, out / "network")
         return f"{len(result.graph.nodes)} nodes, {len(result.communities)} communities"
 

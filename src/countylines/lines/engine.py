@@ -2,10 +2,12 @@
 
 `countylines.lines.features` is written once, as SQL in DuckDB's dialect restricted to what
 Apache Spark SQL also has (no ASOF joins, no DuckDB-only functions). An engine runs it over the
-case tables, which every engine exposes under the same names: `events_t`, `cells_t`,
-`subscribers_t`, `hubs_t`, `intel_lines_t` and `areas_t` (an optional table the case does not
-have is an empty stand-in with the columns the features read). The DuckDB engine (the default)
-runs the SQL as written on the loaded case database; the Spark engine
+case tables, which every engine exposes under the same names: `events_t`, `numbers_t`,
+`cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t` and `areas_t` (an optional table the case
+does not have is an empty stand-in with the columns the features read). `events_t` always has
+the integer number ids of `countylines.numbering` and `numbers_t` their dictionary: a database
+loaded before the ids existed gets them built by the engine (`number_events`). The DuckDB
+engine (the default) runs the SQL as written on the loaded case database; the Spark engine
 (`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with sqlglot.
 """
 
@@ -17,10 +19,13 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
-CASE_TABLES = ("events", "cells", "subscribers", "hubs", "intel_lines", "areas")
+from countylines.numbering import ID_COLUMNS, NUMBERED_EVENTS_SQL, NUMBERS_SQL
+
+CASE_TABLES = ("events", "numbers", "cells", "subscribers", "hubs", "intel_lines", "areas")
 """Case tables the line detector reads, exposed by every engine as `NAME_t`."""
 
 EMPTY_TABLES = {
+    "numbers": "SELECT CAST(NULL AS INT) AS number_id, CAST(NULL AS VARCHAR) AS number LIMIT 0",
     "cells": "SELECT CAST(NULL AS VARCHAR) AS cell_id, CAST(NULL AS DOUBLE) AS lat, "
     "CAST(NULL AS DOUBLE) AS lon LIMIT 0",
     "subscribers": "SELECT CAST(NULL AS VARCHAR) AS number, "
@@ -33,6 +38,11 @@ EMPTY_TABLES = {
     "CAST(NULL AS BLOB) AS geometry_wkb LIMIT 0",
 }
 """Empty stand-ins (same columns as read) for the optional case tables."""
+
+
+DYNAMIC_FILTER_MAX = 10_000
+"""Up to this many join keys, DuckDB pushes the build side of a join into the probe side's scan
+as an IN filter (its default, 50, is too few for the line candidates)."""
 
 
 class NoEvents(LookupError):
@@ -75,6 +85,21 @@ def check_events(engine: Engine) -> None:
         raise NoEvents("the case has no events table: lines are found in calls and texts")
 
 
+def number_events(engine: Engine, source: str) -> None:
+    """Expose the events of the view `source`, which lack number ids, as `events_t` with ids
+    from a `numbers_t` built here (a database loaded before the ids existed: slower)."""
+    engine.create("numbers_built", NUMBERS_SQL.format(events=source))
+    engine.view("numbers_t", "SELECT * FROM numbers_built")
+    engine.view(
+        "events_t", NUMBERED_EVENTS_SQL.format(select="e.*", events=source, numbers="numbers_t")
+    )
+
+
+def is_numbered(tables: set[str], event_columns: list[str]) -> bool:
+    """Whether a case with `tables` and events with `event_columns` has its number ids."""
+    return "numbers" in tables and set(ID_COLUMNS) <= set(event_columns)
+
+
 class DuckDBEngine:
     """The default engine: DuckDB in memory with the loaded case database attached read-only."""
 
@@ -84,6 +109,10 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")
+        self.con.execute("SET preserve_insertion_order = false")  # every result is ordered
+        # A join with the candidates (a few thousand numbers) filters the events' scan first,
+        # so their text columns are read only for the rows kept.
+        self.con.execute(f"SET dynamic_or_filter_threshold = {DYNAMIC_FILTER_MAX}")
         self.con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
         present = {
             r[0]
@@ -100,9 +129,14 @@ class DuckDBEngine:
             else:
                 source = EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0")
             self.con.execute(f"CREATE TEMP VIEW {table}_t AS {source}")
+        if "events" in self._present and not is_numbered(self._present, self._columns("events")):
+            number_events(self, "db.events")
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.con.execute(f"DESCRIBE db.{table}").fetchall()]
 
     def _has_town(self) -> bool:
-        return any(r[0] == "town" for r in self.con.execute("DESCRIBE db.areas").fetchall())
+        return "town" in self._columns("areas")
 
     def has_table(self, table: str) -> bool:
         return table in self._present

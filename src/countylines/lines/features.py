@@ -2,7 +2,10 @@
 
 Written once, in DuckDB's SQL dialect restricted to what Apache Spark SQL also has, and run by an
 engine (`countylines.lines.engine`: DuckDB by default, Spark with `countylines.lines.spark`).
-Every function takes the engine and returns plain pandas DataFrames. Times are whole seconds
+Every function takes the engine and returns plain pandas DataFrames. Numbers are handled as
+their integer ids (`countylines.numbering`; id order is the numbers' text order, so ties broken by
+the smaller id are broken by the smaller number) and turned back into text in the frames
+returned. Times are whole seconds
 since 1970-01-01 UTC; distances are kilometres on the sphere (cells are given in WGS84 degrees
 and only compared with each other, so no projection is needed).
 
@@ -38,8 +41,8 @@ class FeatureSettings:
     candidate_min_contacts: int = 30
     """Distinct inbound contacts over the whole period that make a number a candidate (as does
     any bulk-text burst): ordinary phones have 10 to 30 (full scale: 99% fewer than 31). Counted
-    with the engine's approximate distinct count (HyperLogLog), which is exact enough here:
-    deal lines have hundreds of contacts."""
+    exactly (on integer number ids this costs no more than an approximate count, and both
+    engines agree)."""
     min_span_days: float = 0.25
     """Floor on a number's active span when turning counts into rates per day."""
 
@@ -51,10 +54,10 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
         "ev",
         """
         SELECT CAST(floor(epoch(start_time)) AS BIGINT) AS t, event_type = 'sms' AS sms,
-               duration_s AS d, a_number AS a, b_number AS b, a_imei,
+               duration_s AS d, a_number_id AS a, b_number_id AS b, a_imei,
                a_cell_id AS a_cell, b_cell_id AS b_cell, text
         FROM events_t
-        WHERE a_number IS NOT NULL AND b_number IS NOT NULL
+        WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """,
     )
     engine.create(
@@ -73,7 +76,7 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
         "cand",
         f"""
         SELECT b AS number FROM ev GROUP BY b
-        HAVING approx_count_distinct(a) >= {s.candidate_min_contacts}
+        HAVING count(DISTINCT a) >= {s.candidate_min_contacts}
         UNION SELECT number FROM bursts
         """,
     )
@@ -81,7 +84,8 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
 
 
 def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
-    """`orders` (anyone -> candidate), `outs` (candidate -> anyone), `answered` (the candidate's
+    """`orders` (anyone -> candidate), `outs` (candidate -> anyone), `touch` (each event with a
+    candidate at either end, once), `answered` (the candidate's
     contacts outside bulk bursts, each matched to the latest order to it at or before that
     moment, when within the window; of two orders to one number in the same second, the smaller
     customer number is kept so that the result is deterministic) and `tri`, the callback
@@ -89,15 +93,24 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
     number y (the relay, at t1), then y contacting c (the callback, at t2: the first contact
     from y to c at or after the relay), all within the callback window."""
     engine.create(
+        "orders",
+        "SELECT a AS c, b AS x, t, sms, d, a_cell, b_cell FROM ev "
+        "SEMI JOIN cand ON ev.b = cand.number",
+    )
+    engine.create(
+        "outs",
+        "SELECT a AS x, b AS y, t, sms, d, a_imei, a_cell, b_cell, text FROM ev "
+        "SEMI JOIN cand ON ev.a = cand.number",
+    )
+    engine.view(
         "touch",
         """
-        SELECT ev.*, ca.number IS NOT NULL AS from_cand, cb.number IS NOT NULL AS to_cand
-        FROM ev LEFT JOIN cand ca ON ev.a = ca.number LEFT JOIN cand cb ON ev.b = cb.number
-        WHERE ca.number IS NOT NULL OR cb.number IS NOT NULL
+        SELECT x AS a, y AS b, t, sms, d, a_cell, b_cell FROM outs
+        UNION ALL
+        SELECT c AS a, x AS b, t, sms, d, a_cell, b_cell FROM orders
+        ANTI JOIN cand ON orders.c = cand.number
         """,
     )
-    engine.create("orders", "SELECT a AS c, b AS x, t, a_cell, b_cell FROM touch WHERE to_cand")
-    engine.create("outs", "SELECT a AS x, b AS y, t, sms, a_imei, text FROM touch WHERE from_cand")
     engine.create(
         "answered",
         f"""
@@ -105,12 +118,12 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
             SELECT outs.x, outs.y, outs.t FROM outs ANTI JOIN burst_windows bw
             ON outs.x = bw.x AND outs.t // {s.burst_window_s} = bw.w),
         merged AS (
-            SELECT x, t, 0 AS k, min(c) AS c, CAST(NULL AS VARCHAR) AS y
+            SELECT x, t, 0 AS k, min(c) AS c, CAST(NULL AS INT) AS y
             FROM orders GROUP BY x, t
-            UNION ALL SELECT x, t, 1 AS k, CAST(NULL AS VARCHAR) AS c, y FROM lone),
+            UNION ALL SELECT x, t, 1 AS k, CAST(NULL AS INT) AS c, y FROM lone),
         matched AS (
             SELECT x, y, t AS t1, k,
-                   max(CASE WHEN k = 0 THEN t END) OVER w AS t,
+                   last_value(CASE WHEN k = 0 THEN t END IGNORE NULLS) OVER w AS t,
                    last_value(c IGNORE NULLS) OVER w AS c
             FROM merged
             WINDOW w AS (PARTITION BY x ORDER BY t, k
@@ -130,11 +143,11 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
         merged AS (
             SELECT x, y, c, t, t1 AS tt, 0 AS k FROM relay
             UNION ALL
-            SELECT CAST(NULL AS VARCHAR) AS x, y, c, CAST(NULL AS BIGINT) AS t, t AS tt, 1 AS k
+            SELECT CAST(NULL AS INT) AS x, y, c, CAST(NULL AS BIGINT) AS t, t AS tt, 1 AS k
             FROM backs),
         matched AS (
             SELECT x, y, c, t, tt AS t1, k,
-                   min(CASE WHEN k = 1 THEN tt END) OVER (
+                   first_value(CASE WHEN k = 1 THEN tt END IGNORE NULLS) OVER (
                        PARTITION BY y, c ORDER BY tt, k
                        ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t2
             FROM merged)
@@ -147,7 +160,8 @@ def _contact_tables(engine: Engine, s: FeatureSettings) -> None:
 def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
     """One row per candidate number with its raw behaviour counts (see docs/lines.md)."""
     _contact_tables(engine, s)
-    return engine.frame(
+    return _named(
+        engine,
         f"""
         WITH
         inb AS (
@@ -176,9 +190,9 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
                           JOIN cells cb ON cb.cell_id = o.b_cell
             GROUP BY o.x),
         subs AS (
-            SELECT number, min(account_type) AS account_type,
-                   bool_or(registered) AS registered
-            FROM subscribers_t GROUP BY number)
+            SELECT n.number_id AS number, min(s.account_type) AS account_type,
+                   bool_or(s.registered) AS registered
+            FROM subscribers_t s JOIN numbers_t n ON n.number = s.number GROUP BY n.number_id)
         SELECT cand.number,
                coalesce(n_in, 0) AS n_in, coalesce(in_distinct, 0) AS in_distinct,
                coalesce(in_contact_days, 0) AS in_contact_days,
@@ -203,20 +217,40 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
         LEFT JOIN dist USING (number)
         LEFT JOIN subs USING (number)
         ORDER BY cand.number
-        """
+        """,
+        "number",
     )
 
 
+def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
+    """The result of `sql` with the number ids in `columns` turned into the numbers (typed as
+    the engine types text: an empty column stays `object`, as DuckDB returns it)."""
+    frame = engine.frame(sql)
+    if columns:
+        names = engine.frame("SELECT number_id, number FROM numbers_t")
+        lookup = pd.Series(names["number"].to_numpy(object), index=names["number_id"].to_numpy())
+        for column in columns:
+            ids = frame[column].to_numpy()
+            frame[column] = pd.Series(lookup.reindex(ids).to_numpy(), index=frame.index)
+    return frame
+
+
 def _select(engine: Engine, numbers: list[str]) -> None:
-    """`sel(number)`: the numbers the next query is about."""
-    engine.register("sel", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+    """`sel(number)`: the ids of the numbers the next query is about."""
+    engine.register("sel_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+    engine.create(
+        "sel", "SELECT n.number_id AS number FROM sel_numbers JOIN numbers_t n USING (number)"
+    )
 
 
 def relay_pairs(engine: Engine) -> pd.DataFrame:
     """(deal candidate x, relay target y): relayed orders and distinct customers served."""
-    return engine.frame(
+    return _named(
+        engine,
         "SELECT x, y, count(*) AS n, count(DISTINCT c) AS n_customers, min(t1) AS first_t, "
-        "max(t2) AS last_t FROM tri GROUP BY x, y ORDER BY x, y"
+        "max(t2) AS last_t FROM tri GROUP BY x, y ORDER BY x, y",
+        "x",
+        "y",
     )
 
 
@@ -224,7 +258,8 @@ def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, y, n_calls, days, mean_duration, cell): voice contacts of `numbers` in either direction,
     with the partner's most used cell (of equally used cells, the smallest id)."""
     _select(engine, numbers)
-    return engine.frame(
+    return _named(
+        engine,
         f"""
         WITH calls AS (
             SELECT a AS x, b AS y, t, d, b_cell AS cell FROM touch
@@ -242,7 +277,9 @@ def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
         FROM calls LEFT JOIN per_cell
             ON per_cell.x = calls.x AND per_cell.y = calls.y AND per_cell.r = 1
         GROUP BY calls.x, calls.y ORDER BY calls.x, calls.y
-        """
+        """,
+        "x",
+        "y",
     )
 
 
@@ -251,7 +288,8 @@ def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     and texts with candidate numbers (a customer's cell when ordering, a runner's when given an
     order, a holder's when calling the line), most used first."""
     _select(engine, numbers)
-    return engine.frame(
+    return _named(
+        engine,
         """
         WITH uses AS (
             SELECT a AS number, a_cell AS cell FROM touch SEMI JOIN sel ON touch.a = sel.number
@@ -262,14 +300,20 @@ def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
               GROUP BY number, cell) u
         JOIN cells_t c ON c.cell_id = u.cell
         ORDER BY u.number, u.n DESC, u.cell
-        """
+        """,
+        "number",
     )
 
 
-def _outgoing(engine: Engine, numbers: list[str], select: str, rest: str) -> pd.DataFrame:
-    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more)."""
+def _outgoing(
+    engine: Engine, numbers: list[str], select: str, rest: str, *named: str
+) -> pd.DataFrame:
+    """`SELECT select FROM` the outgoing events of `numbers` `rest` (a WHERE and more), with
+    the number ids in the columns `named` turned into numbers."""
     _select(engine, numbers)
-    return engine.frame(f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}")
+    return _named(
+        engine, f"SELECT {select} FROM outs SEMI JOIN sel ON outs.x = sel.number {rest}", *named
+    )
 
 
 def bulk_texts(engine: Engine, numbers: list[str]) -> pd.DataFrame:
@@ -279,6 +323,7 @@ def bulk_texts(engine: Engine, numbers: list[str]) -> pd.DataFrame:
         numbers,
         "x, text, count(*) AS n",
         "WHERE text IS NOT NULL GROUP BY x, text ORDER BY x, text",
+        "x",
     )
 
 
@@ -290,14 +335,19 @@ def burst_recipients(engine: Engine, numbers: list[str], s: FeatureSettings) -> 
         "DISTINCT outs.x, outs.y AS c",
         "JOIN burst_windows bw ON outs.x = bw.x AND outs.t // "
         f"{s.burst_window_s} = bw.w WHERE outs.sms ORDER BY outs.x, c",
+        "x",
+        "c",
     )
 
 
 def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.DataFrame:
     """(x, c): customers of `numbers`: texted in a burst, or served through a relay."""
     bulk = burst_recipients(engine, numbers, s)
-    served = engine.frame(
-        "SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number ORDER BY x, c"
+    served = _named(
+        engine,
+        "SELECT DISTINCT x, c FROM tri SEMI JOIN sel ON tri.x = sel.number ORDER BY x, c",
+        "x",
+        "c",
     )
     return pd.concat([bulk, served]).drop_duplicates(ignore_index=True)
 
@@ -305,7 +355,11 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
 def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, imei): handsets `numbers` were used in."""
     return _outgoing(
-        engine, numbers, "DISTINCT x, a_imei AS imei", "WHERE a_imei IS NOT NULL ORDER BY x, imei"
+        engine,
+        numbers,
+        "DISTINCT x, a_imei AS imei",
+        "WHERE a_imei IS NOT NULL ORDER BY x, imei",
+        "x",
     )
 
 
@@ -316,7 +370,8 @@ def deals(engine: Engine, members: pd.DataFrame) -> pd.DataFrame:
     engine.register("members", members[["line_id", "number", "role"]].astype(object))
     return engine.frame(
         f"""
-        WITH m AS (SELECT line_id, number FROM members WHERE role = 'deal_line'),
+        WITH m AS (SELECT line_id, n.number_id AS number FROM members
+                   JOIN numbers_t n USING (number) WHERE role = 'deal_line'),
         done AS (
             SELECT x, c, t FROM answered WHERE y = c
             UNION ALL SELECT x, c, t FROM tri)

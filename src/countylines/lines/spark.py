@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from countylines.lines.engine import CASE_TABLES, EMPTY_TABLES
+from countylines.lines.engine import CASE_TABLES, EMPTY_TABLES, is_numbered, number_events
 from countylines.problems import CaseError
 
 SPARK_CONFIG = {
@@ -96,6 +96,11 @@ class SparkEngine:
                 frame.createOrReplaceTempView(f"{table}_t")
             else:
                 self.view(f"{table}_t", EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0"))
+        if "events" in self._present:
+            events = self.session.table("events_t")
+            if not is_numbered(self._present, events.columns):
+                events.createOrReplaceTempView("events_unnumbered")
+                number_events(self, "events_unnumbered")
 
     @classmethod
     def from_database(cls, database: Path, session: Any = None) -> SparkEngine:

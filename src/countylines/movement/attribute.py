@@ -21,8 +21,10 @@ with a weight):
   period.
 
 The line with the highest total is the incident's line when the total reaches
-`AttributionSettings.min_score`; a second line with strong evidence of its own (`min_rival`)
-is the other side (`rival_line_id`). Distances in British National Grid metres.
+`AttributionSettings.min_score`; the line with the next highest total is the `second_line_id`
+(its total `second_score`), and it is the other side (`rival_line_id`) when its evidence is
+strong on its own (`min_rival`), or weaker (`min_rival_stated`) when the description itself says
+the incident was between rival groups. Distances in British National Grid metres.
 """
 
 from __future__ import annotations
@@ -44,10 +46,17 @@ SERIOUS = ("bladed", "firearm", "corrosive")
 
 @dataclass(frozen=True)
 class AttributionSettings:
-    min_score: float = 1.5
-    """Evidence weight needed to attribute an incident to a line."""
+    min_score: float = 2.0
+    """Evidence weight needed to attribute an incident to a line (a named customer in a market
+    town is not enough: customers are named in ordinary incidents in their own towns too)."""
     min_rival: float = 3.0
     """Evidence weight a second line needs to be named as the other side."""
+    min_rival_stated: float = 2.0
+    """The same when the description states a rivalry (a named associate of the line is then
+    enough: the text already says two groups were involved)."""
+    min_repeated: int = 3
+    """Incidents with weaker evidence for both lines (`min_rival_stated`) that make two lines a
+    rivalry without any one incident being conclusive (`rivalry.find_rivalries`)."""
 
 
 def _explode_persons(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -163,13 +172,19 @@ def _words(group: pd.DataFrame) -> str:
 
 
 def attribute(
-    incidents: pd.DataFrame, evidence: pd.DataFrame, s: AttributionSettings | None = None
+    incidents: pd.DataFrame,
+    evidence: pd.DataFrame,
+    s: AttributionSettings | None = None,
+    stated: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """line_id, rival_line_id, score, evidence (words) for each incident (index aligned)."""
+    """line_id, rival_line_id, score, second_line_id, second_score, evidence (words) for each
+    incident (index aligned). `stated`: the motive each description states ("" for none)."""
     s = s or AttributionSettings()
     out = pd.DataFrame(
-        {"line_id": "", "rival_line_id": "", "score": 0.0, "evidence": ""}, index=incidents.index
-    )
+        {"line_id": "", "rival_line_id": "", "score": 0.0, "second_line_id": "",
+         "second_score": 0.0, "evidence": ""},
+        index=incidents.index,
+    )  # fmt: skip
     if evidence.empty:
         return out
     ev = evidence.drop_duplicates().copy()
@@ -180,8 +195,8 @@ def attribute(
     first = scores[(scores["rank"] == 0) & (scores["weight"] >= s.min_score)].set_index(
         "incident_id"
     )
-    second = scores[(scores["rank"] == 1) & (scores["weight"] >= s.min_rival)]
-    second = second[second["incident_id"].isin(first.index)].set_index("incident_id")
+    second = scores[(scores["rank"] == 1) & scores["incident_id"].isin(first.index)]
+    second = second.set_index("incident_id")
     words = {
         key: _words(group)
         for key, group in ev[ev["incident_id"].isin(first.index)].groupby(
@@ -190,7 +205,11 @@ def attribute(
     }
     ids = incidents["incident_id"]
     out["line_id"] = ids.map(first["line_id"]).fillna("")
-    out["rival_line_id"] = ids.map(second["line_id"]).fillna("")
+    out["second_line_id"] = ids.map(second["line_id"]).astype(object).fillna("")
+    out["second_score"] = ids.map(second["weight"]).fillna(0.0)
+    rivalry = (stated if stated is not None else pd.Series("", index=ids.index)) == "rivalry"
+    need = np.where(rivalry, s.min_rival_stated, s.min_rival)
+    out["rival_line_id"] = out["second_line_id"].where(out["second_score"] >= need, "")
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
         " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)

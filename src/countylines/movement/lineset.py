@@ -28,7 +28,8 @@ class Lines:
 
 
 def _seconds(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True).astype("int64") / 1e9
+    """Seconds since 1970 (UTC), whatever resolution pandas parses the times to."""
+    return (pd.to_datetime(values, utc=True) - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
 
 
 def _check(frame: pd.DataFrame, path: Path, needs: tuple[str, ...]) -> None:

@@ -13,6 +13,8 @@ metres.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,17 @@ MIN_EPISODES = 2
 MIN_EPISODE_SHARE = 0.5
 AWAY_M = 20_000.0
 ARRIVED_S = 14 * 3600
+
+
+def _count(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, px: np.ndarray,
+           py: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:  # fmt: skip
+    """For each window [lo, hi) of the points (`x`, `y`), how many of its points pass `test` on
+    their distance (metres) to the window's place (`px`, `py`)."""
+    n = hi - lo
+    window = np.repeat(np.arange(len(n)), n)
+    idx = np.repeat(lo, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    d = np.hypot(x[idx] - px[window], y[idx] - py[window])
+    return np.bincount(window, weights=test(d), minlength=len(n))
 
 
 def link_missing(episodes: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
@@ -41,11 +54,11 @@ def link_missing(episodes: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFram
         before = np.searchsorted(t, start - ARRIVED_S)
         lo = np.searchsorted(t, start)
         hi = np.searchsorted(t, end, side="right")
-        for e in np.flatnonzero(hi - lo >= MIN_SIGHTINGS):
-            d = np.hypot(x[lo[e] : hi[e]] - ex[e], y[lo[e] : hi[e]] - ey[e])
-            came = np.hypot(x[before[e] : lo[e]] - ex[e], y[before[e] : lo[e]] - ey[e])
-            if (d <= NEAR_M).mean() >= MIN_NEAR_SHARE and (came > AWAY_M).any():
-                rows.append((line, who[e], e, number))
+        e = np.flatnonzero(hi - lo >= MIN_SIGHTINGS)
+        near = _count(x, y, lo[e], hi[e], ex[e], ey[e], lambda d: d <= NEAR_M)
+        came = _count(x, y, before[e], lo[e], ex[e], ey[e], lambda d: d > AWAY_M)
+        for k in e[(near / (hi[e] - lo[e]) >= MIN_NEAR_SHARE) & (came > 0)]:
+            rows.append((line, who[k], k, number))
     if not rows:
         return pd.DataFrame(columns=columns)
     hits = pd.DataFrame(rows, columns=["line_id", "person_id", "episode", "number"])

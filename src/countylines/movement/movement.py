@@ -75,7 +75,10 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
     """Vehicles of interest, journeys and line travel from the loaded case `database`."""
     with CaseTables(database) as db:
         hubs, towns, areas = _places(db)
-        reads = _placed(db.anpr(), hubs, towns, areas)
+        reads = db.anpr()
+        # cameras stand still: place each distinct position once, not each of millions of reads
+        spots = _placed(reads[["lat", "lon"]].drop_duplicates(), hubs, towns, areas)
+        reads = reads.merge(spots, on=["lat", "lon"], how="left")
         vehicles = db.vehicles()
         cells = _placed(db.cells(), hubs, towns, areas)
         stations = db.places("stations", "name")

@@ -2,7 +2,10 @@
 
 A pair of lines is a rivalry when at least one incident is attributed to both (one as the line,
 one as the other side) and they share a market town, or the incident happened in a market town
-of either. Escalation is counted in 30-day months from the start of the case's incidents (the
+of either; or when violence between them repeats: at least `min_repeated` incidents in a market
+town of either are attributed to one line with weaker evidence (`min_rival_stated`) for the
+other as the runner-up (`second_line_id`, `second_score`), none conclusive on its own.
+Escalation is counted in 30-day months from the start of the case's incidents (the
 first midnight, UTC, at or before the first incident), as the simulator's truth counts them.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from countylines.movement.attribute import AttributionSettings
 
 DAY_S = 86_400
 MONTH_S = 30 * DAY_S
@@ -31,21 +36,52 @@ def _trend(counts: np.ndarray) -> float:
     return float(np.polyfit(np.arange(len(counts)), counts.astype(float), 1)[0])
 
 
-def find_rivalries(violence: pd.DataFrame, lines: pd.DataFrame, period_start: float,
-                   months: int) -> pd.DataFrame:  # fmt: skip
+def _pairs(frame: pd.DataFrame, other: str) -> pd.DataFrame:
+    """`frame` with line_a, line_b: its line and `other` column, in line_id order."""
+    pair = np.sort(frame[["line_id", other]].to_numpy(dtype=str).reshape(-1, 2), axis=1)
+    return frame.assign(line_a=pair[:, 0], line_b=pair[:, 1])
+
+
+def _repeated(violence: pd.DataFrame, towns: dict[str, set[str]],
+              s: AttributionSettings) -> pd.DataFrame:  # fmt: skip
+    """Incidents of line pairs with weaker evidence for both, in a market town of either, where
+    the pair has at least `s.min_repeated` of them."""
+    if "second_line_id" not in violence.columns:
+        return violence.iloc[:0].assign(line_a=[], line_b=[])
+    weak = violence[(violence["line_id"] != "") & (violence["second_line_id"] != "")
+                    & (violence["second_score"] >= s.min_rival_stated)]  # fmt: skip
+    weak = _pairs(weak, "second_line_id")
+    theirs = [
+        town in towns.get(a, set()) | towns.get(b, set())
+        for town, a, b in zip(weak["town"], weak["line_a"], weak["line_b"], strict=True)
+    ]
+    weak = weak[np.asarray(theirs, dtype=bool)]
+    size = weak.groupby(["line_a", "line_b"])["incident_id"].transform("size")
+    return weak[size >= s.min_repeated]
+
+
+def find_rivalries(
+    violence: pd.DataFrame,
+    lines: pd.DataFrame,
+    period_start: float,
+    months: int,
+    settings: AttributionSettings | None = None,
+) -> pd.DataFrame:
     """One row per rivalry (columns RIVALRY_COLUMNS). `violence`: incident_id, t, town, weapon,
-    line_id, rival_line_id; `lines`: line_id, market_towns (lists)."""
-    both = violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")].copy()
-    if both.empty:
-        return pd.DataFrame(columns=list(RIVALRY_COLUMNS))
-    pair = np.sort(both[["line_id", "rival_line_id"]].to_numpy(dtype=str), axis=1)
-    both["line_a"], both["line_b"] = pair[:, 0], pair[:, 1]
+    line_id, rival_line_id and (optional) second_line_id, second_score; `lines`: line_id,
+    market_towns (lists)."""
+    s = settings or AttributionSettings()
     towns: dict[str, set[str]] = {
         str(line): set(market)
         for line, market in zip(
             lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
         )
     }
+    strong = _pairs(violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")],
+                    "rival_line_id")  # fmt: skip
+    both = pd.concat([strong, _repeated(violence, towns, s)]).drop_duplicates("incident_id")
+    if both.empty:
+        return pd.DataFrame(columns=list(RIVALRY_COLUMNS))
     rows = []
     for key, group in both.groupby(["line_a", "line_b"]):
         a, b = str(key[0]), str(key[1])

@@ -13,10 +13,15 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   the last place), is in the trip's first place between `BEFORE_S` before the first read and the
   middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
   nowhere else during the trip, and not at the destination before it.
-* **Vehicles of interest.** A vehicle that carries a line's runners on at least
-  `MIN_CO_TRAVEL` trips, and on at least `MIN_CO_TRAVEL_SHARE` of all its trips (a line's car
-  drives for the line; a taxi or a private car that happened to share a road with a runner
-  twice drives mostly for others); its line is the one it carried most.
+* **Vehicles of interest.** Only co-travel on hub-town trips counts (a line's car drives
+  between its hub and its market towns). Each runner-phone move is one piece of evidence, shared
+  among all the vehicles it coincides with (on a busy road one move matches many cars: each gets
+  1/k). A vehicle is of interest when it carries a line's runners on at least `MIN_CO_TRAVEL`
+  hub-town trips, with shared evidence of at least `MIN_CO_TRAVEL_WEIGHT` moves, on at least
+  `MIN_CO_TRAVEL_SHARE` of all its trips, and at least `MIN_HUB_TOWN_SHARE` of its trips are
+  hub-town trips (a line's car drives for the line; a taxi or a private car that happened to
+  share a road with a runner twice drives mostly for others); its line is the one it carried
+  most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
   more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
 """
@@ -32,6 +37,8 @@ HUB_M = 60_000.0
 BEFORE_S = 3 * 3600
 MIN_CO_TRAVEL = 2
 MIN_CO_TRAVEL_SHARE = 0.15
+MIN_CO_TRAVEL_WEIGHT = 1.0
+MIN_HUB_TOWN_SHARE = 0.5
 CORRIDOR_M = 300.0
 STATION_M = 3_000.0
 RAIL_GAP_S = 3 * 3600
@@ -161,10 +168,11 @@ def _moves(sightings: pd.DataFrame) -> pd.DataFrame:
 
 
 def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
-    """(trip, number, line_id) for each trip between two places that carried a runner phone.
-    `sightings`: line_id, number, t, place. Only trips from A to B around a time the phone
-    itself moved from A to B are checked in full."""
-    columns = ["trip", "number", "line_id"]
+    """(trip, number, line_id, move) for each trip between two places that carried a runner
+    phone; `move` numbers the phone's move from A to B that the trip matched. `sightings`:
+    line_id, number, t, place. Only trips from A to B around a time the phone itself moved from
+    A to B are checked in full."""
+    columns = ["trip", "number", "line_id", "move"]
     moving = trips[(trips["from_place"] != "") & (trips["to_place"] != "")
                    & (trips["from_place"] != trips["to_place"])]  # fmt: skip
     if moving.empty or sightings.empty:
@@ -177,11 +185,11 @@ def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
         key: (group["t"].to_numpy(float), group["place"].to_numpy(dtype=object))
         for key, group in sightings.sort_values("t").groupby(["line_id", "number"])
     }
-    rows: set[tuple[int, str, str]] = set()
+    rows: set[tuple[int, str, str, int]] = set()
     moves = _moves(sightings)
-    for line, number, a, b, ta, tb in zip(
+    for move, (line, number, a, b, ta, tb) in enumerate(zip(
         *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
-    ):
+    )):  # fmt: skip
         group = pairs.get((a, b))
         if group is None:
             continue
@@ -193,7 +201,7 @@ def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
         for trip, t0, t1 in zip(part["trip"].tolist(), part["t0"].tolist(), part["t1"].tolist(),
                                 strict=True):  # fmt: skip
             if _carried(t, place, float(t0), float(t1), str(a), str(b)):
-                rows.add((int(trip), str(number), str(line)))
+                rows.add((int(trip), str(number), str(line), move))
     return pd.DataFrame(sorted(rows), columns=columns)
 
 
@@ -213,40 +221,51 @@ def _carried(t: np.ndarray, place: np.ndarray, t0: float, t1: float, a: str, b: 
     )
 
 
-def vehicles_of_interest(
-    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
-) -> pd.DataFrame:
-    """One row per vehicle that carried a line's runners on `MIN_CO_TRAVEL` trips or more, and on
-    `MIN_CO_TRAVEL_SHARE` of its trips."""
-    columns = [
-        "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
-        "n_co_travel_trips", "runners", "routes", "evidence",
-    ]  # fmt: skip
-    if carried.empty:
-        return pd.DataFrame(columns=columns)
-    per = trips.groupby("vrm").agg(
-        n_trips=("trip", "size"),
-        n_hub_town_trips=("from_hub", lambda s: 0),
-    )
-    hub_town = (
+def _hub_town(trips: pd.DataFrame) -> pd.Series:
+    """Whether each trip runs between a hub and a town (either way)."""
+    return (
         (trips["from_hub"] ^ trips["to_hub"])
         & (trips["from_place"] != "")
         & (trips["to_place"] != "")
     )
-    per["n_hub_town_trips"] = hub_town.groupby(trips["vrm"]).sum()
-    c = carried.merge(trips[["trip", "vrm", "from_place", "to_place"]], on="trip")
-    counts = c.groupby(["vrm", "line_id"])["trip"].nunique().rename("n").reset_index()
-    counts = counts.sort_values(["vrm", "n", "line_id"], ascending=[True, False, True])
+
+
+def vehicles_of_interest(
+    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per vehicle of interest (the module's rules). `trips`: `vehicle_trips`;
+    `carried`: `co_travel`; `vehicles`: vrm, category, operator."""
+    columns = [
+        "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
+        "n_co_travel_trips", "co_travel_weight", "runners", "routes", "evidence",
+    ]  # fmt: skip
+    hub_town = _hub_town(trips)
+    per = pd.DataFrame({"n_trips": trips.groupby("vrm").size(),
+                        "n_hub_town_trips": hub_town.groupby(trips["vrm"]).sum()})  # fmt: skip
+    c = carried.merge(trips.loc[hub_town, ["trip", "vrm", "from_place", "to_place"]], on="trip")
+    if c.empty:
+        return pd.DataFrame(columns=columns)
+    c["weight"] = 1.0 / c.groupby("move")["vrm"].transform("nunique")
+    counts = c.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"), weight=("weight", "sum"))
+    counts = counts.reset_index().sort_values(
+        ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
+    )
     best = counts.drop_duplicates("vrm")
+    n_all = best["vrm"].map(per["n_trips"])
     best = best[
         (best["n"] >= MIN_CO_TRAVEL)
-        & (best["n"] >= MIN_CO_TRAVEL_SHARE * best["vrm"].map(per["n_trips"]))
+        & (best["weight"] >= MIN_CO_TRAVEL_WEIGHT)
+        & (best["n"] >= MIN_CO_TRAVEL_SHARE * n_all)
+        & (best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * n_all)
     ]
+    if best.empty:
+        return pd.DataFrame(columns=columns)
     n_trips: dict[str, int] = {str(k): int(v) for k, v in per["n_trips"].items()}
     n_hub_town: dict[str, int] = {str(k): int(v) for k, v in per["n_hub_town_trips"].items()}
     rows = []
-    for vrm, line, n in zip(best["vrm"].tolist(), best["line_id"].tolist(), best["n"].tolist(),
-                            strict=True):  # fmt: skip
+    for vrm, line, n, weight in zip(
+        *(best[k].tolist() for k in ("vrm", "line_id", "n", "weight")), strict=True
+    ):
         mine = c[(c["vrm"] == vrm) & (c["line_id"] == line)]
         routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
         routes = routes.drop_duplicates(keep="first")
@@ -258,10 +277,12 @@ def vehicles_of_interest(
                 "n_trips": n_trips[vrm],
                 "n_hub_town_trips": n_hub_town[vrm],
                 "n_co_travel_trips": int(n),
+                "co_travel_weight": round(float(weight), 2),
                 "runners": ";".join(runners),
                 "routes": ";".join(routes.head(5)),
                 "evidence": f"carried {len(runners)} runner phone(s) of {line} on {int(n)} "
-                f"trip(s); {n_hub_town[vrm]} hub-town trips of {n_trips[vrm]}",
+                f"hub-town trip(s) (evidence {weight:.1f} runner moves, shared with the other "
+                f"cars on the road then); {n_hub_town[vrm]} hub-town trips of {n_trips[vrm]}",
             }
         )
     out = pd.DataFrame(rows).merge(vehicles, on="vrm", how="left")

@@ -105,8 +105,8 @@ def find_violence(
             runners = at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named")
             evidence += [calls, runners, at.associate_evidence(inc, pd.concat([calls, runners]))]
     weapons = classify_weapons(inc)
-    attributed = at.attribute(inc, pd.concat(evidence, ignore_index=True), settings)
     motive_text = inc["description"].map(text_motive)
+    attributed = at.attribute(inc, pd.concat(evidence, ignore_index=True), settings, motive_text)
     frame = pd.DataFrame(
         {
             "incident_id": inc["incident_id"],
@@ -128,12 +128,14 @@ def find_violence(
             "evidence": attributed["evidence"],
         }
     )
+    scored = frame.assign(t=inc["t"], second_line_id=attributed["second_line_id"],
+                          second_score=attributed["second_score"])  # fmt: skip
     if inc.empty:
-        rivalries = find_rivalries(frame.assign(t=[]), lines.lines, 0.0, 1)
+        rivalries = find_rivalries(scored, lines.lines, 0.0, 1, settings)
     else:
         start = math.floor(inc["t"].min() / DAY_S) * DAY_S
         months = max(1, math.ceil((inc["t"].max() + 1 - start) / MONTH_S))
-        rivalries = find_rivalries(frame.assign(t=inc["t"]), lines.lines, float(start), months)
+        rivalries = find_rivalries(scored, lines.lines, float(start), months, settings)
     return ViolenceResult(frame.reset_index(drop=True), rivalries, settings)
 
 

@@ -84,13 +84,14 @@ def _register(folder: Path | None) -> pd.DataFrame:
     return pd.DataFrame({"line_id": frame["line_id"].astype(str), "brand": brand}).astype(str)
 
 
-def read_outputs(database: Path, folders: dict[str, Path | None]) -> Outputs:
+def read_outputs(database: Path, folders: dict[str, Path | None], key: bytes) -> Outputs:
     """Read every analysis output from `folders` (keys `lines`, `people`, `violence`,
-    `movement`, `places`; None: not given). Without a `lines` folder the line detector runs."""
+    `movement`, `places`; None: not given; the line register's pseudonymised numbers are turned
+    back into the case's with `key`). Without a `lines` folder the line detector runs."""
     for option, folder in folders.items():
         if folder is not None and not Path(folder).is_dir():
             raise CaseError(f"--{option} {folder} is not a folder")
-    lines = load_lines(database, folders.get("lines"))
+    lines = load_lines(database, folders.get("lines"), key)
     tables: dict[str, pd.DataFrame] = {}
     missing: list[str] = []
     for name, (option, needs) in NEEDS.items():

@@ -129,7 +129,7 @@ def assess_people(
     )
     cuckooed = find_cuckooed(
         evidence_cells, fx.addresses(con), cells, persons,
-        per_line[["person_id", "line_id"]], episodes, year, s.cuckoo,
+        per_line[["person_id", "line_id"]], episodes, fx.incidents(con), year, s.cuckoo,
     )  # fmt: skip
     evidence = pd.concat(
         [

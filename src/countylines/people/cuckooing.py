@@ -1,19 +1,26 @@
 """Cuckooing: homes that a line has taken over, ranked, with the evidence.
 
-Plain pandas in and out. A home is suspected when
+Plain pandas in and out. A home is suspected when its occupant is an adult (a child is not the
+tenant of a home; a child living near a line's base is on the safeguarding list through their
+own facts) and vulnerable: mental-health need or drug debt (2 points each), drug use (1 point);
+at least 2 points are needed. An unknown occupant or unknown risk factors add nothing: such
+homes are not reported, however strong the cell evidence (there are many homes per cell). And
 
-1. its nearest cell (British National Grid, metres) is a cell where the line's runner or deal
-   phones dwell overnight (`dwell.py`), or where the line's customers order from in volume away
-   from their own usual cell (they visit the address to buy), and
-2. its occupant is an adult (a child is not the tenant of a home; a child living near a line's
-   base is on the safeguarding list through their own facts) and is vulnerable: mental-health
-   need or drug debt (2 points each), drug use (1 point); at least 2 points are needed. An
-   unknown occupant or unknown risk factors add nothing: such homes are not reported, however
-   strong the cell evidence (there are many homes per cell).
+1. its nearest cell (British National Grid, metres) is a *base cell* of the line: a cell where
+   the line's runner or deal phones dwell overnight (`dwell.py`), or where the line's customers
+   order from in volume away from their own usual cell (they visit the address to buy), or
+2. a base cell of the line is within `near_m` and the home's own evidence is strong: the
+   occupant's points (vulnerability, the occupant's phone in contact with the line, incidents
+   recorded at the home, the occupant named in one of them) reach `near_min_points`. (A missing
+   person found nearby counts in the score but not here: children are found about the town,
+   around the base cell, not at one home.) A line's second home in a town leaves no trace at
+   its own cell: runners sleep and customers buy at the first.
 
-Points: dwell 2 (3 with 7 nights or more), customer visits 2, the occupant's vulnerability
-(above), the occupant's phone (by subscriber check) in contact with the line 1, a missing person
-found within `found_within_m` of the home 1.
+Points: dwell 2 (3 with 7 nights or more), customer visits 2, minus 1 when the base is not the
+home's nearest cell; the occupant's vulnerability (above); the occupant's phone (by subscriber
+check) in contact with the line 1; a police-recorded incident within `incident_m` of the home 1,
+and 1 more when it names the occupant; a missing person found within `found_within_m` of the
+home 1.
 """
 
 from __future__ import annotations
@@ -55,10 +62,14 @@ class CuckooSettings:
     min_vulnerability: int = 2
     near_m: float = 3_000.0
     """A home whose nearest cell is not a base cell still counts when a base cell of the line
-    is this close and its occupant has `near_min_vulnerability` points (a line's second home in
-    a town leaves no trace of its own)."""
-    near_min_vulnerability: int = 4
+    is this close and the occupant's points reach `near_min_points` (a line's second home in a
+    town leaves no trace of its own)."""
+    near_min_points: int = 4
+    """Vulnerability plus the home's own evidence: phone in contact with the line, incidents at
+    the home, the occupant named in one (1 point each)."""
     found_within_m: float = 300.0
+    incident_m: float = 50.0
+    """An incident recorded this close to a home (metres) is at the home."""
 
 
 def line_cells(
@@ -139,13 +150,15 @@ def find_cuckooed(
     persons: pd.DataFrame,
     line_contacts: pd.DataFrame,
     episodes: pd.DataFrame,
+    incidents: pd.DataFrame,
     period_year: int,
     s: CuckooSettings,
 ) -> pd.DataFrame:
     """The suspected cuckooed homes, best first, with CUCKOO_COLUMNS.
 
     `line_contacts` (person_id, line_id): persons whose phone was in contact with a line;
-    `episodes` (found_lat, found_lon): where missing persons were found."""
+    `episodes` (found_lat, found_lon): where missing persons were found; `incidents`
+    (incident_id, lat, lon, person_ids `;`-separated): police-recorded incidents."""
     if cells_evidence.empty or addresses.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
     vulnerable = _vulnerability(persons, period_year)
@@ -153,6 +166,7 @@ def find_cuckooed(
         vulnerable[vulnerable["vulnerability_points"] >= s.min_vulnerability],
         left_on="occupant_person_id", right_on="person_id",
     )  # fmt: skip
+    homes = _home_evidence(homes, episodes, incidents, s)
     m = _homes_by_base(homes, cells_evidence, cells, s)
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
@@ -162,15 +176,22 @@ def find_cuckooed(
     m["in_contact"] = m.set_index(["address_id", "line_id"]).index.isin(
         contact.set_index(["address_id", "line_id"]).index
     )
-    m["found_here"] = _found_near(m, episodes, s.found_within_m)
-    m["points"] = (
-        m["cell_points"]
-        - ~m["at_cell"]
-        + m["vulnerability_points"]
+    m["home_points"] = (
+        m["vulnerability_points"]
         + m["in_contact"]
-        + (m["found_here"] > 0)
+        + (m["incidents_here"] > 0)
+        + (m["named_here"] > 0)
     )
-    m["why"] = [_why(r, s.found_within_m) for r in m.to_dict("records")]
+    m = m[
+        (m["at_cell"] & (m["cell_m"] <= s.max_cell_m))
+        | ((m["cell_m"] <= s.near_m) & (m["home_points"] >= s.near_min_points))
+    ]
+    if m.empty:
+        return pd.DataFrame(columns=CUCKOO_COLUMNS)
+    m = m.assign(
+        points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0)
+    )
+    m["why"] = [_why(r, s) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
         line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),
         occupant_person_id=("occupant_person_id", "first"),
@@ -194,9 +215,9 @@ def find_cuckooed(
 def _homes_by_base(
     homes: pd.DataFrame, cells_evidence: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings
 ) -> pd.DataFrame:
-    """(home, base cell) pairs: the base cells that are a home's nearest cell (within
-    `max_cell_m`), and, for occupants with at least `near_min_vulnerability` points, the base
-    cells within `near_m`; `at_cell` tells which, `cell_m` is the distance in metres."""
+    """(home, base cell) pairs: every base cell within `max(near_m, max_cell_m)` of a home;
+    `at_cell` tells whether it is the home's nearest cell, `cell_m` is the distance in
+    metres."""
     base = cells_evidence.merge(cells, on="cell_id")
     if homes.empty or base.empty:
         return pd.DataFrame()
@@ -211,37 +232,66 @@ def _homes_by_base(
     )  # fmt: skip
     m["cell_m"] = np.hypot(*(home_xy[hi] - base_xy[bi]).T)
     m["at_cell"] = own["cell_id"].to_numpy()[hi] == m["cell_id"].to_numpy()
-    ok = (m["at_cell"] & (m["cell_m"] <= s.max_cell_m)) | (
-        (m["cell_m"] <= s.near_m) & (m["vulnerability_points"] >= s.near_min_vulnerability)
-    )
-    return m[ok].reset_index(drop=True)
+    return m
 
 
-def _found_near(homes: pd.DataFrame, episodes: pd.DataFrame, within_m: float) -> np.ndarray:
-    """How many missing persons were found within `within_m` metres of each home."""
+def _home_evidence(
+    homes: pd.DataFrame, episodes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
+) -> pd.DataFrame:
+    """`homes` with `found_here` (missing persons found within `found_within_m`),
+    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated)
+    and `named_here` (how many of them name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
-    if found.empty or homes.empty:
-        return np.zeros(len(homes), dtype=int)
-    tree = cKDTree(to_bng(found["found_lat"], found["found_lon"]))
-    near = tree.query_ball_point(to_bng(homes["lat"], homes["lon"]), within_m)
-    return np.array([len(n) for n in near], dtype=int)
+    near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
+    near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
+    ids = incidents["incident_id"].to_numpy()
+    named = incidents["person_ids"].fillna("").str.split(";").to_numpy()
+    return homes.assign(
+        found_here=[len(n) for n in near_found],
+        incidents_here=[len(n) for n in near],
+        incident_ids=[", ".join(ids[n]) for n in near],
+        named_here=[
+            sum(who in named[j] for j in n)
+            for who, n in zip(homes["occupant_person_id"], near, strict=True)
+        ],
+    )
 
 
-def _why(r: dict, found_within_m: float) -> str:
+def _within(homes: pd.DataFrame, lat: pd.Series, lon: pd.Series, within_m: float) -> list:
+    """For each home (lat, lon), the positions of the points (`lat`, `lon`, WGS84 degrees)
+    within `within_m` metres of it (on the British National Grid)."""
+    if homes.empty or len(lat) == 0:
+        return [np.zeros(0, dtype=int) for _ in range(len(homes))]
+    tree = cKDTree(to_bng(lat, lon))
+    return [
+        np.array(n, dtype=int)
+        for n in tree.query_ball_point(to_bng(homes["lat"], homes["lon"]), within_m)
+    ]
+
+
+def _why(r: dict, s: CuckooSettings) -> str:
     where = "the nearest cell" if r["at_cell"] else "a cell"
-    parts = [f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m):"]
+    parts = []
     if r["runner_nights"]:
         parts.append(
-            f"{r['phones_dwelling']} line phone(s) there overnight on {r['runner_nights']} nights;"
+            f"{r['phones_dwelling']} line phone(s) there overnight on {r['runner_nights']} nights"
         )
     if r["visitors"]:
         parts.append(
             f"{r['visitors']} customers ordered {r['visits']} times from it, away from their "
-            "usual cell;"
+            "usual cell"
         )
     parts.append(f"occupant {r['occupant_person_id']} vulnerable ({r['vulnerability']})")
     if r["in_contact"]:
-        parts.append("; occupant's phone in contact with the line")
+        parts.append("occupant's phone in contact with the line")
+    if r["incidents_here"]:
+        named = f", the occupant named in {r['named_here']}" if r["named_here"] else ""
+        parts.append(
+            f"{r['incidents_here']} incident(s) recorded within {s.incident_m:.0f} m of the home "
+            f"({r['incident_ids']}){named}"
+        )
     if r["found_here"]:
-        parts.append(f"; {r['found_here']} missing person(s) found within {found_within_m:.0f} m")
-    return " ".join(parts)
+        parts.append(f"{r['found_here']} missing person(s) found within {s.found_within_m:.0f} m")
+    return f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m): " + "; ".join(
+        parts
+    )

@@ -115,6 +115,17 @@ def missing_episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def incidents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """(incident_id, lat, lon, person_ids): police-recorded incidents, the persons named as a
+    `;`-separated text (empty when none); empty when the case has no incidents table."""
+    if not has_table(con, "incidents"):
+        return pd.DataFrame(columns=["incident_id", "lat", "lon", "person_ids"])
+    return con.execute(
+        "SELECT incident_id, lat, lon, array_to_string(coalesce(person_ids, []), ';') AS "
+        "person_ids FROM db.incidents ORDER BY incident_id"
+    ).df()
+
+
 def case_period(con: duckdb.DuckDBPyConnection) -> tuple[float, float] | None:
     """(first, last) event time in seconds, or None when there are no events."""
     row = con.execute("SELECT min(t), max(t) FROM pev").fetchone()

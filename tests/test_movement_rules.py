@@ -1,0 +1,124 @@
+"""The rules of issue 7's accuracy work: a named customer in a market town is not enough, a stated
+rivalry needs less evidence for the other side, repeated weaker evidence makes a rivalry,
+vehicles of interest from hub-town co-travel with the evidence shared among the cars on the
+road, and line times read in seconds whatever resolution pandas parses them to."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from countylines.movement.attribute import AttributionSettings, attribute
+from countylines.movement.lineset import as_lines
+from countylines.movement.rivalry import find_rivalries
+from countylines.movement.travel import vehicles_of_interest
+
+DAY = 86_400.0
+
+
+def _evidence(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["incident_id", "line_id", "kind"]).assign(detail="x")
+
+
+def test_a_customer_in_a_market_town_is_not_enough_but_an_associate_is() -> None:
+    incidents = pd.DataFrame({"incident_id": ["I1", "I2"]})
+    evidence = _evidence(
+        [("I1", "L1", "customer_named"), ("I1", "L1", "market_town"),
+         ("I2", "L1", "associate_named")]
+    )  # fmt: skip
+    out = attribute(incidents, evidence, AttributionSettings())
+    assert list(out["line_id"]) == ["", "L1"]
+
+
+def test_a_stated_rivalry_names_the_other_side_on_weaker_evidence() -> None:
+    incidents = pd.DataFrame({"incident_id": ["I1", "I2"]})
+    evidence = _evidence(
+        [("I1", "L1", "call"), ("I1", "L2", "associate_named"),
+         ("I2", "L1", "call"), ("I2", "L2", "associate_named")]
+    )  # fmt: skip
+    stated = pd.Series(["rivalry", ""])
+    out = attribute(incidents, evidence, AttributionSettings(), stated)
+    assert list(out["rival_line_id"]) == ["L2", ""]
+    assert list(out["second_line_id"]) == ["L2", "L2"]
+    assert list(out["second_score"]) == [2.0, 2.0]
+
+
+def _violence(n: int, town: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "incident_id": [f"I{k}" for k in range(n)],
+            "t": [k * DAY for k in range(n)],
+            "town": town,
+            "weapon": "knife",
+            "line_id": "L1",
+            "rival_line_id": "",
+            "second_line_id": "L2",
+            "second_score": 2.0,
+        }
+    )
+
+
+def test_repeated_weaker_evidence_for_two_lines_in_their_town_is_a_rivalry() -> None:
+    lines = pd.DataFrame({"line_id": ["L1", "L2"], "market_towns": [["Ludlow"], ["Ludlow"]]})
+    s = AttributionSettings()
+    found = find_rivalries(_violence(s.min_repeated, "Ludlow"), lines, 0.0, 1, s)
+    assert list(zip(found["line_a"], found["line_b"], found["n_incidents"], strict=True)) == [
+        ("L1", "L2", s.min_repeated)
+    ]
+    assert find_rivalries(_violence(s.min_repeated - 1, "Ludlow"), lines, 0.0, 1, s).empty
+    # away from both lines' market towns the same incidents are not theirs
+    assert find_rivalries(_violence(s.min_repeated, "Hereford"), lines, 0.0, 1, s).empty
+
+
+def _trips(vrm: str, routes: list[tuple[str, str]], first: int) -> pd.DataFrame:
+    hubs = {"Birmingham"}
+    return pd.DataFrame(
+        {
+            "vrm": vrm,
+            "trip": range(first, first + len(routes)),
+            "from_place": [a for a, _ in routes],
+            "to_place": [b for _, b in routes],
+            "from_hub": [a in hubs for a, _ in routes],
+            "to_hub": [b in hubs for _, b in routes],
+        }
+    )
+
+
+def test_vehicles_of_interest_need_hub_town_co_travel_not_shared_with_the_whole_road() -> None:
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")] * 2
+    trips = pd.concat(
+        [
+            _trips("LINE1", there_and_back, 0),  # the line's car: trips 0 and 2 carry runners
+            _trips("BUSY1", there_and_back, 10),  # on the road with runner move 1 ...
+            _trips("BUSY2", there_and_back, 20),  # ... with many other cars
+            _trips("BUSY3", there_and_back, 30),
+            # hub-town trips carrying runners, but most of its driving is elsewhere
+            _trips("LOCAL", there_and_back[:2] + [("Ludlow", "Hereford")] * 6, 40),
+        ],
+        ignore_index=True,
+    )
+    carried = pd.DataFrame(
+        {
+            "trip": [0, 2, 10, 20, 30, 12, 22, 32, 40, 42],
+            "number": ["+1", "+1", "+2", "+2", "+2", "+2", "+2", "+2", "+3", "+3"],
+            "line_id": "L1",
+            "move": [0, 1, 2, 2, 2, 3, 3, 3, 4, 5],
+        }
+    )
+    carried = carried[carried["trip"].isin(trips["trip"])]
+    vehicles = pd.DataFrame({"vrm": ["LINE1"], "category": ["hire"], "operator": ["Midshire"]})
+    out = vehicles_of_interest(trips, carried, vehicles)
+    assert list(out["vrm"]) == ["LINE1"]
+    row = out.iloc[0]
+    assert (row.n_co_travel_trips, row.co_travel_weight, row.category) == (2, 2.0, "hire")
+
+
+def test_line_times_are_seconds_since_1970() -> None:
+    lines = pd.DataFrame(
+        {"line_id": ["L1"], "market_towns": ["Ludlow;Ledbury"],
+         "first_seen": ["2018-10-01T00:00:29Z"], "last_seen": ["2018-10-02T00:00:29Z"]}
+    )  # fmt: skip
+    numbers = pd.DataFrame({"line_id": ["L1"], "number": ["+1"], "role": ["deal_line"]})
+    out = as_lines(lines, numbers).lines.iloc[0]
+    assert out["start"] == pd.Timestamp("2018-10-01T00:00:29Z").timestamp()
+    assert out["end"] - out["start"] == DAY
+    assert out["market_towns"] == ["Ludlow", "Ledbury"]
