@@ -36,6 +36,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         Permission.VIEW_AGGREGATES,
         Permission.VIEW_LINES,
         Permission.VIEW_PSEUDONYMISED_PEOPLE,
+        Permission.UPLOAD_CASE_FILES,
     },
     Role.SAFEGUARDING: {
         Permission.VIEW_AGGREGATES,
@@ -43,6 +44,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         Permission.VIEW_PSEUDONYMISED_PEOPLE,
         Permission.VIEW_PERSON_DETAILS,
         Permission.REVEAL_IDENTIFIERS,
+        Permission.UPLOAD_CASE_FILES,
     },
     Role.ADMIN: set(Permission),
 }

@@ -35,7 +35,8 @@ def results(tmp_path: Path) -> Path:
 def client(results: Path, workspace: Workspace) -> TestClient:
     for role in Role:
         add_user(workspace, role.value, role.value)
-    return TestClient(create_app(results, workspace), base_url="https://testserver")
+    uploads = results.parent / "uploads"
+    return TestClient(create_app(results, workspace, uploads), base_url="https://testserver")
 
 
 def _login(client: TestClient, name: str, password: str = PASSWORD) -> object:
@@ -71,6 +72,7 @@ ROUTES = {
     "GET /download/{path:path}": "/download/report-public.html",
     "GET /people/{token}": "/people/{person}",
     "GET /api/people/{token}": "/api/people/{person}",
+    "GET /api/uploads": "/api/uploads",
 }
 """A path of each route; `{person}` is the pseudonym of the listed person P0007."""
 
@@ -90,6 +92,7 @@ def test_every_route_is_declared(client: TestClient) -> None:
     }
     assert served == declared
     posts = {"POST /reveal", "POST /api/reveal"}  # tested in test_reveal_*
+    posts |= {"PUT /api/uploads/{case}/{name}"}  # tested in test_upload_*
     assert set(ROUTES) | posts == {r for r, p in ROUTE_PERMISSIONS.items() if p is not None}
 
 
@@ -417,3 +420,59 @@ def test_revoked_tokens_and_removed_users_stop_at_once(
     assert client.get("/places").status_code == 200
     remove_user(workspace, "viewer")
     assert client.get("/places", follow_redirects=False).status_code == 303
+
+
+def _put(client: TestClient, path: str, body: bytes, token: str | None = None) -> object:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.put(path, content=body, headers=headers)
+
+
+def test_upload_keeps_a_valid_file_and_logs_it(
+    client: TestClient, workspace: Workspace, results: Path
+) -> None:
+    from conftest import EXAMPLE
+
+    token, _ = create_token(workspace, "analyst")
+    body = (EXAMPLE / "cells.csv").read_bytes()
+    response = _put(client, "/api/uploads/wm/cells.csv", body, token)
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"]["cells"] == body.count(b"\n") - 1
+    assert (results.parent / "uploads" / "wm" / "cells.csv").read_bytes() == body
+    listed = client.get("/api/uploads", headers={"Authorization": f"Bearer {token}"})
+    assert listed.json() == {"wm": ["cells.csv"]}
+    entry = list(audit.entries(workspace))[-1]
+    assert (entry.user, entry.action) == ("analyst", "collect")
+    assert "file:cells.csv" in entry.records
+
+
+def test_upload_refuses_bad_names_invalid_files_roles_and_sessions(
+    client: TestClient, workspace: Workspace, results: Path
+) -> None:
+    analyst, _ = create_token(workspace, "analyst")
+    viewer, _ = create_token(workspace, "viewer")
+    bad = b"cell_id,lat,lon\nC1,95.0,-2.0\n"
+    response = _put(client, "/api/uploads/wm/cells.csv", bad, analyst)
+    assert response.status_code == 422
+    problem = response.json()["problems"][0]
+    assert (problem["file"], problem["row"], problem["column"]) == ("cells.csv", 2, "lat")
+    for path in (
+        "/api/uploads/wm/notes.txt",
+        "/api/uploads/w%2E%2E/cells.csv",
+        "/api/uploads/%2E%2E/cells.csv",
+        "/api/uploads/wm/%2E%2E%2Fcells.csv",
+    ):
+        assert _put(client, path, bad, analyst).status_code in (400, 404), path
+    assert _put(client, "/api/uploads/wm/cells.csv", bad, viewer).status_code == 403
+    assert _login(client, "analyst").status_code == 303
+    assert _put(client, "/api/uploads/wm/cells.csv", bad).status_code == 403  # a session
+    assert not (results.parent / "uploads" / "wm").exists()
+    assert not [e for e in audit.entries(workspace) if e.action == "collect"]
+
+
+def test_uploads_are_off_without_a_folder(results: Path, workspace: Workspace) -> None:
+    add_user(workspace, "analyst", "analyst")
+    token, _ = create_token(workspace, "analyst")
+    off = TestClient(create_app(results, workspace), base_url="https://testserver")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert off.get("/api/uploads", headers=auth).status_code == 404
+    assert off.put("/api/uploads/wm/cells.csv", content=b"x", headers=auth).status_code == 404

@@ -613,6 +613,10 @@ def serve(
         Path | None, typer.Option(help="TLS certificate (PEM); needed off loopback.")
     ] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    uploads: Annotated[
+        Path | None,
+        typer.Option(help="A folder for case files uploaded through the API (off without it)."),
+    ] = None,
     home: cli_security.HomeOpt = None,
 ) -> None:
     """Serve the dashboard of RESULTS; people sign in as the workspace's users."""
@@ -632,8 +636,8 @@ def serve(
                 "--ssl-keyfile, or serve on 127.0.0.1 behind your own HTTPS proxy"
             )
         ws = open_workspace(home)
-        ws.check_outside(results)
-        application = create_app(results, ws)
+        ws.check_outside(results, *([uploads] if uploads else []))
+        application = create_app(results, ws, uploads)
         scheme = "https" if tls else "http"
         err.print(f"dashboard of {escape(str(results))} at {scheme}://{host}:{port}/")
         uvicorn.run(application, host=host, port=port, log_level="warning",

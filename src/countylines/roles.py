@@ -28,12 +28,15 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"  # verify and export the audit log
     MANAGE_USERS = "manage_users"  # add, remove and change users and their tokens
     MANAGE_RETENTION = "manage_retention"  # retention periods, applying them, erasure
+    UPLOAD_CASE_FILES = "upload_case_files"  # send case files to the dashboard's uploads folder
 
 
 _P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({_P.VIEW_AGGREGATES}),
-    Role.ANALYST: frozenset({_P.VIEW_AGGREGATES, _P.VIEW_LINES, _P.VIEW_PSEUDONYMISED_PEOPLE}),
+    Role.ANALYST: frozenset(
+        {_P.VIEW_AGGREGATES, _P.VIEW_LINES, _P.VIEW_PSEUDONYMISED_PEOPLE, _P.UPLOAD_CASE_FILES}
+    ),
     Role.SAFEGUARDING: frozenset(
         {
             _P.VIEW_AGGREGATES,
@@ -41,6 +44,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_PSEUDONYMISED_PEOPLE,
             _P.VIEW_PERSON_DETAILS,
             _P.REVEAL_IDENTIFIERS,
+            _P.UPLOAD_CASE_FILES,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -47,6 +47,7 @@ from countylines.web.results import (
     RevealRequest,
     Summary,
 )
+from countylines.web.upload_routes import add_upload_routes
 from countylines.workspace import ThreadWorkspace, Workspace, load_key
 
 HERE = Path(__file__).parent
@@ -90,6 +91,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /reveal": Permission.REVEAL_IDENTIFIERS,
     "POST /api/reveal": Permission.REVEAL_IDENTIFIERS,
+    "GET /api/uploads": Permission.UPLOAD_CASE_FILES,
+    "PUT /api/uploads/{case}/{name}": Permission.UPLOAD_CASE_FILES,
 }
 """Every route and the permission it needs (None: open). docs/security.md lists these.
 `/download/{path:path}` checks, beyond this, the permission of the file (`web.downloads`)."""
@@ -129,8 +132,9 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def create_app(results: Path, ws: Workspace) -> FastAPI:
-    """The dashboard over the output folder `results`, with users and audit from `ws`."""
+def create_app(results: Path, ws: Workspace, uploads: Path | None = None) -> FastAPI:
+    """The dashboard over the output folder `results`, with users and audit from `ws`, and the
+    upload API into the folder `uploads` (None: uploads are off; `web.upload_routes`)."""
     key = load_key(ws.key_path, (results,))
     data = Results(results, key)
     ws = ThreadWorkspace(ws.home)  # one connection per worker thread, not one per request
@@ -438,4 +442,5 @@ def create_app(results: Path, ws: Workspace) -> FastAPI:
         await log(signed.user, "disclose", [f"file:{offered.path}", f"bytes:{offered.size}"])
         return FileResponse(file, filename=file.name)
 
+    add_upload_routes(app, ws, uploads, needs(Permission.UPLOAD_CASE_FILES), API_ERRORS)
     return app

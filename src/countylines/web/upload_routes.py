@@ -9,7 +9,6 @@ is refused (an API token only, so no cross-site request can upload). Every kept 
 row, column) and changes nothing.
 """
 
-from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,29 +21,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from countylines import audit
+from countylines.problems import Problem
 from countylines.uploads import MAX_UPLOAD_BYTES, UploadRefused, case_files, store_upload
 from countylines.workspace import Workspace
 
 CHUNK = 1 << 20
 
 
-class UploadProblem(BaseModel):
-    """One problem validation found (as `countylines validate --json` gives them)."""
-
-    severity: str
-    code: str
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-    value: str | None = None
-
-
 class UploadRefusal(BaseModel):
     """Why an upload was not kept; the stored case is unchanged."""
 
     detail: str
-    problems: list[UploadProblem] = []
+    problems: list[Problem] = []
+    """What validation found, as `countylines validate --json` gives it (file, row, column)."""
 
 
 class UploadStored(BaseModel):
@@ -54,7 +43,7 @@ class UploadStored(BaseModel):
     name: str
     bytes: int
     rows: dict[str, int]
-    warnings: list[UploadProblem]
+    warnings: list[Problem]
 
 
 def _chunks(fh: BinaryIO) -> Iterator[bytes]:
@@ -118,5 +107,5 @@ def add_upload_routes(
 
 
 def _refused(exc: UploadRefused) -> JSONResponse:
-    body = UploadRefusal(detail=str(exc), problems=[UploadProblem(**p) for p in exc.problems])
-    return JSONResponse(body.model_dump(), status_code=exc.status)
+    body = UploadRefusal.model_validate({"detail": str(exc), "problems": exc.problems})
+    return JSONResponse(body.model_dump(mode="json"), status_code=exc.status)
