@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from conftest import cli, login_as
+from hypothesis import given
+from hypothesis import strategies as st
 
 from countylines import audit
 from countylines.workspace import Workspace
@@ -197,3 +199,26 @@ def test_cli_verify_export_and_anchor(
     _tamper(workspace, ("UPDATE audit SET reason = 'x' WHERE seq = 2", ()))
     run = cli("audit", "verify").assert_clean(1)
     assert "entry 2" in run.flat and "FAILED" in run.flat
+
+
+@given(
+    st.text(max_size=40)
+    | st.text(alphabet=st.sampled_from(" \t\n\x1c\x1f\x85\xa0\u3000ab"), max_size=30)
+)
+def test_the_api_reason_pattern_and_check_reason_agree(reason: str) -> None:
+    """A reason the API's schema accepts is never refused by the audit, and the other way."""
+    from pydantic import ValidationError
+
+    from countylines.web.results import RevealRequest
+
+    try:
+        RevealRequest(pseudonym="PH-x", reason=reason)
+        schema_accepts = True
+    except ValidationError:
+        schema_accepts = False
+    try:
+        audit.check_reason(reason)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert schema_accepts == accepted

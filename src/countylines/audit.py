@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -248,10 +249,19 @@ MIN_REASON = 10
 MAX_REASON = 1000
 
 
+_WHITE_SPACE = re.compile(
+    "[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
+"""Unicode White_Space: what `\\s` means in the API's reason pattern (pydantic's regex), so that a
+reason the schema accepts is never refused here (Python's `str.split` also splits on the
+separators U+001C to U+001F)."""
+
+
 def check_reason(reason: str | None) -> str:
-    """A stated reason, trimmed; ValueError if it is missing, too short or too long."""
-    text = " ".join((reason or "").split())
-    if len(text) < MIN_REASON:
+    """A stated reason, trimmed; ValueError if it is missing, too short (fewer than MIN_REASON
+    characters that are not white space) or too long."""
+    text = _WHITE_SPACE.sub(" ", reason or "").strip(" ")
+    if len(text) - text.count(" ") < MIN_REASON:
         raise ValueError(
             f"state the reason (at least {MIN_REASON} characters), for example the safeguarding "
             "referral or request number; it is kept in the audit log"
