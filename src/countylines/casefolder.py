@@ -39,7 +39,8 @@ class CaseFiles:
     areas: Path | None
 
 
-def _split_suffix(name: str) -> tuple[str, str] | None:
+def split_table_name(name: str) -> tuple[str, str] | None:
+    """(table, format) of a table file name such as `events.csv.gz`; None for another name."""
     for suffix in TABLE_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)], suffix.lstrip(".")
@@ -94,7 +95,7 @@ def find_case_files(root: Path, log: ProblemLog) -> CaseFiles:
                 continue
             areas.append(path)
             continue
-        split = _split_suffix(name)
+        split = split_table_name(name)
         if split is None or split[0] not in TABLES:
             log.warning("unknown_file", name, "not a case table or geography file; ignored")
             continue

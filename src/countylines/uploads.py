@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from countylines.casefolder import TABLE_SUFFIXES, member_path
+from countylines.casefolder import TABLE_SUFFIXES, member_path, split_table_name
 from countylines.database import validate_case
 from countylines.problems import CaseError
 from countylines.reader import DEFAULT_LIMITS, InputLimits
@@ -66,19 +66,16 @@ def _same_table(name: str) -> set[str]:
     """Every file name that holds the same table (or geography) as `name`."""
     if name in AREAS_FILES:
         return set(AREAS_FILES)
-    for suffix in TABLE_SUFFIXES:
-        if name.endswith(suffix):
-            table = name[: -len(suffix)]
-            return {table + s for s in TABLE_SUFFIXES}
-    return set()
+    split = split_table_name(name)
+    return {split[0] + s for s in TABLE_SUFFIXES} if split else set()
 
 
 def check_names(root: Path, case: str, name: str) -> tuple[Path, Path]:
     """(case folder, target file) for an upload, or UploadRefused (400) for a bad name."""
     if not CASE_NAME.fullmatch(case):
         raise UploadRefused(400, f"{case!r} is not a case name (letters, digits, - and _)")
-    table = next((name[: -len(s)] for s in TABLE_SUFFIXES if name.endswith(s)), None)
-    if name not in AREAS_FILES and table not in TABLES:
+    split = split_table_name(name)
+    if name not in AREAS_FILES and (split is None or split[0] not in TABLES):
         known = ", ".join(sorted(TABLES))
         raise UploadRefused(
             400,
