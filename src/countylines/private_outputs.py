@@ -27,7 +27,7 @@ import pandas as pd
 
 from countylines.problems import CaseError
 from countylines.pseudonym import TOKEN_RE, IdType, as_token, case_values, pseudonym
-from countylines.workspace import load_key, open_workspace
+from countylines.workspace import existing_workspace
 
 OUTPUT_COLUMNS: dict[str, IdType] = {
     "number": IdType.PHONE,
@@ -124,12 +124,8 @@ def case_vocabulary(con: duckdb.DuckDBPyConnection) -> dict[str, IdType]:
 def output_key(home: Path | None, *folders: Path) -> bytes | None:
     """The workspace's key when a workspace exists (to read pseudonymised outputs), else None;
     the workspace must lie outside `folders`."""
-    try:
-        ws = open_workspace(home)
-    except CaseError:
-        return None
-    ws.check_outside(*folders)
-    return load_key(ws.key_path, tuple(folders))
+    ws = existing_workspace(home, *folders)
+    return None if ws is None else ws.key(*folders)
 
 
 def _tokens_in(values: Iterable[object]) -> set[str]:
