@@ -67,6 +67,11 @@ class OutputPseudonymiser:
             found = self._tokens[(value, id_type)] = as_token(value, id_type, self.key)
         return found
 
+    def series(self, values: pd.Series, id_type: IdType) -> pd.Series:
+        """Each value of `values` as its token (a missing value becomes "")."""
+        text = values.fillna("").astype(str)
+        return text.map({v: self.value(v, id_type) if v else "" for v in text.unique()})
+
     def text(self, text: str) -> str:
         """`text` with every E.164 number and every vocabulary word replaced by its token."""
         text = PHONE_IN_TEXT.sub(lambda m: self.value(m.group(0), IdType.PHONE), text)
