@@ -137,6 +137,10 @@ def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataF
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
     hits = persons.merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
+    # A person named beside both sides of a fight is tied to both; the line tied to most of
+    # the other incidents naming them is theirs (ties keep every line with the most).
+    n = hits.groupby(["incident_id", "person_id", "line_id"])["source"].transform("nunique")
+    hits = hits[n == n.groupby([hits["incident_id"], hits["person_id"]]).transform("max")]
     return hits.assign(kind="associate_named", detail=hits["person_id"])[
         ["incident_id", "line_id", "kind", "detail"]
     ]
@@ -208,8 +212,14 @@ def attribute(
     out["second_line_id"] = ids.map(second["line_id"]).astype(object).fillna("")
     out["second_score"] = ids.map(second["weight"]).fillna(0.0)
     rivalry = (stated if stated is not None else pd.Series("", index=ids.index)) == "rivalry"
-    need = np.where(rivalry, s.min_rival_stated, s.min_rival)
-    out["rival_line_id"] = out["second_line_id"].where(out["second_score"] >= need, "")
+    called = set(ev.loc[ev["kind"].isin(["call", "call_far"]), ["incident_id", "line_id"]]
+                 .itertuples(index=False, name=None))  # fmt: skip
+    rang = [(i, ln) in called for i, ln in zip(ids, out["second_line_id"], strict=True)]
+    need = np.where(rivalry | np.asarray(rang, dtype=bool), s.min_rival_stated, s.min_rival)
+    third = ids.map(scores[scores["rank"] == 2].set_index("incident_id")["weight"]).fillna(0.0)
+    only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
+    named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
+    out["rival_line_id"] = out["second_line_id"].where(named, "")
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
         " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)
