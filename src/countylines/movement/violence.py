@@ -76,6 +76,12 @@ def _missing_runners(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.Da
     return link_missing(episodes, seen)[["line_id", "person_id"]]
 
 
+def _placed(points: pd.DataFrame) -> pd.DataFrame:
+    """`points` (lat, lon) with x, y (EPSG:27700 metres)."""
+    x, y = to_bng(points["lat"], points["lon"])
+    return points.assign(x=x, y=y)
+
+
 def placed_cells(db: CaseTables) -> pd.DataFrame:
     """cell_id, x, y (EPSG:27700 metres) of the case's cells."""
     cells = db.cells()
@@ -93,7 +99,11 @@ def find_violence(
         inc = db.incidents()
         inc["x"], inc["y"] = to_bng(inc["lat"], inc["lon"])
         inc["town"] = town_of(inc["x"].to_numpy(), inc["y"].to_numpy(), db.towns())
-        evidence = [at.town_evidence(inc, lines.lines)]
+        towns = at.town_evidence(inc, lines.lines)
+        homes = _placed(db.person_homes())
+        homes["town"] = town_of(homes["x"].to_numpy(), homes["y"].to_numpy(), db.towns())
+        hubs = _placed(db.places("hubs", "name"))
+        evidence = [towns, at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns)]
         if lines.numbers.empty:
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:
