@@ -42,15 +42,18 @@ def test_a_person_is_the_associate_of_the_line_most_of_their_incidents_point_to(
     assert set(p2[p2["incident_id"] == "I5"]["line_id"]) == {"L1", "L2"}
 
 
-def test_a_runner_up_whose_runner_rang_its_deal_line_is_the_other_side() -> None:
+def test_a_runner_up_with_its_own_people_at_the_scene_is_the_other_side() -> None:
     far = _evidence([("I1", "L1", "call"), ("I1", "L1", "market_town"),
                      ("I1", "L2", "call_far"), ("I1", "L2", "market_town"),
                      ("I2", "L1", "call"), ("I2", "L1", "market_town"),
                      ("I2", "L2", "associate_named"), ("I2", "L2", "market_town")])  # fmt: skip
-    out = attribute(_incidents(2), far, AttributionSettings())
-    # the same weight (2.5) for the runner-up: a call names it, a named associate does not
-    assert list(out["second_score"]) == [2.5, 2.5]
-    assert list(out["rival_line_id"]) == ["L2", ""]
+    hub = _evidence([("I3", "L1", "call"), ("I3", "L1", "market_town"),
+                     ("I3", "L2", "hub_resident_named"), ("I3", "L2", "market_town")])  # fmt: skip
+    out = attribute(_incidents(3), pd.concat([far, hub]), AttributionSettings())
+    # the same weight for the runner-up: its runner's call or a resident of its hub names it,
+    # a named associate does not
+    assert list(out["second_score"]) == [2.5, 2.5, 2.0]
+    assert list(out["rival_line_id"]) == ["L2", "", "L2"]
 
 
 def test_a_stated_rivalry_with_one_other_line_in_the_town_names_it() -> None:

@@ -44,6 +44,9 @@ CALL_RADIUS_M = 10_000.0
 HUB_HOME_M = 20_000.0
 SERIOUS = ("bladed", "firearm", "corrosive")
 LINE_MOTIVES = ("taxing", "rivalry", "show_of_strength")
+AT_SCENE = ("call", "call_far", "hub_resident_named")
+"""Evidence that a line's own people were at the incident: its runner rang its deal line, or a
+resident of its hub was named."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def attribute(
     out["second_line_id"] = ids.map(second["line_id"]).astype(object).fillna("")
     out["second_score"] = ids.map(second["weight"]).fillna(0.0)
     rivalry = says == "rivalry"
-    called = set(ev.loc[ev["kind"].isin(["call", "call_far"]), ["incident_id", "line_id"]]
+    called = set(ev.loc[ev["kind"].isin(AT_SCENE), ["incident_id", "line_id"]]
                  .itertuples(index=False, name=None))  # fmt: skip
     rang = [(i, ln) in called for i, ln in zip(ids, out["second_line_id"], strict=True)]
     need = np.where(rivalry | np.asarray(rang, dtype=bool), s.min_rival_stated, s.min_rival)
