@@ -17,14 +17,19 @@ with a weight):
   runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
 * `customer_named` (1 per person): a person in `person_ids` linked to one of the line's
   customers (a number that contacted its deal numbers at least twice);
+* `hub_resident_named` (1.5 per person): a person living in the line's hub city named in an
+  incident in its market town, when no other line of that hub works the town;
 * `market_town` (0.5): the incident is in one of the line's market towns during its active
   period.
 
 The line with the highest total is the incident's line when the total reaches
-`AttributionSettings.min_score`; the line with the next highest total is the `second_line_id`
-(its total `second_score`), and it is the other side (`rival_line_id`) when its evidence is
-strong on its own (`min_rival`), or weaker (`min_rival_stated`) when the description itself says
-the incident was between rival groups. Distances in British National Grid metres.
+`AttributionSettings.min_score`, or leads alone when the description states a line's motive;
+the line with the next highest total is the `second_line_id` (its total `second_score`), and it
+is the other side (`rival_line_id`) when its evidence is strong on its own (`min_rival`), or
+weaker (`min_rival_stated`) when the description itself says the incident was between rival
+groups or the line's own people were at the scene (`AT_SCENE`), or when it is the only other
+line in the town of a stated rivalry; never when it ties with the third line. Distances in
+British National Grid metres.
 """
 
 from __future__ import annotations
@@ -136,7 +141,8 @@ def call_evidence(
 
 def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     """Incidents naming a person who is named in another incident that strong evidence ties to
-    a line (`calls`: evidence rows, such as `call_evidence`'s)."""
+    a line (`calls`: evidence rows, such as `call_evidence`'s): the line tied to most of the
+    person's other incidents (every such line on a tie)."""
     persons = _explode_persons(incidents)
     tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
