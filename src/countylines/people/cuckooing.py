@@ -55,7 +55,7 @@ class CuckooSettings:
     """The cell's visits over the mean visits of the line's other cells within `local_m`
     (where customers who are out and about order from: the same town)."""
     local_m: float = 5_000.0
-    min_phones_dwelling: int = 2
+    min_phones_dwelling: int = 1
     """Without customer visits, a cell needs this many of the line's phones dwelling there."""
     max_cell_m: float = 3_000.0
     """A home further than this from its nearest cell is not placed on it."""
