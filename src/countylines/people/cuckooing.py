@@ -16,6 +16,11 @@ homes are not reported, however strong the cell evidence (there are many homes p
    around the base cell, not at one home.) A line's second home in a town leaves no trace at
    its own cell: runners sleep and customers buy at the first.
 
+A home is not listed when its occupant is named in more than `max_named_elsewhere` violent
+incidents (violence, robbery, weapons possession) away from the home: such an occupant is more
+likely one of the line's own people living locally (an adult runner) than the victim whose home
+was taken; they stay on the safeguarding list through their own facts.
+
 Points: dwell 2 (3 with 7 nights or more), customer visits 2, minus 1 when the base is not the
 home's nearest cell; the occupant's vulnerability (above); the occupant's phone (by subscriber
 check) in contact with the line 1; a police-recorded incident within `incident_m` of the home 1,
@@ -31,13 +36,15 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from countylines.people.geo import nearest_cell, to_bng
+from countylines.people.geo import distance_m, nearest_cell, to_bng
 from countylines.people.risk import ages
 
 CUCKOO_COLUMNS = [
     "rank", "address_id", "line_ids", "occupant_person_id", "score", "cell_id", "cell_m",
     "runner_nights", "phones_dwelling", "visitors", "visits", "vulnerability", "evidence",
 ]  # fmt: skip
+VIOLENT = ("violence", "robbery", "weapons_possession")
+"""Incident categories in which a line's own people are named (`max_named_elsewhere`)."""
 VULNERABILITY_POINTS = {"mental_health": 2, "debt_bondage": 2, "drug_use": 1}
 FACTOR_WORDS = {
     "mental_health": "mental-health need",
@@ -67,6 +74,10 @@ class CuckooSettings:
     near_min_points: int = 4
     """Vulnerability plus the home's own evidence: phone in contact with the line, incidents at
     the home, the occupant named in one (1 point each)."""
+    max_named_elsewhere: int = 1
+    """An occupant named in more VIOLENT incidents than this, away from the home (further than
+    `incident_m`), is taken for one of the line's own people: the home is not listed. One is
+    allowed: a victim of the line's violence (taxing) is named too."""
     found_within_m: float = 300.0
     incident_m: float = 50.0
     """An incident recorded this close to a home (metres) is at the home."""
@@ -167,6 +178,7 @@ def find_cuckooed(
         left_on="occupant_person_id", right_on="person_id",
     )  # fmt: skip
     homes = _home_evidence(homes, episodes, incidents, s)
+    homes = homes[homes["named_elsewhere"] <= s.max_named_elsewhere]
     m = _homes_by_base(homes, cells_evidence, cells, s)
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
@@ -239,8 +251,9 @@ def _home_evidence(
     homes: pd.DataFrame, episodes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
 ) -> pd.DataFrame:
     """`homes` with `found_here` (missing persons found within `found_within_m`),
-    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated)
-    and `named_here` (how many of them name the occupant)."""
+    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated),
+    `named_here` (how many of them name the occupant) and `named_elsewhere` (VIOLENT incidents
+    further away that name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
     near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
     near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
@@ -254,7 +267,22 @@ def _home_evidence(
             sum(who in named[j] for j in n)
             for who, n in zip(homes["occupant_person_id"], near, strict=True)
         ],
+        named_elsewhere=_named_elsewhere(homes, incidents, s),
     )
+
+
+def _named_elsewhere(homes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings) -> np.ndarray:
+    """How many VIOLENT incidents further than `incident_m` (metres) from each home name its
+    occupant."""
+    v = incidents[incidents["category"].isin(VIOLENT)]
+    named = v.assign(person_id=v["person_ids"].fillna("").str.split(";")).explode("person_id")
+    m = named.merge(
+        homes[["address_id", "occupant_person_id", "lat", "lon"]],
+        left_on="person_id", right_on="occupant_person_id", suffixes=("", "_home"),
+    )  # fmt: skip
+    far = distance_m(m["lat"], m["lon"], m["lat_home"], m["lon_home"]) > s.incident_m
+    counts = m[far].groupby("address_id").size()
+    return homes["address_id"].map(counts).fillna(0).astype(int).to_numpy()
 
 
 def _within(homes: pd.DataFrame, lat: pd.Series, lon: pd.Series, within_m: float) -> list:
