@@ -62,6 +62,9 @@ class CuckooSettings:
     """The cell's visits over the mean visits of the line's other cells within `local_m`
     (where customers who are out and about order from: the same town)."""
     local_m: float = 5_000.0
+    baseline_skip: int = 1
+    """The busiest of those other cells left out of the mean: a line can have a second base in
+    the same town (it takes over one or two homes there), which would hide the first."""
     min_phones_dwelling: int = 1
     """Without customer visits, a cell needs this many of the line's phones dwelling there."""
     max_cell_m: float = 3_000.0
@@ -128,9 +131,10 @@ def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Ser
         near = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1)) <= s.local_m
         np.fill_diagonal(near, False)
         visits = g["visits"].to_numpy(float)
-        others = np.where(
-            near.any(axis=1), (near * visits).sum(axis=1) / near.sum(axis=1).clip(1), 0.0
-        )
+        # the other cells' visits, busiest first; the busiest `baseline_skip` are left out
+        ranked = -np.sort(-np.where(near, visits[None, :], -1.0), axis=1)[:, s.baseline_skip :]
+        kept = ranked >= 0
+        others = np.where(kept.any(axis=1), (ranked * kept).sum(axis=1) / kept.sum(axis=1).clip(1), 0.0)
         lift = visits / np.maximum(others, 1.0)
         hot[g.index] = (g["visitors"].to_numpy() >= s.hotspot_min_visitors) & (
             lift >= s.hotspot_lift
