@@ -304,8 +304,12 @@ def test_every_cuckooed_home_of_a_line_has_its_runners_overnight(
     each of its homes in turn. Counted with DuckDB over the written events (small seed 12, the
     case the line and people tests share)."""
     case = shared_case(tmp_path_factory, "small", 12)
-    towns = pd.DataFrame([(t.name, t.lat, t.lon) for t in region.towns], columns=["id", "lat", "lon"])
-    cells = pd.read_csv(case / "cells.csv", dtype={"cell_id": str}).rename(columns={"cell_id": "id"})
+    towns = pd.DataFrame(
+        [(t.name, t.lat, t.lon) for t in region.towns], columns=["id", "lat", "lon"]
+    )
+    cells = pd.read_csv(case / "cells.csv", dtype={"cell_id": str}).rename(
+        columns={"cell_id": "id"}
+    )
     homes = _read(case, "truth/cuckooed_addresses.csv", ("from",)).merge(
         _read(case, "addresses.csv").astype({"lat": float, "lon": float}), on="address_id"
     )

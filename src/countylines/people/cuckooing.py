@@ -134,7 +134,9 @@ def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Ser
         # the other cells' visits, busiest first; the busiest `baseline_skip` are left out
         ranked = -np.sort(-np.where(near, visits[None, :], -1.0), axis=1)[:, s.baseline_skip :]
         kept = ranked >= 0
-        others = np.where(kept.any(axis=1), (ranked * kept).sum(axis=1) / kept.sum(axis=1).clip(1), 0.0)
+        others = np.where(
+            kept.any(axis=1), (ranked * kept).sum(axis=1) / kept.sum(axis=1).clip(1), 0.0
+        )
         lift = visits / np.maximum(others, 1.0)
         hot[g.index] = (g["visitors"].to_numpy() >= s.hotspot_min_visitors) & (
             lift >= s.hotspot_lift
@@ -204,9 +206,7 @@ def find_cuckooed(
     ]
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    m = m.assign(
-        points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0)
-    )
+    m = m.assign(points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0))
     m["why"] = [_why(r, s) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
         line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),

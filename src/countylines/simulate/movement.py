@@ -4,12 +4,13 @@ Child runners live in the hub and are sent to a line's market town for stays of 
 roughly weekly. Each journey goes by rail (when both ends have a station) or by road in one of
 the line's hire cars, taxis or private-hire cars. On a train the runner's phone is seen on the
 rail-corridor cells in travel order; on the road the car is read by ANPR cameras along its route.
-During a stay the runner sleeps at one of the line's cuckooed addresses in the town, so night-time
-events sit on the cell nearest it; some customers visit an address to buy. A line with two homes
-in a town uses both (trips alternate between them, visits are spread over them). Ordinary cars and legitimate hire,
-taxi and private-hire vehicles (which also drive between towns and hubs) are read by the same
-cameras, and children in care who are not exploited go missing too, so that neither a car on
-the road to a hub nor a missing episode is proof on its own.
+During a stay the runner sleeps at one of the line's cuckooed addresses in the town, so
+night-time events sit on the cell nearest it; some customers visit an address to buy. A line
+with two homes in a town uses both (trips take them in turn, visits are spread over them).
+Ordinary cars and legitimate hire, taxi and private-hire vehicles (which also drive between
+towns and hubs) are read by the same cameras, and children in care who are not exploited go
+missing too, so that neither a car on the road to a hub nor a missing episode is proof on its
+own.
 
 `Movement.build(world, lines)` plans everything up front (after `world.freeze`); `day` adds the
 runners' texts sent while travelling, `relocate` moves the cells of runners' and customers'
@@ -300,7 +301,6 @@ class Movement:
     def build(cls, world: World, lines: list[Line]) -> Movement:
         net = Network(world)
         p, rng = world.params, world.rng
-        n_places = len(world.places.names)
         deal_line = np.full(len(world.phone["kind"]), -1, dtype=np.int64)
         for li, line in enumerate(lines):
             for seg in line.segments:
@@ -530,7 +530,14 @@ class CuckooHomes:
     def build(cls, world: World, lines: list[Line]) -> CuckooHomes:
         n_places = len(world.places.names)
         place = world.address["place"]
-        k = max([1] + [int(np.bincount(place[[a for a, _ in ln.cuckoo]]).max()) for ln in lines if ln.cuckoo])
+        k = max(
+            [1]
+            + [
+                int(np.bincount(place[[a for a, _ in ln.cuckoo]]).max())
+                for ln in lines
+                if ln.cuckoo
+            ]
+        )
         cells = np.full((len(lines), n_places, k), -1, dtype=np.int64)
         days = np.zeros((len(lines), n_places, k), dtype=np.int64)
         for li, line in enumerate(lines):
@@ -542,7 +549,9 @@ class CuckooHomes:
                 slot[town] += 1
         return cls(cells, days)
 
-    def cell(self, line: np.ndarray, town: np.ndarray, day: np.ndarray, which: np.ndarray) -> np.ndarray:
+    def cell(
+        self, line: np.ndarray, town: np.ndarray, day: np.ndarray, which: np.ndarray
+    ) -> np.ndarray:
         """The cell of one of the homes of (`line`, `town`) taken over by `day`, -1 when there is
         none: the one at fraction `which` (in [0, 1)) of those homes."""
         cells, days = self.cells[line, town], self.days[line, town]
