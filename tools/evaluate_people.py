@@ -28,6 +28,13 @@ from countylines.people.report import write_outputs
 DENSE = {"n_background": 15_000, "n_lines": 24}
 """A denser, busier small case (ten times the background population, twice the lines): there
 is no medium scale, and a full case needs 30 GB of temporary disk to load."""
+RECORDED = {
+    "bg_mental_health_share": 0.1,
+    "customer_mental_health_share": 0.4,
+    "customer_drug_debt_share": 0.15,
+}
+"""With --recorded: background adults and customers with recorded vulnerabilities (see
+docs/simulator.md, "Recorded vulnerabilities"); the results go to people_accuracy_recorded.json."""
 HELD_OUT: tuple[tuple[str, str, int, dict], ...] = (
     ("small", "default", 1111, {}),
     ("small", "default", 1112, {}),
@@ -79,17 +86,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/people-eval"))
     parser.add_argument("--only", default="", help="comma-separated scales to run")
+    parser.add_argument("--recorded", action="store_true", help="simulate with RECORDED")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
-    for scale, behaviour, seed, overrides in HELD_OUT:
+    for scale, behaviour, seed, dense in HELD_OUT:
         if args.only and scale not in args.only.split(","):
             continue
+        overrides = {**dense, **(RECORDED if args.recorded else {})}
         name = case_name(scale, behaviour, seed, **overrides)
         case, database = loaded_case(args.work, scale, behaviour, seed, **overrides)
         lines_out = args.work / f"{name}-lines"
         rows.append(run_case(case, database, lines_out, args.work / f"{name}-people", name))
-    write_accuracy("people_accuracy", rows)
+    write_accuracy("people_accuracy_recorded" if args.recorded else "people_accuracy", rows)
 
 
 if __name__ == "__main__":
