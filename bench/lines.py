@@ -1,7 +1,7 @@
 """Benchmark `countylines lines` on the full scenario, against a pandas version of its features.
 
     .venv/bin/python bench/lines.py                       # simulates and loads full seed 21 once
-    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case
+    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case (with ids)
 
 Three children, each a fresh process measured like bench/run.py (wall time, peak RSS):
 
@@ -13,7 +13,8 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
 * `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
   merge_asof), on the events exported from the same database with numbers (the load's number
   ids) and handsets as integer codes. The export is timed separately and left out of the
-  comparison, which favours pandas.
+  comparison, which favours pandas. It is stopped above `--pandas-cap-mb` of RSS (default
+  10 GB; it took 6.5 GB on full seed 1001), so it cannot exhaust a shared machine's memory.
 
 Results go to bench/results/lines.json and a timestamped copy. Setting up the case (simulate
 and load, minutes) is not measured.
