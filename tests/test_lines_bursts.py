@@ -45,7 +45,7 @@ def _database(path: Path, seed: int) -> Path:
             )
         )
     # a sender with only 20 texts, within 90 s either side of a midnight: one burst for a
-    # window across it, though neither day has 20
+    # window across it, though neither day alone has enough
     midnight = START + fx.DAY_S + np.r_[np.arange(-90, 0, 9), np.arange(9, 99, 9)]
     parts.append(pd.DataFrame({"t": midnight, "a": 31, "sms": True}))
     ev = pd.concat(parts, ignore_index=True)
