@@ -1,7 +1,7 @@
 """Benchmark `countylines lines` on the full scenario, against a pandas version of its features.
 
     .venv/bin/python bench/lines.py                       # simulates and loads full seed 21 once
-    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case
+    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case (with ids)
 
 Three children, each a fresh process measured like bench/run.py (wall time, peak RSS):
 
@@ -13,7 +13,8 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
 * `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
   merge_asof), on the events exported from the same database with numbers (the load's number
   ids) and handsets as integer codes. The export is timed separately and left out of the
-  comparison, which favours pandas.
+  comparison, which favours pandas. It is stopped above `--pandas-cap-mb` of RSS (default
+  10 GB; it took 6.5 GB on full seed 1001), so it cannot exhaust a shared machine's memory.
 
 Results go to bench/results/lines.json and a timestamped copy. Setting up the case (simulate
 and load, minutes) is not measured.
@@ -38,6 +39,8 @@ SEED = 21
 TARGET_EVENTS_PER_S = 5_000_000
 TARGET_RSS_MB = 6 * 1024
 DAY = 86_400
+PANDAS_CAP_MB = 10_240
+"""The pandas child is stopped above this RSS (it needed over 5.7 GB on the full scenario)."""
 
 
 def child_duckdb(database: str) -> int:
@@ -91,10 +94,35 @@ def _export(database: str) -> Any:
     ).df()
 
 
-def child_pandas(database: str) -> int:
-    """The features of `features.number_features`, written the straightforward pandas way."""
+def _stop_above(cap_mb: float) -> None:
+    """Stop this process (exit code 3, a JSON note on stdout) once its RSS exceeds `cap_mb`, so
+    that the pandas child cannot take a shared machine's memory."""
+    import os
+    import threading
+
+    import psutil
+
+    me = psutil.Process()
+
+    def watch() -> None:
+        while True:
+            rss_mb = me.memory_info().rss / 2**20
+            if rss_mb > cap_mb:
+                print(json.dumps({"stopped": f"RSS {rss_mb:.0f} MB over the cap {cap_mb:.0f} MB"}))
+                sys.stdout.flush()
+                os._exit(3)
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def child_pandas(database: str, cap_mb: str = "0") -> int:
+    """The features of `features.number_features`, written the straightforward pandas way
+    (stopped when its RSS exceeds `cap_mb`, when positive)."""
     import pandas as pd
 
+    if float(cap_mb) > 0:
+        _stop_above(float(cap_mb))
     t0 = time.perf_counter()
     ev = _export(database)
     numbers = pd.concat([ev["a"], ev["b"]], ignore_index=True).nunique()
@@ -168,8 +196,8 @@ def ensure_case(work: Path, seed: int) -> Path:
     return loaded / "case.duckdb"
 
 
-def _child(kind: str, database: Path, label: str) -> dict[str, Any]:
-    m = measure([sys.executable, str(HERE / "lines.py"), kind, str(database)], label)
+def _child(kind: str, database: Path, label: str, *extra: str) -> dict[str, Any]:
+    m = measure([sys.executable, str(HERE / "lines.py"), kind, str(database), *extra], label)
     m["ok"] = m["exit_code"] == 0 and isinstance(m.get("output"), dict)
     return m
 
@@ -178,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     children = {"_duckdb": child_duckdb, "_pandas": child_pandas, "_scan": child_scan}
     if argv and argv[0] in children:
-        return children[argv[0]](argv[1])
+        return children[argv[0]](*argv[1:])
     p = bench_arguments("Benchmark countylines lines.", SEED)
-    p.add_argument("--database", type=Path, help="a loaded case.duckdb to reuse")
+    p.add_argument("--database", type=Path, help="a loaded case.duckdb (with number ids) to reuse")
+    p.add_argument("--pandas-cap-mb", type=float, default=PANDAS_CAP_MB,
+                   help="stop the pandas child above this RSS (0: no cap)")  # fmt: skip
     a = p.parse_args(argv)
     run.QUIET_WAIT_S = a.quiet_wait
     started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)
@@ -195,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     log("features in DuckDB ...")
     duck = _child("_duckdb", database, "features only, DuckDB")
     log("features in pandas ...")
-    pand = _child("_pandas", database, "features only, pandas (export not timed)")
+    pand = _child(
+        "_pandas", database, "features only, pandas (export not timed)", str(a.pandas_cap_mb)
+    )
     log("one grouped pass over the events ...")
     scan = _child("_scan", database, "one GROUP BY b_number_id over the events (the floor)")
     events = int(duck["output"]["events"]) if duck["ok"] else 0

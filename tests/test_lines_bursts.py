@@ -1,0 +1,96 @@
+"""The two-step bulk-text burst count (per number and period, then per window) finds exactly
+the windows a direct count per number and window finds, for windows that divide a day and
+windows that do not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from countylines.lines import features as fx
+from countylines.lines.engine import DuckDBEngine
+
+START = 1_538_352_000  # 2018-10-01T00:00:00Z
+
+
+def _database(path: Path, seed: int) -> Path:
+    """Events of 31 senders over 3 days: scattered texts and calls, and dense runs of texts
+    (some across midnight) so that many windows are near the threshold."""
+    rng = np.random.default_rng(seed)
+    parts = [
+        pd.DataFrame(
+            {
+                "t": START + rng.integers(0, 3 * fx.DAY_S, 3000),
+                "a": rng.integers(1, 31, 3000),
+                "sms": rng.random(3000) < 0.6,
+            }
+        )
+    ]
+    for _ in range(40):
+        at = START + int(rng.integers(0, 3 * fx.DAY_S))
+        if rng.random() < 0.3:  # runs around midnight
+            at = START + int(rng.integers(1, 3)) * fx.DAY_S - int(rng.integers(0, 900))
+        n = int(rng.integers(10, 40))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "t": at + np.sort(rng.integers(0, int(rng.integers(300, 1500)), n)),
+                    "a": int(rng.integers(1, 31)),
+                    "sms": True,
+                }
+            )
+        )
+    # a sender with only 20 texts, within 90 s either side of a midnight: one burst for a
+    # window across it, though neither day alone has enough
+    midnight = START + fx.DAY_S + np.r_[np.arange(-90, 0, 9), np.arange(9, 99, 9)]
+    parts.append(pd.DataFrame({"t": midnight, "a": 31, "sms": True}))
+    ev = pd.concat(parts, ignore_index=True)
+    ev["b"] = rng.integers(32, 400, len(ev))
+    ev["start_time"] = pd.to_datetime(ev["t"], unit="s", utc=True)
+    ev["event_type"] = np.where(ev["sms"], "sms", "call")
+    database = path / "case.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("ev_df", ev)
+    con.execute(
+        "CREATE TABLE events AS SELECT start_time, event_type, 0 AS duration_s, "
+        "CAST(a AS INT) AS a_number_id, CAST(b AS INT) AS b_number_id, "
+        "CAST(NULL AS VARCHAR) AS a_imei, CAST(NULL AS VARCHAR) AS a_cell_id, "
+        "CAST(NULL AS VARCHAR) AS b_cell_id, CAST(NULL AS VARCHAR) AS text FROM ev_df"
+    )
+    con.execute(
+        "CREATE TABLE numbers AS SELECT CAST(i AS INT) AS number_id, "
+        "printf('07%09d', i) AS number FROM range(1, 400) r(i)"
+    )
+    con.close()
+    return database
+
+
+@pytest.mark.parametrize(("window", "least"), [(600, 20), (700, 15), (3600, 30)])
+def test_two_step_bursts_are_the_direct_count(tmp_path: Path, window: int, least: int) -> None:
+    database = _database(tmp_path, window)
+    s = fx.FeatureSettings(burst_window_s=window, burst_min_recipients=least)
+    engine = DuckDBEngine(database)
+    try:
+        fx.find_candidates(engine, s)
+        found = engine.frame("SELECT x, w, n FROM burst_windows ORDER BY x, w")
+        texts = engine.frame(
+            "SELECT a_number_id AS a, CAST(epoch(start_time) AS BIGINT) AS t FROM events_t "
+            "WHERE event_type = 'sms'"
+        )
+    finally:
+        engine.close()
+    direct = texts.groupby([texts["a"], texts["t"] // window]).size()
+    direct = direct[direct >= least]
+    assert len(direct) >= 5  # the case has bursts to find
+    expected = pd.DataFrame(
+        {
+            "x": direct.index.get_level_values(0),
+            "w": direct.index.get_level_values(1),
+            "n": direct.to_numpy(),
+        }
+    )
+    pd.testing.assert_frame_equal(found, expected, check_dtype=False)
