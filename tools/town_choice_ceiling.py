@@ -8,8 +8,9 @@ backtest fits on month 0 and scores the towns first infiltrated in month 1 among
 infiltrated in month 0. Pooled over 12 such cases (each score as its percentile rank within its
 case), it reports the mean and standard deviation over `--reps` repetitions of PAI at 10% of the
 area and AUC for the simulator's own weights (`oracle`, `oracle_hidden`), IMD alone and
-population alone, under the current parameters and the ones before calibration (population **
-0.5 x vulnerability, hidden sigma 0.5). No case is simulated: seconds, not hours.
+population alone, under the current parameters, the ones before calibration (population ** 0.5
+x vulnerability, hidden sigma 0.5), and those with only the population power (1) or only the
+hidden sigma (0.35) changed. No case is simulated: minutes, not hours.
 
     .venv/bin/python tools/town_choice_ceiling.py [--reps 200]
 """
@@ -114,6 +115,12 @@ def main() -> None:
                      town_noise_sigma=0.5)  # fmt: skip
     result = {
         "before_calibration": ceiling(before, True, args.reps, args.seed),
+        "before_with_population_power_1": ceiling(
+            replace(before, town_population_power=1.0), True, args.reps, args.seed
+        ),
+        "before_with_sigma_0.35": ceiling(
+            replace(before, town_noise_sigma=0.35), True, args.reps, args.seed
+        ),
         "calibrated": ceiling(now, False, args.reps, args.seed),
     }
     print(json.dumps(result, indent=2))
