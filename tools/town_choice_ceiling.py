@@ -12,7 +12,7 @@ population alone, under the current parameters, the ones before calibration (pop
 x vulnerability, hidden sigma 0.5), and those with only the population power (1) or only the
 hidden sigma (0.35) changed. No case is simulated: minutes, not hours.
 
-    .venv/bin/python tools/town_choice_ceiling.py [--reps 200]
+    .venv/bin/python tools/town_choice_ceiling.py > bench/results/town_choice_ceiling.json
 """
 
 from __future__ import annotations
