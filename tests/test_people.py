@@ -32,7 +32,7 @@ from countylines.private_outputs import OutputPseudonymiser
 from countylines.workspace import Workspace, load_key
 
 NO_EVIDENCE = pd.DataFrame(columns=["person_id", "fact", "detail"])
-NO_INCIDENTS = pd.DataFrame(columns=["incident_id", "lat", "lon", "person_ids"])
+NO_INCIDENTS = pd.DataFrame(columns=["incident_id", "lat", "lon", "category", "person_ids"])
 
 
 FACTOR_COLUMNS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
@@ -243,7 +243,8 @@ def test_a_second_home_near_the_base_counts_with_its_own_evidence() -> None:
     incidents = pd.DataFrame(
         {"incident_id": ["I1", "I2", "I3"],
          "lat": [lat[0] + 0.0002, lat[1] + 0.0001, lat[3] + 0.0018],  # 22 m, 11 m and 200 m
-         "lon": [lon[0], lon[1], lon[3]], "person_ids": ["", "P9;P1", "P3"]}
+         "lon": [lon[0], lon[1], lon[3]], "category": ["violence"] * 3,
+         "person_ids": ["", "P9;P1", "P3"]}
     )  # fmt: skip
     contacts = pd.DataFrame({"person_id": ["P2", "P4"], "line_id": ["L001", "L002"]})
     no_episodes = pd.DataFrame(columns=["found_lat", "found_lon"])
@@ -265,10 +266,50 @@ def test_a_second_home_near_the_base_counts_with_its_own_evidence() -> None:
     )["address_id"].isin(["A0", "A1"]).any()  # fmt: skip
 
 
-def test_one_phone_without_customer_visits_is_not_a_base() -> None:
+def test_one_phone_dwelling_makes_a_base_unless_more_are_required() -> None:
+    # a line with two homes in a town splits its runners' nights between them
     dwell = pd.DataFrame({"number": ["+44R1"], "cell": ["T1"], "nights": [12]})
     orders = pd.DataFrame(columns=["x", "cell", "orders", "visits", "visitors"])
-    assert line_cells(dwell, orders, CELLS, {"+44R1": "L001"}, CuckooSettings()).empty
+    base = line_cells(dwell, orders, CELLS, {"+44R1": "L001"}, CuckooSettings())
+    assert base[["cell_id", "phones_dwelling", "cell_points"]].values.tolist() == [["T1", 1, 3]]
+    two = CuckooSettings(min_phones_dwelling=2)
+    assert line_cells(dwell, orders, CELLS, {"+44R1": "L001"}, two).empty
+
+
+def test_an_occupant_named_in_violence_elsewhere_is_not_taken_for_a_victim() -> None:
+    # every home is on the base cell T1 with a vulnerable adult occupant; incidents 500 m away
+    base = pd.DataFrame(
+        {"line_id": ["L001"], "cell_id": ["T1"], "runner_nights": [20], "phones_dwelling": [2],
+         "visitors": [30], "visits": [60], "cell_points": [5]}
+    )  # fmt: skip
+    lat, lon = [52.1905, 52.1895, 52.1902, 52.1898], [-2.2205, -2.2195, -2.2201, -2.2199]
+    addresses = pd.DataFrame(
+        {"address_id": ["A0", "A1", "A2", "A3"], "lat": lat, "lon": lon,
+         "occupant_person_id": ["P0", "P1", "P2", "P3"]}
+    )  # fmt: skip
+    persons = _persons(mental_health=[True] * 4, debt_bondage=[True] * 4)
+    away = (lat[0] + 0.0045, lon[0])  # 500 m north of A0
+    incidents = pd.DataFrame(
+        {"incident_id": [f"I{i}" for i in range(7)],
+         "lat": [away[0]] * 6 + [lat[3]], "lon": [away[1]] * 6 + [lon[3]],
+         "category": ["violence", "robbery", "violence", "drugs", "drugs", "weapons_possession",
+                      "violence"],
+         "person_ids": ["P0;P9", "P0", "P1", "P2", "P2", "P3", "P3"]}
+    )  # fmt: skip
+
+    def found(s: CuckooSettings) -> list[str]:
+        no_contacts = pd.DataFrame(columns=["person_id", "line_id"])
+        no_episodes = pd.DataFrame(columns=["found_lat", "found_lon"])
+        homes = find_cuckooed(
+            base, addresses, CELLS, persons, no_contacts, no_episodes, incidents, 2018, s
+        )
+        return sorted(homes["address_id"])
+
+    # P0 is named in two violent incidents elsewhere: one of the line's own, not its victim.
+    # P1 in one (a victim of taxing is named too), P2 in drugs incidents only, P3 in one
+    # elsewhere and one at the home (an attack at a cuckooed home names its occupant)
+    assert found(CuckooSettings()) == ["A1", "A2", "A3"]
+    assert found(CuckooSettings(max_named_elsewhere=2)) == ["A0", "A1", "A2", "A3"]
 
 
 # --- the whole command ------------------------------------------------------------------------

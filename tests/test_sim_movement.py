@@ -11,9 +11,11 @@ import itertools
 import math
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_case
 
 from countylines.database import validate_case
 from countylines.simulate.params import params_for
@@ -293,3 +295,57 @@ def test_some_orders_come_from_the_cuckooed_address(case: Path) -> None:
     orders = mine.loc[to_deal, "a_cell_id"].isin(homes).mean()
     other = mine.loc[~to_deal, "a_cell_id"].isin(homes).mean()
     assert orders > other + 0.05
+
+
+def test_every_cuckooed_home_of_a_line_has_its_runners_overnight(
+    tmp_path_factory: pytest.TempPathFactory, region: Region
+) -> None:
+    """Not only the first home a line takes over in a town: runners staying in the town sleep at
+    each of its homes in turn. Counted with DuckDB over the written events (small seed 12, the
+    case the line and people tests share)."""
+    case = shared_case(tmp_path_factory, "small", 12)
+    towns = pd.DataFrame(
+        [(t.name, t.lat, t.lon) for t in region.towns], columns=["id", "lat", "lon"]
+    )
+    cells = pd.read_csv(case / "cells.csv", dtype={"cell_id": str}).rename(
+        columns={"cell_id": "id"}
+    )
+    homes = _read(case, "truth/cuckooed_addresses.csv", ("from",)).merge(
+        _read(case, "addresses.csv").astype({"lat": float, "lon": float}), on="address_id"
+    )
+    homes["town"] = _nearest(homes, towns)
+    homes["cell"] = _nearest(homes, cells[cells["radius_m"] == 1500])
+    homes["first"] = homes.groupby(["line_id", "town"])["from"].rank(method="first") == 1
+    con = duckdb.connect()
+    con.register("homes", homes[["line_id", "address_id", "town", "cell", "from", "first"]])
+    con.register("trips", _read(case, "truth/journeys.csv", ("arrive",)))
+    evidence = con.execute(
+        f"""
+        WITH nights AS (
+            SELECT a_number AS number, a_cell_id AS cell, start_time AS t
+            FROM read_parquet('{case / "events.parquet"}')
+            WHERE hour(start_time) >= 22 OR hour(start_time) < 7)
+        SELECT h.address_id, h.first, h.cell,
+            (SELECT count(*) FROM homes f WHERE f.first AND f.line_id = h.line_id
+                AND f.town = h.town AND f.cell = h.cell) AS first_cell,
+            (SELECT count(*) FROM trips j WHERE j.line_id = h.line_id AND j.to_place = h.town
+                AND j.arrive >= h."from" + INTERVAL 1 DAY) AS stays,
+            (SELECT count(*) FROM nights n
+                JOIN (SELECT DISTINCT line_id, number FROM trips) r ON n.number = r.number
+                WHERE r.line_id = h.line_id AND n.cell = h.cell AND n.t >= h."from") AS nights
+        FROM homes h
+        """
+    ).df()
+    visited = evidence[evidence["stays"] >= 4]  # stays enough for the rotation to reach it
+    assert (visited["nights"] > 0).all(), visited[visited["nights"] == 0]
+    # the check covers later homes with a cell of their own (the first home's cell got them all)
+    assert (visited["first_cell"] == 0).sum() >= 1
+
+
+def _nearest(points: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """The `id` of the row of `table` (lat, lon) nearest each point (lat, lon)."""
+    k = np.cos(np.radians(points["lat"].to_numpy()))[:, None]
+    d = (points["lat"].to_numpy()[:, None] - table["lat"].to_numpy()) ** 2 + (
+        (points["lon"].to_numpy()[:, None] - table["lon"].to_numpy()) * k
+    ) ** 2
+    return table["id"].to_numpy()[d.argmin(axis=1)]

@@ -13,13 +13,21 @@ from countylines.simulate.region import builtin_region
 from countylines.simulate.run import simulate
 
 
-def loaded_case(work: Path, scale: str, behaviour: str, seed: int) -> tuple[Path, Path]:
-    """(case folder, case.duckdb) of the case (`scale`, `behaviour`, `seed`), simulated and
-    loaded into `work` unless they are already there."""
-    name = f"{scale}-{behaviour}-{seed}"
+def case_name(scale: str, behaviour: str, seed: int, **overrides: Any) -> str:
+    """The folder name of a simulated case: `small-default-12`, `small-default-1105-n_lines24`."""
+    return "-".join([scale, behaviour, str(seed), *(f"{k}{v}" for k, v in overrides.items())])
+
+
+def loaded_case(
+    work: Path, scale: str, behaviour: str, seed: int, **overrides: Any
+) -> tuple[Path, Path]:
+    """(case folder, case.duckdb) of the case (`scale`, `behaviour`, `seed`, parameter
+    `overrides`), simulated and loaded into `work` unless they are already there."""
+    name = case_name(scale, behaviour, seed, **overrides)
     case, loaded = work / name, work / f"{name}-db"
     if not case.exists():
-        simulate(case, params_for(scale, behaviour, seed=seed), builtin_region("west-mercia"))
+        params = params_for(scale, behaviour, seed=seed, **overrides)
+        simulate(case, params, builtin_region("west-mercia"))
     if not (loaded / "case.duckdb").exists():
         result, _ = load_case(case, loaded)
         if not result.ok:

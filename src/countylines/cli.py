@@ -38,6 +38,7 @@ from countylines.private_outputs import OutputPseudonymiser
 from countylines.problems import CaseError, Problem, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits
 from countylines.schema import AREA_COLUMNS, TABLES
+from countylines.workspace import existing_workspace
 
 app = typer.Typer(
     name="countylines",
@@ -195,7 +196,7 @@ def load(
 
     def body() -> int:
         limits = _limits(max_file_gb, max_gzip_ratio)
-        ws = cli_security.existing_workspace(home, case, out_dir)
+        ws = existing_workspace(home, case, out_dir)
         with _progress(_live(quiet, as_json)) as on_step:
             result, target = load_case(case, out_dir, on_step, examples, limits)
         if result.ok and ws is not None:
@@ -423,9 +424,7 @@ def _line_analysis(
         text, counts = report(result)
         cli_security.record_pipeline(ws, "consult", case, out_dir, counts)
         if as_json:
-            print_json(
-                {"database": str(database), **counts, "files": [str(p) for p in paths]}
-            )
+            print_json({"database": str(database), **counts, "files": [str(p) for p in paths]})
         elif not quiet:
             out.print(escape(text), end="", soft_wrap=True)
             err.print(f"written to {escape(str(out_dir))}: " + ", ".join(p.name for p in paths))
@@ -696,8 +695,11 @@ def people(
 
 
 def _folder_opt(name: str, command: str) -> Any:
-    return typer.Option(f"--{name}", help=f"An output folder of `countylines {command}` "
-                        f"(default: {name}/ beside OUT, as `assess` lays it out).")
+    return typer.Option(
+        f"--{name}",
+        help=f"An output folder of `countylines {command}` "
+        f"(default: {name}/ beside OUT, as `assess` lays it out).",
+    )
 
 
 @app.command()
@@ -723,12 +725,9 @@ def network(
     from countylines.network.inputs import beside, read_outputs
     from countylines.network.network import NetworkSettings, find_network
     from countylines.network.report import summary, write_outputs
-    from countylines.workspace import load_key, open_workspace
 
     def body() -> int:
-        ws = open_workspace(home, create=True)
-        ws.check_outside(case, out_dir)
-        key = load_key(ws.key_path, (case, out_dir))
+        _, key = cli_security.analysis_workspace(home, case, out_dir)
         folders = beside(out_dir, {"lines": lines_dir, "people": people_dir,
                                    "violence": violence_dir, "movement": movement_dir,
                                    "places": places_dir})  # fmt: skip

@@ -34,7 +34,7 @@ from countylines.pseudonym import pseudonymise_frame, reveal
 from countylines.roles import Permission, Role, User, parse_role, require
 from countylines.schema import TABLES, Kind
 from countylines.throttle import LoginThrottle
-from countylines.workspace import HOME_ENV, Workspace, load_key, open_workspace
+from countylines.workspace import HOME_ENV, Workspace, open_workspace
 
 COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "validate": None,
@@ -168,26 +168,11 @@ def _case_db(ws: Workspace, case_db: Path) -> Path:
     return case_db
 
 
-def _key(ws: Workspace, case_db: Path) -> bytes:
-    return load_key(ws.key_path, (case_db.parent,))
-
-
-def existing_workspace(home: Path | None, *folders: Path) -> Workspace | None:
-    """The workspace if one has been created (checked to be outside `folders`), else None."""
-    try:
-        ws = open_workspace(home)
-    except CaseError:
-        return None
-    ws.check_outside(*folders)
-    return ws
-
-
 def analysis_workspace(home: Path | None, *folders: Path) -> tuple[Workspace, bytes]:
     """The workspace of an analysis command (created when there is none yet) and its
     pseudonymisation key, both checked to lie outside the case and output `folders`."""
     ws = open_workspace(home, create=True)
-    ws.check_outside(*folders)
-    return ws, load_key(ws.key_path, tuple(folders))
+    return ws, ws.key(*folders)
 
 
 def record_pipeline(
@@ -564,8 +549,11 @@ def erase(
     reason: ReasonOpt,
     outputs: Annotated[
         list[Path] | None,
-        typer.Option("--outputs", help="An analysis output folder to erase them from too "
-                     "(repeatable; e.g. the OUT of `assess`)."),
+        typer.Option(
+            "--outputs",
+            help="An analysis output folder to erase them from too "
+            "(repeatable; e.g. the OUT of `assess`).",
+        ),
     ] = None,
     home: HomeOpt = None,
     user: UserOpt = None,
@@ -582,7 +570,7 @@ def erase(
                 raise CaseError(f"--outputs {folder} is not a folder")
         ws.check_outside(*folders)
         with _refusals():
-            done = erase_person(ws, actor, case_db, person, reason, _key(ws, case_db), folders)
+            done = erase_person(ws, actor, case_db, person, reason, ws.key(case_db.parent), folders)
         if not done.changed:
             err.print(f"no records of person {escape(person)!r} in {escape(str(case_db))}")
             return 1
@@ -610,7 +598,7 @@ def reveal_command(
     def body() -> int:
         ws, actor = _start(home, user, token, "reveal", case_db)
         with _refusals():
-            values = reveal(ws, actor, case_db, pseudonym, reason, _key(ws, case_db))
+            values = reveal(ws, actor, case_db, pseudonym, reason, ws.key(case_db.parent))
         if not values:
             err.print(f"{escape(pseudonym)} matches no value in {escape(str(case_db))}")
             return 1
@@ -650,7 +638,7 @@ def export_command(
         finally:
             con.close()
         if not identified:
-            frame = pseudonymise_frame(frame, TABLES[table], _key(ws, case_db))
+            frame = pseudonymise_frame(frame, TABLES[table], ws.key(case_db.parent))
         for c in TABLES[table].columns:
             if c.kind is Kind.ID_LIST:
                 frame[c.name] = frame[c.name].map(_joined)

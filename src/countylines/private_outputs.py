@@ -27,7 +27,7 @@ import pandas as pd
 
 from countylines.problems import CaseError
 from countylines.pseudonym import TOKEN_RE, IdType, as_token, case_values, pseudonym
-from countylines.workspace import load_key, open_workspace
+from countylines.workspace import existing_workspace
 
 OUTPUT_COLUMNS: dict[str, IdType] = {
     "number": IdType.PHONE,
@@ -66,6 +66,11 @@ class OutputPseudonymiser:
         if found is None:
             found = self._tokens[(value, id_type)] = as_token(value, id_type, self.key)
         return found
+
+    def series(self, values: pd.Series, id_type: IdType) -> pd.Series:
+        """Each value of `values` as its token (a missing value becomes "")."""
+        text = values.fillna("").astype(str)
+        return text.map({v: self.value(v, id_type) if v else "" for v in text.unique()})
 
     def text(self, text: str) -> str:
         """`text` with every E.164 number and every vocabulary word replaced by its token."""
@@ -124,12 +129,8 @@ def case_vocabulary(con: duckdb.DuckDBPyConnection) -> dict[str, IdType]:
 def output_key(home: Path | None, *folders: Path) -> bytes | None:
     """The workspace's key when a workspace exists (to read pseudonymised outputs), else None;
     the workspace must lie outside `folders`."""
-    try:
-        ws = open_workspace(home)
-    except CaseError:
-        return None
-    ws.check_outside(*folders)
-    return load_key(ws.key_path, tuple(folders))
+    ws = existing_workspace(home, *folders)
+    return None if ws is None else ws.key(*folders)
 
 
 def _tokens_in(values: Iterable[object]) -> set[str]:

@@ -118,6 +118,12 @@ class Workspace:
                     f"{HOME_ENV} to move it)"
                 )
 
+    def key(self, *folders: Path) -> bytes:
+        """The pseudonymisation key, after checking that neither the workspace nor the key
+        lies inside any of `folders` (the case and output folders it will key)."""
+        self.check_outside(*folders)
+        return load_key(self.key_path, folders)
+
 
 @dataclass(frozen=True)
 class ThreadWorkspace(Workspace):
@@ -172,6 +178,16 @@ def open_workspace(home: Path | None = None, create: bool = False) -> Workspace:
         with ws.connect() as con:  # tables added by later versions (all IF NOT EXISTS)
             for sql in SCHEMA:
                 con.execute(sql)
+    return ws
+
+
+def existing_workspace(home: Path | None, *folders: Path) -> Workspace | None:
+    """The workspace if one has been created (checked to be outside `folders`), else None."""
+    try:
+        ws = open_workspace(home)
+    except CaseError:
+        return None
+    ws.check_outside(*folders)
     return ws
 
 

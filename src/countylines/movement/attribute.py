@@ -17,14 +17,19 @@ with a weight):
   runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
 * `customer_named` (1 per person): a person in `person_ids` linked to one of the line's
   customers (a number that contacted its deal numbers at least twice);
+* `hub_resident_named` (1.5 per person): a person living in the line's hub city named in an
+  incident in its market town, when no other line of that hub works the town;
 * `market_town` (0.5): the incident is in one of the line's market towns during its active
   period.
 
 The line with the highest total is the incident's line when the total reaches
-`AttributionSettings.min_score`; the line with the next highest total is the `second_line_id`
-(its total `second_score`), and it is the other side (`rival_line_id`) when its evidence is
-strong on its own (`min_rival`), or weaker (`min_rival_stated`) when the description itself says
-the incident was between rival groups. Distances in British National Grid metres.
+`AttributionSettings.min_score`, or leads alone when the description states a line's motive;
+the line with the next highest total is the `second_line_id` (its total `second_score`), and it
+is the other side (`rival_line_id`) when its evidence is strong on its own (`min_rival`), or
+weaker (`min_rival_stated`) when the description itself says the incident was between rival
+groups or the line's own people were at the scene (`AT_SCENE`), or when it is the only other
+line in the town of a stated rivalry; never when it ties with the third line. Distances in
+British National Grid metres.
 """
 
 from __future__ import annotations
@@ -36,12 +41,17 @@ import pandas as pd
 
 WEIGHTS = {
     "member_named": 3.0, "runner_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
-    "customer_named": 1.0, "market_town": 0.5,
+    "customer_named": 1.0, "hub_resident_named": 1.5, "market_town": 0.5,
 }  # fmt: skip
 CALL_BEFORE_S = 300
 CALL_AFTER_S = 1800
 CALL_RADIUS_M = 10_000.0
+HUB_HOME_M = 20_000.0
 SERIOUS = ("bladed", "firearm", "corrosive")
+LINE_MOTIVES = ("taxing", "rivalry", "show_of_strength")
+AT_SCENE = ("call", "call_far", "hub_resident_named")
+"""Evidence that a line's own people were at the incident: its runner rang its deal line, or a
+resident of its hub was named."""
 
 
 @dataclass(frozen=True)
@@ -131,15 +141,43 @@ def call_evidence(
 
 def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     """Incidents naming a person who is named in another incident that strong evidence ties to
-    a line (`calls`: evidence rows, such as `call_evidence`'s)."""
+    a line (`calls`: evidence rows, such as `call_evidence`'s): the line tied to most of the
+    person's other incidents (every such line on a tie)."""
     persons = _explode_persons(incidents)
     tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
     hits = persons.merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
+    # A person named beside both sides of a fight is tied to both; the line tied to most of
+    # the other incidents naming them is theirs (ties keep every line with the most).
+    n = hits.groupby(["incident_id", "person_id", "line_id"])["source"].transform("nunique")
+    hits = hits[n == n.groupby([hits["incident_id"], hits["person_id"]]).transform("max")]
     return hits.assign(kind="associate_named", detail=hits["person_id"])[
         ["incident_id", "line_id", "kind", "detail"]
     ]
+
+
+def hub_resident_evidence(
+    incidents: pd.DataFrame, homes: pd.DataFrame, hubs: pd.DataFrame, lines: pd.DataFrame,
+    towns: pd.DataFrame,
+) -> pd.DataFrame:
+    """Incidents in a line's market town (`towns`: `town_evidence` rows) naming a person who
+    lives in the line's hub city, when no other line of that hub works the town then: the
+    out-of-town youth of a county line. `homes`: person_id, x, y, town (the area containing the
+    home, "" for none); `hubs`: name, x, y (metres); `lines`: line_id, hub. A home outside every
+    town area is in the hub whose centre is nearest, when that is within `HUB_HOME_M`."""
+    columns = ["incident_id", "line_id", "kind", "detail"]
+    if homes.empty or hubs.empty or towns.empty:
+        return pd.DataFrame(columns=columns)
+    hx, hy = hubs["x"].to_numpy(float), hubs["y"].to_numpy(float)
+    d = np.hypot(homes["x"].to_numpy(float)[:, None] - hx, homes["y"].to_numpy(float)[:, None] - hy)
+    homes = homes.assign(hub=hubs["name"].to_numpy()[d.argmin(axis=1)])
+    homes = homes[(d.min(axis=1) <= HUB_HOME_M) & (homes["town"] == "")]
+    there = towns[["incident_id", "line_id"]].merge(lines[["line_id", "hub"]], on="line_id")
+    there = there[there.groupby(["incident_id", "hub"])["line_id"].transform("size") == 1]
+    named = _explode_persons(incidents).merge(homes[["person_id", "hub"]], on="person_id")
+    hits = named.merge(there, on=["incident_id", "hub"])
+    return hits.assign(kind="hub_resident_named", detail=hits["person_id"])[columns]
 
 
 def town_evidence(incidents: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -165,6 +203,7 @@ def _words(group: pd.DataFrame) -> str:
             "call_far": "line call (caller away from the scene) just after from",
             "associate_named": "names associate",
             "customer_named": "names customer",
+            "hub_resident_named": "names resident of the line's hub",
             "market_town": "in market town",
         }[str(kind)]
         parts.append(f"{label} {', '.join(details[:3])}" + (" …" if len(details) > 3 else ""))
@@ -192,9 +231,16 @@ def attribute(
     scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
     scores["rank"] = scores.groupby("incident_id").cumcount()
-    first = scores[(scores["rank"] == 0) & (scores["weight"] >= s.min_score)].set_index(
-        "incident_id"
-    )
+    ids = incidents["incident_id"]
+    says = (stated if stated is not None else pd.Series("", index=ids.index)).fillna("")
+    motive = scores["incident_id"].map(pd.Series(says.to_numpy(), index=ids.to_numpy()))
+    runner_up = scores["incident_id"].map(scores[scores["rank"] == 1].set_index("incident_id")
+                                          ["weight"]).fillna(0.0)  # fmt: skip
+    # A description stating a line's motive (a drug debt, a feud, a show of force) in a market
+    # town: the line whose evidence leads alone is enough, whatever its weight.
+    alone = motive.isin(LINE_MOTIVES) & (scores["weight"] > runner_up)
+    first = scores[(scores["rank"] == 0) & ((scores["weight"] >= s.min_score) | alone)]
+    first = first.set_index("incident_id")
     second = scores[(scores["rank"] == 1) & scores["incident_id"].isin(first.index)]
     second = second.set_index("incident_id")
     words = {
@@ -203,13 +249,18 @@ def attribute(
             ["incident_id", "line_id"]
         )
     }
-    ids = incidents["incident_id"]
     out["line_id"] = ids.map(first["line_id"]).fillna("")
     out["second_line_id"] = ids.map(second["line_id"]).astype(object).fillna("")
     out["second_score"] = ids.map(second["weight"]).fillna(0.0)
-    rivalry = (stated if stated is not None else pd.Series("", index=ids.index)) == "rivalry"
-    need = np.where(rivalry, s.min_rival_stated, s.min_rival)
-    out["rival_line_id"] = out["second_line_id"].where(out["second_score"] >= need, "")
+    rivalry = says == "rivalry"
+    called = set(ev.loc[ev["kind"].isin(AT_SCENE), ["incident_id", "line_id"]]
+                 .itertuples(index=False, name=None))  # fmt: skip
+    rang = [(i, ln) in called for i, ln in zip(ids, out["second_line_id"], strict=True)]
+    need = np.where(rivalry | np.asarray(rang, dtype=bool), s.min_rival_stated, s.min_rival)
+    third = ids.map(scores[scores["rank"] == 2].set_index("incident_id")["weight"]).fillna(0.0)
+    only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
+    named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
+    out["rival_line_id"] = out["second_line_id"].where(named, "")
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
         " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)

@@ -159,6 +159,16 @@ class CaseTables:
             "SELECT vrm, category, coalesce(operator, '') AS operator FROM db.vehicles"
         )
 
+    def person_homes(self) -> pd.DataFrame:
+        """person_id, lat, lon of each person's home address (empty without `persons` or
+        `addresses`)."""
+        if not (self.has("persons") and self.has("addresses")):
+            return pd.DataFrame({"person_id": [], "lat": [], "lon": []})
+        return self.frame(
+            "SELECT p.person_id, a.lat, a.lon FROM db.persons p JOIN db.addresses a "
+            "ON a.address_id = p.home_address_id WHERE a.lat IS NOT NULL AND a.lon IS NOT NULL"
+        )
+
     def missing_episodes(self) -> pd.DataFrame:
         """person_id, start, end (s), found_lat, found_lon of episodes with a found place."""
         if not self.has("missing_episodes"):

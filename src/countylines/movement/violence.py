@@ -3,7 +3,8 @@
 Steps: read the incidents and place them (British National Grid, town by point-in-area),
 classify weapon and stated motive from the fields and text (`weapons`), gather the evidence
 linking incidents to lines (`attribute`: named members and customers through subscriber checks,
-calls within a line just after the incident, market towns), decide line, other side and motive,
+calls within a line just after the incident, residents of a line's hub named in its market town,
+market towns), decide line, other side and motive,
 then pair lines into rivalries (`rivalry`).
 """
 
@@ -76,6 +77,12 @@ def _missing_runners(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.Da
     return link_missing(episodes, seen)[["line_id", "person_id"]]
 
 
+def _placed(points: pd.DataFrame) -> pd.DataFrame:
+    """`points` (lat, lon) with x, y (EPSG:27700 metres)."""
+    x, y = to_bng(points["lat"], points["lon"])
+    return points.assign(x=x, y=y)
+
+
 def placed_cells(db: CaseTables) -> pd.DataFrame:
     """cell_id, x, y (EPSG:27700 metres) of the case's cells."""
     cells = db.cells()
@@ -92,8 +99,13 @@ def find_violence(
     with CaseTables(database) as db:
         inc = db.incidents()
         inc["x"], inc["y"] = to_bng(inc["lat"], inc["lon"])
-        inc["town"] = town_of(inc["x"].to_numpy(), inc["y"].to_numpy(), db.towns())
-        evidence = [at.town_evidence(inc, lines.lines)]
+        areas = db.towns()
+        inc["town"] = town_of(inc["x"].to_numpy(), inc["y"].to_numpy(), areas)
+        towns = at.town_evidence(inc, lines.lines)
+        homes = _placed(db.person_homes())
+        homes["town"] = town_of(homes["x"].to_numpy(), homes["y"].to_numpy(), areas)
+        hubs = _placed(db.places("hubs", "name"))
+        evidence = [towns, at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns)]
         if lines.numbers.empty:
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:

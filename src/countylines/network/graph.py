@@ -2,9 +2,9 @@
 towns, cells) and events (incidents, journeys) as two plain tables, `nodes` and `edges`.
 
 Everything here works on pandas frames whose identifiers are already pseudonym tokens
-(`tokens.Tokens`). Node ids are `type:value` (`phone:PH-…`, `line:L001`, `town:Telford`).
-Coordinates `x`, `y` are British National Grid (EPSG:27700) metres, empty where a node has no
-place; times are UTC ISO 8601 text.
+(`private_outputs.OutputPseudonymiser`). Node ids are `type:value` (`phone:PH-…`, `line:L001`,
+`town:Telford`). Coordinates `x`, `y` are British National Grid (EPSG:27700) metres, empty
+where a node has no place; times are UTC ISO 8601 text.
 
 The graph is bounded: it holds the lines' own numbers and the numbers in contact with them
 (at least `min_events` calls and texts between the two), the communications between those

@@ -22,7 +22,7 @@ from countylines.network.players import (
     line_communities,
     rival_groups,
 )
-from countylines.network.tokens import Tokens
+from countylines.private_outputs import OutputPseudonymiser
 from countylines.pseudonym import IdType
 
 COMMUNITY_COLUMNS = (
@@ -79,7 +79,7 @@ def _case_communities(pairs: pd.DataFrame, settings: NetworkSettings) -> tuple[p
     return pd.Series(model.labels_, index=uniques), model.modularity_
 
 
-def _frames(tables: NetworkTables, pairs: pd.DataFrame, tokens: Tokens) -> CaseFrames:
+def _frames(tables: NetworkTables, pairs: pd.DataFrame, tokens: OutputPseudonymiser) -> CaseFrames:
     """The case side of the graph with identifiers as tokens and places in EPSG:27700."""
     pair_frame = pd.DataFrame(
         {
@@ -150,22 +150,12 @@ def _frames(tables: NetworkTables, pairs: pd.DataFrame, tokens: Tokens) -> CaseF
     )
 
 
-def _tokenised(outputs: Outputs, tokens: Tokens) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def _tokenised(
+    outputs: Outputs, tokens: OutputPseudonymiser
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The line numbers and the analyses' tables with every identifier as a token."""
-    numbers = outputs.lines.numbers.assign(
-        number=tokens.series(outputs.lines.numbers["number"], IdType.PHONE)
-    )
-    t = {name: frame.copy() for name, frame in outputs.tables.items()}
-    t["runners"]["number"] = tokens.series(t["runners"]["number"], IdType.PHONE)
-    t["runners"]["person_id"] = tokens.series(t["runners"]["person_id"], IdType.PERSON)
-    t["safeguarding"]["person_id"] = tokens.series(t["safeguarding"]["person_id"], IdType.PERSON)
-    cuckooed = t["cuckooed_addresses"]
-    cuckooed["occupant_person_id"] = tokens.series(cuckooed["occupant_person_id"], IdType.PERSON)
-    vehicles = t["vehicles_of_interest"]
-    vehicles["vrm"] = tokens.series(vehicles["vrm"], IdType.VRM)
-    vehicles["runners"] = tokens.listed(vehicles["runners"], IdType.PHONE)
-    t["journeys"]["number"] = tokens.series(t["journeys"]["number"], IdType.PHONE)
-    t["journeys"]["vrm"] = tokens.series(t["journeys"]["vrm"], IdType.VRM)
+    numbers = tokens.frame(outputs.lines.numbers)
+    t = {name: tokens.frame(frame) for name, frame in outputs.tables.items()}
     return numbers, t
 
 
@@ -233,7 +223,7 @@ def find_network(
     """The POLE graph, communities and key players of the loaded case `database` and the
     analyses' `outputs`, every identifier pseudonymised with `key`."""
     s = settings or NetworkSettings()
-    tokens = Tokens(key)
+    tokens = OutputPseudonymiser(key)
     with NetworkTables(database) as tables:
         pairs = tables.contact_pairs(s.min_events)
         of_number, modularity = _case_communities(pairs, s)

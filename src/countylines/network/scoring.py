@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from countylines.network.tokens import Tokens
+from countylines.private_outputs import OutputPseudonymiser
 from countylines.pseudonym import IdType
 
 
@@ -50,7 +50,7 @@ def community_recovery(truth: pd.DataFrame, nodes: pd.DataFrame) -> dict[str, An
 def evaluate_network(truth: Path, out: Path, key: bytes) -> dict[str, Any]:
     """`community_recovery` of `out/network_nodes.csv` against `truth/line_numbers.csv`."""
     numbers = pd.read_csv(truth / "line_numbers.csv", dtype=str, keep_default_na=False)
-    numbers["number"] = Tokens(key).series(numbers["number"], IdType.PHONE)
+    numbers["number"] = OutputPseudonymiser(key).series(numbers["number"], IdType.PHONE)
     nodes = pd.read_csv(out / "network_nodes.csv", dtype={"label": str}, keep_default_na=False)
     nodes["community"] = pd.to_numeric(nodes["community"])
     return community_recovery(numbers[["line_id", "number"]], nodes)

@@ -16,6 +16,11 @@ homes are not reported, however strong the cell evidence (there are many homes p
    around the base cell, not at one home.) A line's second home in a town leaves no trace at
    its own cell: runners sleep and customers buy at the first.
 
+A home is not listed when its occupant is named in more than `max_named_elsewhere` violent
+incidents (violence, robbery, weapons possession) away from the home: such an occupant is more
+likely one of the line's own people living locally (an adult runner) than the victim whose home
+was taken; they stay on the safeguarding list through their own facts.
+
 Points: dwell 2 (3 with 7 nights or more), customer visits 2, minus 1 when the base is not the
 home's nearest cell; the occupant's vulnerability (above); the occupant's phone (by subscriber
 check) in contact with the line 1; a police-recorded incident within `incident_m` of the home 1,
@@ -31,13 +36,15 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from countylines.people.geo import nearest_cell, to_bng
+from countylines.people.geo import distance_m, nearest_cell, to_bng
 from countylines.people.risk import ages
 
 CUCKOO_COLUMNS = [
     "rank", "address_id", "line_ids", "occupant_person_id", "score", "cell_id", "cell_m",
     "runner_nights", "phones_dwelling", "visitors", "visits", "vulnerability", "evidence",
 ]  # fmt: skip
+VIOLENT = ("violence", "robbery", "weapons_possession")
+"""Incident categories in which a line's own people are named (`max_named_elsewhere`)."""
 VULNERABILITY_POINTS = {"mental_health": 2, "debt_bondage": 2, "drug_use": 1}
 FACTOR_WORDS = {
     "mental_health": "mental-health need",
@@ -55,7 +62,10 @@ class CuckooSettings:
     """The cell's visits over the mean visits of the line's other cells within `local_m`
     (where customers who are out and about order from: the same town)."""
     local_m: float = 5_000.0
-    min_phones_dwelling: int = 2
+    baseline_skip: int = 1
+    """The busiest of those other cells left out of the mean: a line can have a second base in
+    the same town (it takes over one or two homes there), which would hide the first."""
+    min_phones_dwelling: int = 1
     """Without customer visits, a cell needs this many of the line's phones dwelling there."""
     max_cell_m: float = 3_000.0
     """A home further than this from its nearest cell is not placed on it."""
@@ -67,6 +77,10 @@ class CuckooSettings:
     near_min_points: int = 4
     """Vulnerability plus the home's own evidence: phone in contact with the line, incidents at
     the home, the occupant named in one (1 point each)."""
+    max_named_elsewhere: int = 1
+    """An occupant named in more VIOLENT incidents than this, away from the home (further than
+    `incident_m`), is taken for one of the line's own people: the home is not listed. One is
+    allowed: a victim of the line's violence (taxing) is named too."""
     found_within_m: float = 300.0
     incident_m: float = 50.0
     """An incident recorded this close to a home (metres) is at the home."""
@@ -117,8 +131,11 @@ def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Ser
         near = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1)) <= s.local_m
         np.fill_diagonal(near, False)
         visits = g["visits"].to_numpy(float)
+        # the other cells' visits, busiest first; the busiest `baseline_skip` are left out
+        ranked = -np.sort(-np.where(near, visits[None, :], -1.0), axis=1)[:, s.baseline_skip :]
+        kept = ranked >= 0
         others = np.where(
-            near.any(axis=1), (near * visits).sum(axis=1) / near.sum(axis=1).clip(1), 0.0
+            kept.any(axis=1), (ranked * kept).sum(axis=1) / kept.sum(axis=1).clip(1), 0.0
         )
         lift = visits / np.maximum(others, 1.0)
         hot[g.index] = (g["visitors"].to_numpy() >= s.hotspot_min_visitors) & (
@@ -167,6 +184,7 @@ def find_cuckooed(
         left_on="occupant_person_id", right_on="person_id",
     )  # fmt: skip
     homes = _home_evidence(homes, episodes, incidents, s)
+    homes = homes[homes["named_elsewhere"] <= s.max_named_elsewhere]
     m = _homes_by_base(homes, cells_evidence, cells, s)
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
@@ -188,9 +206,7 @@ def find_cuckooed(
     ]
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    m = m.assign(
-        points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0)
-    )
+    m = m.assign(points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0))
     m["why"] = [_why(r, s) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
         line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),
@@ -239,8 +255,9 @@ def _home_evidence(
     homes: pd.DataFrame, episodes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
 ) -> pd.DataFrame:
     """`homes` with `found_here` (missing persons found within `found_within_m`),
-    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated)
-    and `named_here` (how many of them name the occupant)."""
+    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated),
+    `named_here` (how many of them name the occupant) and `named_elsewhere` (VIOLENT incidents
+    further away that name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
     near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
     near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
@@ -254,7 +271,22 @@ def _home_evidence(
             sum(who in named[j] for j in n)
             for who, n in zip(homes["occupant_person_id"], near, strict=True)
         ],
+        named_elsewhere=_named_elsewhere(homes, incidents, s),
     )
+
+
+def _named_elsewhere(homes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings) -> np.ndarray:
+    """How many VIOLENT incidents further than `incident_m` (metres) from each home name its
+    occupant."""
+    v = incidents[incidents["category"].isin(VIOLENT)]
+    named = v.assign(person_id=v["person_ids"].fillna("").str.split(";")).explode("person_id")
+    m = named.merge(
+        homes[["address_id", "occupant_person_id", "lat", "lon"]],
+        left_on="person_id", right_on="occupant_person_id", suffixes=("", "_home"),
+    )  # fmt: skip
+    far = distance_m(m["lat"], m["lon"], m["lat_home"], m["lon_home"]) > s.incident_m
+    counts = m[far].groupby("address_id").size()
+    return homes["address_id"].map(counts).fillna(0).astype(int).to_numpy()
 
 
 def _within(homes: pd.DataFrame, lat: pd.Series, lon: pd.Series, within_m: float) -> list:

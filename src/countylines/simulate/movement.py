@@ -4,11 +4,13 @@ Child runners live in the hub and are sent to a line's market town for stays of 
 roughly weekly. Each journey goes by rail (when both ends have a station) or by road in one of
 the line's hire cars, taxis or private-hire cars. On a train the runner's phone is seen on the
 rail-corridor cells in travel order; on the road the car is read by ANPR cameras along its route.
-During a stay the runner sleeps at the line's cuckooed address, so night-time events sit on the
-cell nearest it; some customers visit the address to buy. Ordinary cars and legitimate hire,
-taxi and private-hire vehicles (which also drive between towns and hubs) are read by the same
-cameras, and children in care who are not exploited go missing too, so that neither a car on
-the road to a hub nor a missing episode is proof on its own.
+During a stay the runner sleeps at one of the line's cuckooed addresses in the town, so
+night-time events sit on the cell nearest it; some customers visit an address to buy. A line
+with two homes in a town uses both (trips take them in turn, visits are spread over them).
+Ordinary cars and legitimate hire, taxi and private-hire vehicles (which also drive between
+towns and hubs) are read by the same cameras, and children in care who are not exploited go
+missing too, so that neither a car on the road to a hub nor a missing episode is proof on its
+own.
 
 `Movement.build(world, lines)` plans everything up front (after `world.freeze`); `day` adds the
 runners' texts sent while travelling, `relocate` moves the cells of runners' and customers'
@@ -36,6 +38,7 @@ from countylines.simulate.region import shortest_paths
 from countylines.simulate.world import DAY_S, METRES_PER_DEGREE, PhoneKind, World, offset
 
 RAIL, ROAD = 0, 1
+GOLDEN = (math.sqrt(5) - 1) / 2
 MODES = ("rail", "road")
 HUB, TRAVEL, STAY = 0, 1, 2
 KEY = 10**10  # combines an id and a time (seconds) into one sortable key: id * KEY + t
@@ -280,10 +283,9 @@ class Movement:
     hub_home: np.ndarray
     rail_key: np.ndarray
     rail_cell: np.ndarray
-    # customers visiting cuckooed addresses: per (line, place) the cell and first day
+    # the line's cuckooed homes per (line, place): runners sleep there, customers visit
     deal_line: np.ndarray
-    cuckoo_cell: np.ndarray
-    cuckoo_day: np.ndarray
+    homes: CuckooHomes
     travel: Events
     # missing episodes
     m_person: np.ndarray
@@ -299,24 +301,17 @@ class Movement:
     def build(cls, world: World, lines: list[Line]) -> Movement:
         net = Network(world)
         p, rng = world.params, world.rng
-        n_places = len(world.places.names)
         deal_line = np.full(len(world.phone["kind"]), -1, dtype=np.int64)
-        cuckoo_cell = np.full((len(lines), n_places), -1, dtype=np.int64)
-        cuckoo_day = np.zeros((len(lines), n_places), dtype=np.int64)
         for li, line in enumerate(lines):
             for seg in line.segments:
                 deal_line[seg.phone] = li
-            for address, day in sorted(line.cuckoo, key=lambda c: c[1]):
-                town = int(world.address["place"][address])
-                if cuckoo_cell[li, town] < 0:
-                    cuckoo_cell[li, town] = _nearest_cell(world, address)
-                    cuckoo_day[li, town] = day
+        homes = CuckooHomes.build(world, lines)
         fleet = _Fleet(world)
         for li, line in enumerate(lines):
             fleet.add(int(rng.integers(1, p.line_vehicles_max + 1)), int(line.hub), line=li)
         n_fleet = max(6, round(p.n_background * p.fleet_vehicle_share))
         fleet.add(n_fleet, None, line=-1)
-        plan = _Plan(world, net, lines, fleet, cuckoo_cell, cuckoo_day)
+        plan = _Plan(world, net, lines, fleet, homes)
         for li, line in enumerate(lines):
             for runner in line.runners:
                 if plan.is_child_runner(int(runner), line):
@@ -343,8 +338,7 @@ class Movement:
             legs=legs,
             **plan.arrays(),
             deal_line=deal_line,
-            cuckoo_cell=cuckoo_cell,
-            cuckoo_day=cuckoo_day,
+            homes=homes,
             travel=plan.travel_texts(),
             **missing,
         )
@@ -366,13 +360,11 @@ class Movement:
         if len(idx) == 0:
             return
         town = world.phone["place"][events.a[idx]]
-        cell = self.cuckoo_cell[line[idx], town]
-        since = self.cuckoo_day[line[idx], town]
-        visit = (
-            (cell >= 0)
-            & (since <= day)
-            & (world.rng.random(len(idx)) < world.params.cuckoo_visit_share)
-        )
+        share = world.params.cuckoo_visit_share
+        u = world.rng.random(len(idx))
+        # a visit (u < share) goes to one of the homes taken over by then, u / share picks which
+        cell = self.homes.cell(line[idx], town, np.full(len(idx), day), u / share)
+        visit = (cell >= 0) & (u < share)
         events.a_cell[idx[visit]] = cell[visit]
 
     def _place(self, world: World, phones: np.ndarray, t: np.ndarray, cells: np.ndarray) -> None:
@@ -524,6 +516,56 @@ def _time(world: World, seconds: np.ndarray) -> np.ndarray:
     return utc_text(world.params.start, seconds)
 
 
+@dataclass(frozen=True)
+class CuckooHomes:
+    """The cells nearest a line's cuckooed homes in each town, in the order taken over.
+
+    `cells` and `days` are (line, place, home) arrays: the home's nearest town cell (-1 when the
+    line has no such home) and the day it was taken over."""
+
+    cells: np.ndarray
+    days: np.ndarray
+
+    @classmethod
+    def build(cls, world: World, lines: list[Line]) -> CuckooHomes:
+        n_places = len(world.places.names)
+        place = world.address["place"]
+        k = max(
+            [1]
+            + [
+                int(np.bincount(place[[a for a, _ in ln.cuckoo]]).max())
+                for ln in lines
+                if ln.cuckoo
+            ]
+        )
+        cells = np.full((len(lines), n_places, k), -1, dtype=np.int64)
+        days = np.zeros((len(lines), n_places, k), dtype=np.int64)
+        for li, line in enumerate(lines):
+            slot = np.zeros(n_places, dtype=int)
+            for address, day in sorted(line.cuckoo, key=lambda c: c[1]):
+                town = int(world.address["place"][address])
+                cells[li, town, slot[town]] = _nearest_cell(world, address)
+                days[li, town, slot[town]] = day
+                slot[town] += 1
+        return cls(cells, days)
+
+    def cell(
+        self, line: np.ndarray, town: np.ndarray, day: np.ndarray, which: np.ndarray
+    ) -> np.ndarray:
+        """The cell of one of the homes of (`line`, `town`) taken over by `day`, -1 when there is
+        none: the one at fraction `which` (in [0, 1)) of those homes."""
+        cells, days = self.cells[line, town], self.days[line, town]
+        count = ((cells >= 0) & (days <= day[:, None])).sum(axis=1)  # a prefix: sorted by day
+        k = np.minimum((which * count).astype(np.int64), np.maximum(count - 1, 0))
+        return np.where(count > 0, np.take_along_axis(cells, k[:, None], axis=1)[:, 0], -1)
+
+    def trip_cell(self, line: int, town: int, day: int, trip: int) -> int:
+        """Where a runner on its `trip`-th trip sleeps: the line's homes in the town taken over by
+        `day` in turn (a low-discrepancy rotation, which draws no random numbers)."""
+        which = np.array([(trip * GOLDEN) % 1.0])
+        return int(self.cell(np.array([line]), np.array([town]), np.array([day]), which)[0])
+
+
 def _nearest_cell(world: World, address: int) -> int:
     """The town cell (not a corridor cell) nearest an address."""
     cells = world.cells
@@ -608,11 +650,10 @@ class _Plan:
         net: Network,
         lines: list[Line],
         fleet: _Fleet,
-        cuckoo_cell: np.ndarray,
-        cuckoo_day: np.ndarray,
+        homes: CuckooHomes,
     ) -> None:
         self.world, self.net, self.lines, self.fleet = world, net, lines, fleet
-        self.cuckoo_cell, self.cuckoo_day = cuckoo_cell, cuckoo_day
+        self.homes = homes
         self.journeys: list[_Journey] = []
         self.trips: list[tuple[int, int, int]] = []  # (phone, outbound journey, return journey)
         self.states: list[tuple[int, int, int, int, int, int]] = []
@@ -669,10 +710,8 @@ class _Plan:
             back = self._journey(li, phone, mode, town, hub, back_depart)
             if back.arrive + 6 * 3600 >= end:
                 break
-            cuckoo = -1
-            if self.cuckoo_cell[li, town] >= 0 and self.cuckoo_day[li, town] <= out.arrive // DAY_S:
-                cuckoo = int(self.cuckoo_cell[li, town])
             j = len(self.journeys)
+            cuckoo = self.homes.trip_cell(li, town, out.arrive // DAY_S, j // 2)
             self.journeys += [out, back]
             self.trips.append((phone, j, j + 1))
             self.states += [
@@ -884,8 +923,8 @@ def _missing_episodes(world: World, plan: _Plan) -> dict[str, Any]:
         s = min(s, (out.arrive + back.depart) // 2)
         e = max(e, s + hour)
         town = out.dest
-        cell = plan.cuckoo_cell[out.line, town]
-        if cell >= 0 and plan.cuckoo_day[out.line, town] <= e // DAY_S and rng.random() < 0.7:
+        cell = plan.homes.trip_cell(out.line, town, e // DAY_S, jo // 2)
+        if cell >= 0 and rng.random() < 0.7:
             la, lo, spread = world.cells.lat[cell], world.cells.lon[cell], 300.0
         else:
             la, lo, spread = world.places.lat[town], world.places.lon[town], 1000.0

@@ -195,6 +195,21 @@ class Params:
     person_known_share: float = _p(
         0.15, "share of background people in the persons table", "choice"
     )
+    bg_mental_health_share: float = _p(
+        0.0,
+        "share of background adults with a recorded mental-health need (0: none recorded)",
+        "off by default; APMS 2014: 17% of adults in England have a common mental disorder",
+    )
+    customer_mental_health_share: float = _p(
+        0.0,
+        "share of the lines' customers (not their victims) with a recorded mental-health need",
+        "off by default; PHE 2017: most people in drug treatment have a mental-health need",
+    )
+    customer_drug_debt_share: float = _p(
+        0.0,
+        "share of the lines' customers (not their victims) with a recorded drug debt",
+        "off by default; choice",
+    )
 
     # Movement
     runner_rail_share: float = _p(

@@ -27,6 +27,7 @@ from countylines.simulate.events import Events
 from countylines.simulate.lines import Line, LineTraffic, build_lines
 from countylines.simulate.movement import Movement
 from countylines.simulate.params import Params
+from countylines.simulate.recorded import record_vulnerabilities
 from countylines.simulate.region import Region
 from countylines.simulate.social import SocialGroup
 from countylines.simulate.violence import Violence
@@ -72,6 +73,7 @@ def build(region: Region, params: Params) -> tuple[World, list[Line], list[DayMo
     lines = build_lines(world)
     businesses = build_businesses(world, background)
     world.freeze()
+    record_vulnerabilities(world, lines)
     kind = world.phone["kind"]
     pool = background
     models: list[DayModel] = [

@@ -48,7 +48,7 @@ from countylines.web.results import (
     Summary,
 )
 from countylines.web.upload_routes import add_upload_routes
-from countylines.workspace import ThreadWorkspace, Workspace, load_key
+from countylines.workspace import ThreadWorkspace, Workspace
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -135,7 +135,7 @@ def _client(request: Request) -> str:
 def create_app(results: Path, ws: Workspace, uploads: Path | None = None) -> FastAPI:
     """The dashboard over the output folder `results`, with users and audit from `ws`, and the
     upload API into the folder `uploads` (None: uploads are off; `web.upload_routes`)."""
-    key = load_key(ws.key_path, (results,))
+    key = ws.key(results)
     data = Results(results, key)
     ws = ThreadWorkspace(ws.home)  # one connection per worker thread, not one per request
     writer = GroupWriter(ws)
