@@ -5,17 +5,17 @@ the first month of each (lines found by `find_lines`, data before the cut-off on
 the towns newly infiltrated in the second month, pooled over the cases and per case, beside the
 baselines (last period's drug and weapon offences, IMD alone, population alone) and two
 ceilings no model can see: `oracle`, the simulator's own chance that a line picks each town
-(`simulate.lines.town_weights` without its hidden noise, summed over the hubs by their share of
+(`simulate.lines.attractiveness`, without the hidden noise, summed over the hubs by their share of
 lines), and `oracle_hidden`, the same with the hidden town attractiveness of `truth/towns.csv`.
 Writes bench/results/places_accuracy.json. Run from the project root:
 
     .venv/bin/python tools/evaluate_places.py --work /tmp/places-eval
 
-Development seeds (looked at while building the model): small 12, 13, 14, 701-712 (the
-held-out seeds of the first, forward-selection model) and 801-812 (the held-out seeds of the
-ridge model, which then served to choose the factors offered and the contagion default; a
-competing-destinations form of the hub minutes was tried on them too and not kept). Measurement
-seeds: HELD_OUT below, used only here.
+Seeds. With the town choice calibrated to real data (`simulate.lines.attractiveness`,
+tools/calibrate_town_choice.py), development seeds (looked at while re-checking the model):
+small 12 and 1001-1012; measurement seeds: HELD_OUT below (1301-1312), used only here. Before
+that change (population ** 0.5 x vulnerability, hidden sigma 0.5): development seeds 12, 13,
+14, 701-712 and 801-812, measurement 871-882 (docs/places.md, "Earlier measurements").
 """
 
 from __future__ import annotations
@@ -34,21 +34,22 @@ from simulated_cases import loaded_case
 
 from countylines.cli_places import backtest_frames
 from countylines.places.simulated import metrics
+from countylines.simulate.lines import NO_ROAD_MINUTES, attractiveness
+from countylines.simulate.params import params_for
 from countylines.simulate.region import builtin_region
 
-DEVELOPMENT = (12, 13, 14, *range(701, 713), *range(801, 813))
-HELD_OUT = tuple(range(871, 883))
+DEVELOPMENT = (12, *range(1001, 1013))
+HELD_OUT = tuple(range(1301, 1313))
 ROOT = Path(__file__).resolve().parents[1]
-NO_ROAD_MINUTES = 240.0
-"""Minutes the simulator assumes for a town its road network does not reach from a hub."""
 
 
 def oracle(case: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(oracle, oracle_hidden) per candidate area of a West Mercia simulated case: the share of
-    lines that pick the town, from `simulate.lines.town_weights`' formula (vulnerability x
-    exp(-road minutes / 60) x sqrt(population), normalised per hub, hubs weighted by share),
-    without and with the hidden attractiveness."""
+    lines that pick the town, from `simulate.lines.attractiveness` with the case's own
+    parameters (`truth/params.json`), normalised per hub, hubs weighted by share, without and
+    with the hidden attractiveness."""
     region = builtin_region("west-mercia")
+    params = params_for("small", **_simulated_params(case))
     areas = gpd.read_file(case / "areas.geojson").set_index("area_id")
     towns = areas["town"].tolist()
     pop, vul = areas["population"].to_numpy(float), areas["vulnerability"].to_numpy(float)
@@ -58,13 +59,27 @@ def oracle(case: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     for hub, share in zip(region.hubs, shares / shares.sum(), strict=True):
         road = region.road_minutes_from(hub.name)
         minutes = np.array([road.get(t, NO_ROAD_MINUTES) for t in towns])
-        weight = vul * np.exp(-minutes / 60.0) * np.sqrt(pop)
+        weight = attractiveness(
+            pop, vul, minutes, params.town_population_power, params.town_vulnerability_beta
+        )
         plain += share * weight / weight.sum()
         with_hidden = weight * hidden.reindex(towns).to_numpy(float)
         noisy += share * with_hidden / with_hidden.sum()
     by_area = pd.DataFrame({"oracle": plain, "oracle_hidden": noisy}, index=areas.index)
     chosen = by_area.reindex(frame["area_id"])
     return chosen["oracle"].to_numpy(), chosen["oracle_hidden"].to_numpy()
+
+
+def _simulated_params(case: Path) -> dict[str, float]:
+    """The town-choice parameters the case was simulated with (`truth/params.json`); a case
+    simulated before they existed used population ** 0.5 x vulnerability, which has no exact
+    equivalent here, so it is refused."""
+    params = json.loads((case / "truth" / "params.json").read_text())
+    names = ("town_population_power", "town_vulnerability_beta", "town_noise_sigma")
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise SystemExit(f"{case} was simulated without {missing[0]}: simulate it again")
+    return {n: params[n] for n in names}
 
 
 def spread(per_case: list[dict[str, dict[str, float]]], name: str, metric: str) -> dict[str, float]:

@@ -167,7 +167,8 @@ def assess_places(
     area_frame = gpd.GeoDataFrame(out[order].reset_index(drop=True), crs="EPSG:27700")
     towns = _towns(area_frame, rows, areas)
     hub_of = dict(zip(lines.get("line_id", []), lines.get("hub", []), strict=True))
-    pairs = rows.assign(hub=rows["line_id"].map(hub_of).fillna("")).query("hub != ''")
+    hub = rows["line_id"].map(lambda line: hub_of.get(line, ""))
+    pairs = rows.assign(hub=hub).query("hub != ''")
     link_frame = pairs.groupby(["hub", "town"])["line_id"].nunique().rename("n_lines").reset_index()
     return PlacesResult(area_frame, towns, _factor_table(values, meaning, model), rows, hubs,
                         stations, link_frame, model)  # fmt: skip

@@ -104,15 +104,44 @@ class Line:
         return [s.phone for s in self.segments]
 
 
+NO_ROAD_MINUTES = 240.0
+"""Road minutes assumed for a town the region's road network does not reach from a hub."""
+
+
+def attractiveness(
+    population: np.ndarray,
+    vulnerability: np.ndarray,
+    road_minutes: np.ndarray,
+    power: float,
+    beta: float,
+) -> np.ndarray:
+    """How attractive towns are to a line from one hub, before the hidden factor (unnormalised):
+    population ** `power` x exp(`beta` x vulnerability) x exp(-road minutes from the hub / 60)
+    (`Params.town_population_power` and `town_vulnerability_beta`)."""
+    return (
+        np.asarray(population, float) ** power
+        * np.exp(beta * np.asarray(vulnerability, float))
+        * np.exp(-np.asarray(road_minutes, float) / 60.0)
+    )
+
+
 def town_weights(world: World, hub: int, noise: np.ndarray) -> np.ndarray:
-    """How attractive each town is to a line from `hub`: vulnerability, access, size, noise."""
+    """The chance a line from `hub` picks each place (0 for hubs): `attractiveness` x noise."""
     places, region = world.places, world.region
     road = region.road_minutes_from(places.names[hub])
+    towns = places.towns
+    minutes = np.array([road.get(places.names[i], NO_ROAD_MINUTES) for i in towns])
     weights = np.zeros(len(places.names))
-    for i in places.towns:
-        minutes = road.get(places.names[i], 240.0)
-        access = np.exp(-minutes / 60.0)
-        weights[i] = places.vulnerability[i] * access * np.sqrt(places.population[i]) * noise[i]
+    weights[towns] = (
+        attractiveness(
+            places.population[towns],
+            places.vulnerability[towns],
+            minutes,
+            world.params.town_population_power,
+            world.params.town_vulnerability_beta,
+        )
+        * noise[towns]
+    )
     return weights / weights.sum()
 
 

@@ -168,10 +168,23 @@ class Params:
         "chance a line opens up in another town each month",
         "choice: lines spread month by month",
     )
+    town_population_power: float = _p(
+        1.0,
+        "a town's attractiveness to lines grows as population ** power (the size of its market)",
+        "Poisson fit of data.police.uk West Mercia 'Drugs' + 'Possession of weapons' "
+        "2018-10..2019-01 per town on log population and vulnerability: 0.92 (town polygons) "
+        "to 1.19 (crimes near the town point) (tools/calibrate_town_choice.py)",
+    )
+    town_vulnerability_beta: float = _p(
+        0.25,
+        "a town's attractiveness grows as exp(beta * vulnerability) (town mean deprivation)",
+        "the same fit: 0.26 on town polygons, -0.24 and -0.20 near the town point",
+    )
     town_noise_sigma: float = _p(
-        0.5,
+        0.4,
         "log-normal spread of town attractiveness the data cannot see",
-        "choice: keeps place models honest",
+        "the same fit: residual spread beyond Poisson 0.40 on town polygons (0.41 and 0.52 "
+        "near the town point), as a log-normal sigma",
     )
     late_start_share: float = _p(0.2, "share of lines that start during the period", "choice")
     download_share: float = _p(
