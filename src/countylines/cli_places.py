@@ -74,10 +74,10 @@ def _found_lines(
             read_identifiers(database, numbers, key),
             _read_csv(lines_dir / "lines.csv", ("line_id", "hub")),
         )
+    from countylines.attached_case import attach_case, has_table
     from countylines.lines.detect import find_lines
-    from countylines.places.features import has_table, open_case
 
-    con = open_case(database)
+    con = attach_case(database)
     try:
         events = has_table(con, "events")
     finally:

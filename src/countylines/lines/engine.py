@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 import pandas as pd
 
+from countylines.attached_case import attach_case, case_tables
 from countylines.numbering import ID_COLUMNS, NUMBERED_EVENTS_SQL, NUMBERS_SQL
 
 CASE_TABLES = ("events", "numbers", "cells", "subscribers", "hubs", "intel_lines", "areas")
@@ -106,21 +106,12 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, database: Path) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")
+        self.con = attach_case(database)
         self.con.execute("SET preserve_insertion_order = false")  # every result is ordered
         # A join with the candidates (a few thousand numbers) filters the events' scan first,
         # so their text columns are read only for the rows kept.
         self.con.execute(f"SET dynamic_or_filter_threshold = {DYNAMIC_FILTER_MAX}")
-        self.con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
-        present = {
-            r[0]
-            for r in self.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'db'"
-            ).fetchall()
-        }
-        self._present = present & set(CASE_TABLES)
+        self._present = case_tables(self.con) & set(CASE_TABLES)
         for table in CASE_TABLES:
             if table in self._present:
                 source = f"SELECT * FROM db.{table}"

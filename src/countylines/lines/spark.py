@@ -14,9 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
+from countylines.attached_case import attach_case, case_tables
 from countylines.lines.engine import CASE_TABLES, EMPTY_TABLES, is_numbered, number_events
 from countylines.problems import CaseError
 
@@ -56,16 +56,9 @@ def local_session(cores: int = 2) -> Any:
 def export_tables(database: Path, folder: Path) -> dict[str, Path]:
     """Write the case tables the detector reads from the loaded `database` to Parquet files in
     `folder`; returns {table: file} for the tables the case has."""
-    con = duckdb.connect()
+    con = attach_case(database)
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
-        present = {
-            r[0]
-            for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'db'"
-            ).fetchall()
-        }
+        present = case_tables(con)
         files = {}
         for table in CASE_TABLES:
             if table in present:

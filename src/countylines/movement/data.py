@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from countylines.attached_case import attach_case, case_tables
 from countylines.problems import CaseError
 
 EPOCH = "epoch(CAST({} AS TIMESTAMPTZ))"
@@ -21,16 +21,8 @@ class CaseTables:
     """Read-only access to the case tables of a loaded database (a `.duckdb` file)."""
 
     def __init__(self, database: Path) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")
-        self.con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
-        self.tables = {
-            r[0]
-            for r in self.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'db'"
-            ).fetchall()
-        }
+        self.con = attach_case(database)
+        self.tables = case_tables(self.con)
 
     def close(self) -> None:
         self.con.close()

@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from countylines.attached_case import attach_case, has_table
+
 DAY_S = 86_400
 
 NIGHT_FROM_H, NIGHT_TO_H = 22, 7
@@ -35,10 +37,7 @@ def open_people(database: Path, line_numbers: list[str]) -> duckdb.DuckDBPyConne
     events with a number at each end, times in seconds (empty when the case has no events); and
     `lev`, the events that touch one of `line_numbers` (one scan of the events; every
     per-number query below reads it)."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
+    con = attach_case(database)
     if has_table(con, "events"):
         source = (
             "SELECT epoch(start_time)::BIGINT AS t, a_number AS a, b_number AS b, a_imei, "
@@ -60,15 +59,6 @@ def open_people(database: Path, line_numbers: list[str]) -> duckdb.DuckDBPyConne
         """
     )
     return con
-
-
-def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the case has the table `table`."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def table_frame(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> pd.DataFrame:

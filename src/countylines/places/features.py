@@ -1,7 +1,7 @@
 """The DuckDB adapter of `countylines places`: the case tables the place model reads.
 
 Every function takes a connection with the loaded case attached read-only as `db`
-(`open_case`) and returns plain pandas frames. Coordinates come out as WGS84
+(`attached_case.attach_case`) and returns plain pandas frames. Coordinates come out as WGS84
 degrees (as stored); `areas` comes out as a GeoDataFrame in British National Grid (EPSG:27700,
 metres). Times are cut at `before` (a UTC timestamp, exclusive) when given, so a backtest sees
 only what was known before its cut-off. Months are calendar months, `YYYY-MM` (UTC).
@@ -10,13 +10,13 @@ only what was known before its cut-off. Months are calendar months, `YYYY-MM` (U
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+from countylines.attached_case import has_table
 from countylines.problems import CaseError
 
 AREA_FIXED = ("source_row", "area_id", "name", "population", "town", "x", "y", "lat", "lon",
@@ -24,29 +24,11 @@ AREA_FIXED = ("source_row", "area_id", "name", "population", "town", "x", "y", "
 """Stored `areas` columns that are not indicators (docs/data-formats.md, `areas` table)."""
 
 
-def open_case(database: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection (UTC) with `database` attached read-only as `db`."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute("ATTACH ? AS db (READ_ONLY)", [str(database)])
-    return con
-
-
 def _table(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
     """`columns` of a case table, or an empty frame with those columns when it is absent."""
     if not has_table(con, table):
         return pd.DataFrame({c: [] for c in columns})
     return con.execute(f"SELECT {', '.join(columns)} FROM db.{table}").df()
-
-
-def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'db' AND table_name = ?",
-            [table],
-        ).fetchall()[0][0]
-    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from countylines.attached_case import attach_case
 from countylines.places import features as fx
 from countylines.places import transport as tr
 from countylines.places.classify import CONTAGION, classify, drivers
@@ -107,7 +108,7 @@ def assess_places(
     """Risk of every area of the loaded case at `database`, given the lines found in it
     (`line_numbers`: line_id, number, role; `lines`: line_id, hub)."""
     s = settings or PlaceSettings()
-    con = fx.open_case(database)
+    con = attach_case(database)
     try:
         areas = fx.areas(con)
         incidents = fx.incidents(con, s.before)
