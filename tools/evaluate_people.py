@@ -36,18 +36,18 @@ RECORDED = {
 """With --recorded: background adults and customers with recorded vulnerabilities (see
 docs/simulator.md, "Recorded vulnerabilities"); the results go to people_accuracy_recorded.json."""
 HELD_OUT: tuple[tuple[str, str, int, dict], ...] = (
-    ("small", "default", 1111, {}),
-    ("small", "default", 1112, {}),
-    ("small", "default", 1113, {}),
-    ("small", "default", 1114, {}),
-    ("small", "default", 1115, DENSE),
+    ("small", "default", 901, {}),
+    ("small", "default", 902, {}),
+    ("small", "default", 903, {}),
+    ("small", "default", 908, DENSE),
 )
-"""Never used to develop or tune anything; measured once after the rules were frozen. The
-development seeds (every one of them looked at while the rules were changed; see
-docs/people.md): small default 1001-1008 for this version; small default 701-704, 721-723,
-731-733 and full default 31 for the previous ones. Earlier held-out seeds, each measured once
-with the version of its time: small 761-763, and small 1101-1104 with dense 1105 (the version
-without `baseline_skip`)."""
+"""Never used to develop or tune anything: the lead's final held-out seeds of session 5,
+simulated with every simulator change of that session and measured once. The development seeds
+(every one of them looked at while the rules were changed; see docs/people.md): small default
+1001-1008 for this version; small default 701-704, 721-723, 731-733 and full default 31 for the
+previous ones. Earlier held-out seeds, each measured once with the version of its time: small
+761-763, small 1101-1104 with dense 1105 (the version without `baseline_skip`), and small
+1111-1114 with dense 1115 (this version, before the other simulator changes of session 5)."""
 
 
 def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:

@@ -13,9 +13,10 @@ Writes bench/results/places_accuracy.json. Run from the project root:
 
 Seeds. With the town choice calibrated to real data (`simulate.lines.attractiveness`,
 tools/calibrate_town_choice.py), development seeds (looked at while re-checking the model):
-small 12 and 1001-1012; measurement seeds: HELD_OUT below (1301-1312), used only here. Before
-that change (population ** 0.5 x vulnerability, hidden sigma 0.5): development seeds 12, 13,
-14, 701-712 and 801-812, measurement 871-882 (docs/places.md, "Earlier measurements").
+small 12 and 1001-1012; measurement seeds: 1301-1312 (the helper's), then HELD_OUT below
+(901-912, the lead's), each used once. Before that change (population ** 0.5 x vulnerability,
+hidden sigma 0.5): development seeds 12, 13, 14, 701-712 and 801-812, measurement 871-882
+(docs/places.md, "Earlier measurements").
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from countylines.simulate.params import params_for
 from countylines.simulate.region import builtin_region
 
 DEVELOPMENT = (12, *range(1001, 1013))
-HELD_OUT = tuple(range(1301, 1313))
+HELD_OUT = tuple(range(901, 913))
+"""The lead's final held-out seeds of session 5 (measured once); 1301-1312 were measured once
+before, by the helper that calibrated the town choice."""
 ROOT = Path(__file__).resolve().parents[1]
 
 
