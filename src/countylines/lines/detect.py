@@ -302,7 +302,7 @@ def _profile(
     uses = fx.cell_uses(engine, everyone + sorted(numbers["number"]))
     town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
     main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
-    uses_of = dict(tuple(uses.groupby("number")))
+    uses_of = dict(tuple(uses[uses["number"].isin(numbers["number"])].groupby("number")))
     texts = fx.bulk_texts(engine, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
     deals = fx.deals(engine, numbers[["line_id", "number", "role"]])
     rows = []
@@ -326,8 +326,9 @@ def _profile(
         towns = market_towns(cells.map(town_of_cell).dropna())
         days = max(1.0, (last - first) / fx.DAY_S)
         per_day = float(deals.loc[deals["line_id"] == line_id, "deals"].sum()) / days
-        linked = sorted({why for (a, b), whys in reasons.items() if a in set(deal["number"])
-                         for why in whys if b in set(deal["number"])})  # fmt: skip
+        deal_numbers = set(deal["number"])
+        linked = sorted({why for (a, b), whys in reasons.items() if a in deal_numbers
+                         for why in whys if b in deal_numbers})  # fmt: skip
         best = deal.sort_values("score", ascending=False).iloc[0]
         evidence = [str(best["evidence"])]
         if linked:
