@@ -39,9 +39,14 @@ MIN_CO_TRAVEL = 2
 MIN_CO_TRAVEL_SHARE = 0.15
 MIN_CO_TRAVEL_WEIGHT = 1.0
 MIN_HUB_TOWN_SHARE = 0.5
+MIN_FLEET_WEIGHT_SHARE = 0.04
 CORRIDOR_M = 300.0
 STATION_M = 3_000.0
 RAIL_GAP_S = 3 * 3600
+ROUTE_OFF_M = 10_000.0
+ROUTE_OFF_SHARE = 0.3
+MIN_PROGRESS = 0.25
+OVERSHOOT = 0.3
 
 
 def distances(x: np.ndarray, y: np.ndarray, places: pd.DataFrame) -> np.ndarray:
@@ -116,7 +121,8 @@ def _turns(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[int]:
 
 
 def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
-    """One row per trip: vrm, trip, t0, t1, from_place, to_place, n_reads, from_hub, to_hub.
+    """One row per trip: vrm, trip, t0, t1, x0, y0, x1, y1 (first and last read, metres),
+    from_place, to_place, from_hub, to_hub, n_reads.
     `reads`: vrm, t, x, y, place, hub (bool) sorted by vrm and t."""
     new_vehicle = reads["vrm"].ne(reads["vrm"].shift())
     gap = reads["t"].diff().fillna(np.inf) > TRIP_GAP_S
@@ -137,6 +143,10 @@ def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
             "trip": np.arange(int(trip.max()) + 1 if len(trip) else 0),
             "t0": g["t"].first(),
             "t1": g["t"].last(),
+            "x0": g["x"].first(),
+            "y0": g["y"].first(),
+            "x1": g["x"].last(),
+            "y1": g["y"].last(),
             "from_place": g["place"].first(),
             "to_place": g["place"].last(),
             "from_hub": g["hub"].first(),
@@ -167,41 +177,71 @@ def _moves(sightings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
-    """(trip, number, line_id, move) for each trip between two places that carried a runner
-    phone; `move` numbers the phone's move from A to B that the trip matched. `sightings`:
-    line_id, number, t, place. Only trips from A to B around a time the phone itself moved from
-    A to B are checked in full."""
-    columns = ["trip", "number", "line_id", "move"]
-    moving = trips[(trips["from_place"] != "") & (trips["to_place"] != "")
-                   & (trips["from_place"] != trips["to_place"])]  # fmt: skip
-    if moving.empty or sightings.empty:
+def _along(ends: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Whether each trip's reads run along the way from point `a` to point `b` (metres): its
+    first and last reads (`ends`: rows of x0, y0, x1, y1) within `ROUTE_OFF_M` (or
+    `ROUTE_OFF_SHARE` of the distance) of the straight line, heading for `b` for at least
+    `MIN_PROGRESS` of the way, starting at most `OVERSHOOT` of the way before `a` and ending at
+    most that beyond `b`."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = float(np.hypot(dx, dy))
+    if length == 0:
+        return np.zeros(len(ends), dtype=bool)
+    s, off = [], []
+    for x, y in ((ends[:, 0] - a[0], ends[:, 1] - a[1]), (ends[:, 2] - a[0], ends[:, 3] - a[1])):
+        s.append((x * dx + y * dy) / length**2)
+        off.append(np.abs(x * dy - y * dx) / length)
+    tolerance = max(ROUTE_OFF_M, ROUTE_OFF_SHARE * length)
+    return (
+        (s[1] - s[0] >= MIN_PROGRESS)
+        & (s[0] >= -OVERSHOOT)
+        & (s[1] <= 1 + OVERSHOOT)
+        & (off[0] <= tolerance)
+        & (off[1] <= tolerance)
+    )
+
+
+def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFrame) -> pd.DataFrame:
+    """(trip, number, line_id, move, a, b, hub_town, exact) for each trip that carried a runner
+    phone while the phone moved from place `a` to place `b` (`hub_town`: one of the two is a
+    hub; `exact`: the trip's own first and last cameras stand in `a` and `b`). `trips`:
+    `vehicle_trips`; `sightings`: line_id, number, t, place; `centres`: name, x, y, hub (bool)
+    of every hub and town. A trip is checked in full when it runs from `a` to `b` by its own
+    places or, as a car's first and last cameras can stand in a neighbouring town or a hub on
+    the way, when its reads run along the way from `a` to `b` (`_along`)."""
+    columns = ["trip", "number", "line_id", "move", "a", "b", "hub_town", "exact"]
+    if trips.empty or sightings.empty:
         return pd.DataFrame(columns=columns)
-    pairs = {
-        key: group.sort_values("t0") for key, group in moving.groupby(["from_place", "to_place"])
-    }
-    longest = float((moving["t1"] - moving["t0"]).max())
+    trips = trips.sort_values("t0")
+    t0s, t1s = trips["t0"].to_numpy(float), trips["t1"].to_numpy(float)
+    ends = trips[["x0", "y0", "x1", "y1"]].to_numpy(float)
+    ids = trips["trip"].to_numpy()
+    origin = trips["from_place"].to_numpy(dtype=object)
+    dest = trips["to_place"].to_numpy(dtype=object)
+    longest = float((t1s - t0s).max())
     phones = {
         key: (group["t"].to_numpy(float), group["place"].to_numpy(dtype=object))
         for key, group in sightings.sort_values("t").groupby(["line_id", "number"])
     }
-    rows: set[tuple[int, str, str, int]] = set()
+    where = {str(n): (float(x), float(y)) for n, x, y in zip(
+        centres["name"], centres["x"], centres["y"], strict=True)}  # fmt: skip
+    hubs = set(centres.loc[centres["hub"].astype(bool), "name"])
+    rows: set[tuple[int, str, str, int, str, str, bool, bool]] = set()
     moves = _moves(sightings)
     for move, (line, number, a, b, ta, tb) in enumerate(zip(
         *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
     )):  # fmt: skip
-        group = pairs.get((a, b))
-        if group is None:
-            continue
-        t0s = group["t0"].to_numpy(float)
-        lo = np.searchsorted(t0s, float(tb) - BEFORE_S - longest)
-        hi = np.searchsorted(t0s, float(ta) + BEFORE_S, side="right")
+        lo = int(np.searchsorted(t0s, float(tb) - BEFORE_S - longest))
+        hi = int(np.searchsorted(t0s, float(ta) + BEFORE_S, side="right"))
+        exact = (origin[lo:hi] == a) & (dest[lo:hi] == b)
+        fits = exact.copy()
+        if a in where and b in where:
+            fits |= _along(ends[lo:hi], where[a], where[b])
         t, place = phones[(line, number)]
-        part = group.iloc[lo:hi]
-        for trip, t0, t1 in zip(part["trip"].tolist(), part["t0"].tolist(), part["t1"].tolist(),
-                                strict=True):  # fmt: skip
-            if _carried(t, place, float(t0), float(t1), str(a), str(b)):
-                rows.add((int(trip), str(number), str(line), move))
+        for i in np.flatnonzero(fits) + lo:
+            if _carried(t, place, t0s[i], t1s[i], str(a), str(b)):
+                rows.add((int(ids[i]), str(number), str(line), move, str(a), str(b),
+                          (a in hubs) != (b in hubs), bool(exact[i - lo])))  # fmt: skip
     return pd.DataFrame(sorted(rows), columns=columns)
 
 
@@ -230,32 +270,55 @@ def _hub_town(trips: pd.DataFrame) -> pd.Series:
     )
 
 
+def _on_line_route(carried: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
+    """Whether each co-travel row's move runs between its line's hub (any hub when the line's
+    is unknown) and one of its market towns. `lines`: line_id, hub, market_towns (lists)."""
+    hub = dict(zip(lines["line_id"], lines["hub"], strict=True))
+    towns = dict(zip(lines["line_id"], lines["market_towns"], strict=True))
+    return np.array(
+        [
+            bool({a, b} & set(towns.get(line, ()))) and hub.get(line, "") in ("", a, b)
+            for line, a, b in zip(carried["line_id"], carried["a"], carried["b"], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def vehicles_of_interest(
-    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
+    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame, lines: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per vehicle of interest (the module's rules). `trips`: `vehicle_trips`;
-    `carried`: `co_travel`; `vehicles`: vrm, category, operator."""
+    `carried`: `co_travel`; `vehicles`: vrm, category, operator (the registered hire cars,
+    taxis and private-hire cars); `lines`: line_id, hub, market_towns (lists)."""
     columns = [
         "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
         "n_co_travel_trips", "co_travel_weight", "runners", "routes", "evidence",
     ]  # fmt: skip
-    hub_town = _hub_town(trips)
+    c = carried[carried["hub_town"].astype(bool)].merge(trips[["trip", "vrm"]], on="trip")
+    hub_town = _hub_town(trips) | trips["trip"].isin(c["trip"])
     per = pd.DataFrame({"n_trips": trips.groupby("vrm").size(),
                         "n_hub_town_trips": hub_town.groupby(trips["vrm"]).sum()})  # fmt: skip
-    c = carried.merge(trips.loc[hub_town, ["trip", "vrm", "from_place", "to_place"]], on="trip")
     if c.empty:
         return pd.DataFrame(columns=columns)
     c["weight"] = 1.0 / c.groupby("move")["vrm"].transform("nunique")
+    registered = c["vrm"].isin(set(vehicles["vrm"])).to_numpy()
+    # a private car counts the trips its own first and last cameras place between the two
+    # places; a registered car the trips on its line's own route, however they were read
+    c = c[np.where(registered, _on_line_route(c, lines), c["exact"].astype(bool))]
     counts = c.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"), weight=("weight", "sum"))
     counts = counts.reset_index().sort_values(
         ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
     )
     best = counts.drop_duplicates("vrm")
     n_all = best["vrm"].map(per["n_trips"])
-    best = best[
+    private = (
         (best["n"] >= MIN_CO_TRAVEL)
         & (best["weight"] >= MIN_CO_TRAVEL_WEIGHT)
         & (best["n"] >= MIN_CO_TRAVEL_SHARE * n_all)
+    )
+    fleet = best["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all
+    best = best[
+        np.where(best["vrm"].isin(set(vehicles["vrm"])), fleet, private)
         & (best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * n_all)
     ]
     if best.empty:
@@ -267,8 +330,7 @@ def vehicles_of_interest(
         *(best[k].tolist() for k in ("vrm", "line_id", "n", "weight")), strict=True
     ):
         mine = c[(c["vrm"] == vrm) & (c["line_id"] == line)]
-        routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
-        routes = routes.drop_duplicates(keep="first")
+        routes = (mine["a"] + ">" + mine["b"]).drop_duplicates(keep="first")
         runners = sorted(set(mine["number"]))
         rows.append(
             {
@@ -299,8 +361,8 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame) -> pd.DataFrame:
             "number": c["number"],
             "mode": "road",
             "vrm": c["vrm"],
-            "from_place": c["from_place"],
-            "to_place": c["to_place"],
+            "from_place": c["a"],
+            "to_place": c["b"],
             "depart": c["t0"],
             "arrive": c["t1"],
             "route": c["n_reads"].astype(str) + " ANPR reads",
