@@ -8,20 +8,30 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
 * **Trips.** A vehicle's reads split wherever two reads are more than `TRIP_GAP_S` apart, and
   where a drive turns back (the read furthest from the start, when the drive ends less than half
   as far from its start); each part is a trip from its first camera's place to its last's.
-* **Co-travel.** A trip between two different places carries a runner phone when the phone
-  itself moved between the same places around then (consecutive sightings in the first, then
-  the last place), is in the trip's first place between `BEFORE_S` before the first read and the
-  middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
-  nowhere else during the trip, and not at the destination before it.
-* **Vehicles of interest.** Only co-travel on hub-town trips counts (a line's car drives
+* **Co-travel.** A trip carries a runner phone when the phone itself moved from place A to
+  place B around then (consecutive sightings in A, then B), the trip runs from A to B, the phone
+  is in A between `BEFORE_S` before the first read and the middle of the trip, in B between the
+  middle and `BEFORE_S` after the last read, nowhere else during the trip, and not at B before
+  it. A trip runs from A to B when its own first and last cameras stand there (`exact`) or when
+  its first and last reads lie along the way from A's centre to B's (a car's first and last
+  cameras can stand in a neighbouring town or a hub on the road): within `ROUTE_OFF_M` (or
+  `ROUTE_OFF_SHARE` of the distance) of the straight line, heading for B for at least
+  `MIN_PROGRESS` of the way, starting at most `OVERSHOOT` of the way before A and ending at most
+  that beyond B.
+* **Vehicles of interest.** Only co-travel on hub-town moves counts (a line's car drives
   between its hub and its market towns). Each runner-phone move is one piece of evidence, shared
   among all the vehicles it coincides with (on a busy road one move matches many cars: each gets
-  1/k). A vehicle is of interest when it carries a line's runners on at least `MIN_CO_TRAVEL`
-  hub-town trips, with shared evidence of at least `MIN_CO_TRAVEL_WEIGHT` moves, on at least
-  `MIN_CO_TRAVEL_SHARE` of all its trips, and at least `MIN_HUB_TOWN_SHARE` of its trips are
-  hub-town trips (a line's car drives for the line; a taxi or a private car that happened to
-  share a road with a runner twice drives mostly for others); its line is the one it carried
-  most.
+  1/k). At least `MIN_HUB_TOWN_SHARE` of a vehicle's trips must be hub-town trips (a line's car
+  drives for the line). A **private car** (not in `vehicles`) is of interest when its own
+  cameras place it carrying a line's runners on at least `MIN_CO_TRAVEL` hub-town trips, with
+  shared evidence of at least `MIN_CO_TRAVEL_WEIGHT` moves, on at least `MIN_CO_TRAVEL_SHARE` of
+  all its trips (with tens of thousands of cars on the roads, a private car shares a road with a
+  runner once by chance). A **registered hire car, taxi or private-hire car** (in `vehicles`:
+  the kind lines use) is of interest after a single trip between its line's hub and one of the
+  line's market towns, when its shared evidence is at least `MIN_FLEET_WEIGHT_SHARE` moves per
+  trip it made (a car hired for the line drives little else; a legitimate taxi or hire car on
+  the same roads all month carries a runner by chance now and then, among many other fares).
+  Its line is the one it carried most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
   more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
 """
