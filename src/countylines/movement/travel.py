@@ -294,6 +294,17 @@ def _on_line_route(carried: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
     )
 
 
+def _best_line(carried: pd.DataFrame) -> pd.DataFrame:
+    """Per vehicle (index vrm): the line it carried most (line_id), on `n` trips with
+    `weight` runner moves of shared evidence (`carried`: vrm, line_id, trip, weight)."""
+    counts = carried.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"),
+                                                     weight=("weight", "sum"))  # fmt: skip
+    counts = counts.reset_index().sort_values(
+        ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
+    )
+    return counts.drop_duplicates("vrm").set_index("vrm")
+
+
 def vehicles_of_interest(
     trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame, lines: pd.DataFrame
 ) -> pd.DataFrame:
@@ -312,24 +323,23 @@ def vehicles_of_interest(
         return pd.DataFrame(columns=columns)
     c["weight"] = 1.0 / c.groupby("move")["vrm"].transform("nunique")
     registered = c["vrm"].isin(set(vehicles["vrm"])).to_numpy()
-    # a private car counts the trips its own first and last cameras place between the two
-    # places; a registered car the trips on its line's own route, however they were read
-    c = c[np.where(registered, _on_line_route(c, lines), c["exact"].astype(bool))]
-    counts = c.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"), weight=("weight", "sum"))
-    counts = counts.reset_index().sort_values(
-        ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
-    )
-    best = counts.drop_duplicates("vrm")
-    n_all = best["vrm"].map(per["n_trips"])
-    private = (
-        (best["n"] >= MIN_CO_TRAVEL)
-        & (best["weight"] >= MIN_CO_TRAVEL_WEIGHT)
-        & (best["n"] >= MIN_CO_TRAVEL_SHARE * n_all)
-    )
-    fleet = best["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all
+    exact = c["exact"].astype(bool).to_numpy()
+    on_route = registered & _on_line_route(c, lines)
+    n_all = per["n_trips"]
+    # any car: its own first and last cameras place it with a line's runners on several trips
+    # (each move shared among the cars whose own cameras match it)
+    own = c[exact]
+    own = _best_line(own.assign(weight=1.0 / own.groupby("move")["vrm"].transform("nunique")))
+    own = own[(own["n"] >= MIN_CO_TRAVEL) & (own["weight"] >= MIN_CO_TRAVEL_WEIGHT)
+              & (own["n"] >= MIN_CO_TRAVEL_SHARE * n_all.reindex(own.index))]  # fmt: skip
+    # a registered hire car or taxi: trips on its line's own route, however they were read,
+    # when it drove little else
+    hired = _best_line(c[on_route])
+    hired = hired[hired["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all.reindex(hired.index)]
+    c = c[exact | on_route]
+    best = _best_line(c[c["vrm"].isin(set(own.index) | set(hired.index))]).reset_index()
     best = best[
-        np.where(best["vrm"].isin(set(vehicles["vrm"])), fleet, private)
-        & (best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * n_all)
+        best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * best["vrm"].map(n_all)
     ]
     if best.empty:
         return pd.DataFrame(columns=columns)
