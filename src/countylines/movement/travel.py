@@ -22,15 +22,16 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   between its hub and its market towns). Each runner-phone move is one piece of evidence, shared
   among all the vehicles it coincides with (on a busy road one move matches many cars: each gets
   1/k). At least `MIN_HUB_TOWN_SHARE` of a vehicle's trips must be hub-town trips (a line's car
-  drives for the line). A **private car** (not in `vehicles`) is of interest when its own
-  cameras place it carrying a line's runners on at least `MIN_CO_TRAVEL` hub-town trips, with
-  shared evidence of at least `MIN_CO_TRAVEL_WEIGHT` moves, on at least `MIN_CO_TRAVEL_SHARE` of
-  all its trips (with tens of thousands of cars on the roads, a private car shares a road with a
-  runner once by chance). A **registered hire car, taxi or private-hire car** (in `vehicles`:
-  the kind lines use) is of interest after a single trip between its line's hub and one of the
-  line's market towns, when its shared evidence is at least `MIN_FLEET_WEIGHT_SHARE` moves per
-  trip it made (a car hired for the line drives little else; a legitimate taxi or hire car on
-  the same roads all month carries a runner by chance now and then, among many other fares).
+  drives for the line), and then either rule makes it a vehicle of interest. **Any car**: its
+  own first and last cameras place it carrying a line's runners on at least `MIN_CO_TRAVEL`
+  hub-town trips, with shared evidence (among the cars whose own cameras match the move) of at
+  least `MIN_CO_TRAVEL_WEIGHT` moves, on at least `MIN_CO_TRAVEL_SHARE` of all its trips (with
+  tens of thousands of cars on the roads, a private car shares a road with a runner once by
+  chance). **A registered hire car, taxi or private-hire car** (in `vehicles`: the kind lines
+  use): a single trip between its line's hub and one of the line's market towns is enough when
+  its shared evidence is at least `MIN_FLEET_WEIGHT_SHARE` moves per trip it made (a car hired
+  for the line drives little else; a legitimate taxi or hire car on the same roads all month
+  carries a runner by chance now and then, among many other fares).
   Its line is the one it carried most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
   more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
