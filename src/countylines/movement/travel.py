@@ -248,6 +248,7 @@ def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFram
         fits = exact.copy()
         if a in where and b in where:
             fits |= _along(ends[lo:hi], where[a], where[b])
+        fits &= t1s[lo:hi] >= float(tb) - BEFORE_S  # the phone reached B soon after the trip
         t, place = phones[(line, number)]
         for i in np.flatnonzero(fits) + lo:
             if _carried(t, place, t0s[i], t1s[i], str(a), str(b)):
