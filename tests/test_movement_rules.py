@@ -162,3 +162,29 @@ def test_line_times_are_seconds_since_1970() -> None:
     assert out["start"] == pd.Timestamp("2018-10-01T00:00:29Z").timestamp()
     assert out["end"] - out["start"] == DAY
     assert out["market_towns"] == ["Ludlow", "Ledbury"]
+
+
+def test_a_busy_registered_line_car_counts_by_its_own_cameras() -> None:
+    """A line's taxi on a busy road: each runner move it carried also lies along the way of
+    nine other cars' trips, so its share of the evidence is too small for the single-trip rule,
+    but its own cameras place it with the runners on 8 of its 40 trips, as a private car's would."""
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    others = [f"CAR{k}" for k in range(9)]
+    trips = pd.concat(
+        [_trips("BUSYLINE", there_and_back * 20, 0)]
+        + [_trips(vrm, there_and_back * 4, 100 + 10 * k) for k, vrm in enumerate(others)],
+        ignore_index=True,
+    )
+    mine = pd.DataFrame(
+        {"trip": range(0, 16, 2), "number": "+1", "line_id": "L1", "move": range(8)}
+    )
+    carried = _carried(mine, trips)
+    along = pd.DataFrame(
+        [(100 + 10 * k + j % 8, "+1", "L1", j) for k in range(9) for j in range(8)],
+        columns=["trip", "number", "line_id", "move"],
+    )
+    carried = pd.concat([carried, _carried(along, trips).assign(exact=False)], ignore_index=True)
+    vehicles = pd.DataFrame({"vrm": ["BUSYLINE"], "category": ["taxi"], "operator": ["Taxis"]})
+    out = vehicles_of_interest(trips, carried, vehicles, LINES)
+    assert list(out["vrm"]) == ["BUSYLINE"]
+    assert out.iloc[0]["n_co_travel_trips"] == 8
