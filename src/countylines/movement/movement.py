@@ -88,8 +88,9 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
         seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
     seen = seen.merge(cells[["cell_id", "x", "y", "place", "corridor"]], on="cell_id")
     trips = tr.vehicle_trips(reads)
-    carried = tr.co_travel(trips, seen)
-    voi = tr.vehicles_of_interest(trips, carried, vehicles)
+    centres = pd.concat([hubs.assign(hub=True), towns.assign(hub=False)], ignore_index=True)
+    carried = tr.co_travel(trips, seen, centres)
+    voi = tr.vehicles_of_interest(trips, carried, vehicles, lines.lines)
     journeys = pd.concat(
         [tr.road_journeys(trips, carried), tr.rail_journeys(seen, stations.assign(x=sx, y=sy))],
         ignore_index=True,
