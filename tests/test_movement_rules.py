@@ -1,7 +1,8 @@
 """The rules of issue 7's accuracy work: a named customer in a market town is not enough, a stated
 rivalry needs less evidence for the other side, repeated weaker evidence makes a rivalry,
 vehicles of interest from hub-town co-travel with the evidence shared among the cars on the
-road, and line times read in seconds whatever resolution pandas parses them to."""
+road, one road journey per runner move however many cars matched it, and line times read in
+seconds whatever resolution pandas parses them to."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from countylines.movement.attribute import AttributionSettings, attribute
 from countylines.movement.lineset import as_lines
 from countylines.movement.rivalry import find_rivalries
-from countylines.movement.travel import vehicles_of_interest
+from countylines.movement.travel import road_journeys, vehicles_of_interest
 
 DAY = 86_400.0
 
@@ -112,6 +113,31 @@ def test_vehicles_of_interest_need_hub_town_co_travel_not_shared_with_the_whole_
 
 
 LINES = pd.DataFrame({"line_id": ["L1"], "hub": ["Birmingham"], "market_towns": [["Ludlow"]]})
+
+
+def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffic() -> None:
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    trips = pd.concat(
+        [_trips(vrm, there_and_back, first) for vrm, first in
+         (("LINE1", 0), ("BUSY1", 10), ("BUSY2", 20), ("ALONE", 30))],
+        ignore_index=True,
+    ).assign(t0=lambda f: f["trip"] * 60.0, t1=lambda f: f["trip"] * 60.0 + 3600, n_reads=5)
+    carried = pd.DataFrame(
+        {
+            "trip": [0, 10, 20, 11, 21, 31],
+            "number": ["+1", "+1", "+1", "+2", "+2", "+3"],
+            "line_id": "L1",
+            "move": [0, 0, 0, 1, 1, 2],
+        }
+    )
+    ours = pd.DataFrame({"vrm": ["LINE1"], "line_id": ["L1"]})
+    out = road_journeys(trips, _carried(carried, trips), ours).set_index("number")
+    assert len(out) == 3  # one row per move, not per car on the road
+    assert (out.loc["+1", "vrm"], out.loc["+1", "n_vehicles"]) == ("LINE1", 3)
+    assert (out.loc["+1", "depart"], out.loc["+1", "arrive"]) == (0.0, 3600.0)  # LINE1's trip
+    assert (out.loc["+2", "vrm"], out.loc["+2", "n_vehicles"]) == ("", 2)  # none of the line's
+    assert (out.loc["+2", "depart"], out.loc["+2", "arrive"]) == (660.0, 1260.0 + 3600)
+    assert (out.loc["+3", "vrm"], out.loc["+3", "route"]) == ("ALONE", "5 ANPR reads")
 
 
 def _carried(carried: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:

@@ -374,22 +374,31 @@ def vehicles_of_interest(
     return out[columns]
 
 
-def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame) -> pd.DataFrame:
-    """Journeys by road: the co-travel trips, one row per runner phone carried."""
-    c = carried.merge(trips, on="trip")
-    return pd.DataFrame(
-        {
-            "line_id": c["line_id"],
-            "number": c["number"],
-            "mode": "road",
-            "vrm": c["vrm"],
-            "from_place": c["a"],
-            "to_place": c["b"],
-            "depart": c["t0"],
-            "arrive": c["t1"],
-            "route": c["n_reads"].astype(str) + " ANPR reads",
-        }
-    )
+def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
+                  vehicles: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """Journeys by road: one row per runner phone's move that a co-travel trip matched. Several
+    cars on the road at the time can match one move; the journey then names the one vehicle of
+    interest of the runner's line among them (`vehicles`: vrm, line_id), or none when that is
+    not a single vehicle, and counts them all (`n_vehicles`). Times are the named car's trip,
+    else the span of the matching trips."""
+    ours = vehicles[["vrm", "line_id"]].drop_duplicates().assign(ours=True)
+    c = carried.merge(trips, on="trip").merge(ours, on=["vrm", "line_id"], how="left")
+    c["ours"] = c["ours"].fillna(False).astype(bool)
+    rows = []
+    for (line, number, _), group in c.groupby(["line_id", "number", "move"], sort=False):
+        cars = group["vrm"].unique()
+        named = cars if len(cars) == 1 else group.loc[group["ours"], "vrm"].unique()
+        one = group[group["vrm"] == named[0]] if len(named) == 1 else group
+        rows.append({
+            "line_id": line, "number": number, "mode": "road",
+            "vrm": named[0] if len(named) == 1 else "", "n_vehicles": len(cars),
+            "from_place": group["a"].iloc[0], "to_place": group["b"].iloc[0],
+            "depart": one["t0"].min(), "arrive": one["t1"].max(),
+            "route": (f"{int(one['n_reads'].max())} ANPR reads" if len(named) == 1
+                      else f"{len(cars)} vehicles on the road then"),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["line_id", "number", "mode", "vrm", "n_vehicles",
+                                       "from_place", "to_place", "depart", "arrive", "route"])
 
 
 def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
