@@ -186,6 +186,27 @@ class Params:
         "the same fit: residual spread beyond Poisson 0.40 on town polygons (0.41 and 0.52 "
         "near the town point), as a log-normal sigma",
     )
+    neighbourhood_vulnerability_sd: float = _p(
+        0.27,
+        "standard deviation of a neighbourhood's deprivation (vulnerability) around its town's",
+        "West Mercia LSOAs within 3 km x sqrt(population / 50,000) of a town, IMD 2019 rank "
+        "rescaled: pooled within-town SD 0.27 (0.25 within 2 km) "
+        "(tools/calibrate_neighbourhoods.py)",
+    )
+    neighbourhood_vulnerability_beta: float = _p(
+        2.2,
+        "a line picks a town's neighbourhoods with weight population x exp(beta * vulnerability)",
+        "Poisson fit of data.police.uk West Mercia 'Drugs' + 'Possession of weapons' "
+        "2018-10..2019-01 per LSOA on vulnerability with town fixed effects and log population "
+        "offset: 2.22 (SE 0.16; 2.34 within 2 km) (tools/calibrate_neighbourhoods.py)",
+    )
+    line_customers_per_neighbourhood: float = _p(
+        25.0,
+        "customers a line serves per neighbourhood it works (it works ceil(customers / this) "
+        "of a town's neighbourhoods)",
+        "choice: the opiate and crack users of a neighbourhood of ~4,000 residents (Hay et al. "
+        "2019: 8.9 per 1,000 aged 15-64, ~2,600 of them: ~23)",
+    )
     late_start_share: float = _p(0.2, "share of lines that start during the period", "choice")
     download_share: float = _p(
         0.3, "share of deal numbers whose message texts are known (handset downloads)", "choice"
