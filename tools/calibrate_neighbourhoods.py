@@ -28,6 +28,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
@@ -58,34 +59,49 @@ def lsoas(data: Path) -> pd.DataFrame:
     rank = frame["code"].map(imd.set_index("lsoa11_code")["IMD_rank"])
     frame["vulnerability"] = 1 - (rank - 1) / (IMD2019_LSOAS_ENGLAND - 1)
     frame["crimes"] = frame["code"].map(counts).fillna(0).astype(int)
+    shapes = gpd.read_file(data / "boundaries/lsoa11_bsc_study_area.geojson", ignore_geometry=True)
+    frame["area_m2"] = frame["code"].map(shapes.set_index("LSOA11CD")["Shape__Area"])
     return frame.dropna().reset_index(drop=True)
 
 
-def assign_towns(frame: pd.DataFrame, radius: str) -> pd.DataFrame:
-    """The LSOAs inside a town's built-up radius, with `town` and `distance_share` (distance
-    from the town point over the radius)."""
-    towns = builtin_region("west-mercia").towns
+def assign_towns(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """The LSOAs given to a town, with `town` and `distance_share` (distance from the town point
+    over its built-up radius 3 km x sqrt(population / 50,000)). `rule`: `town_polygon` (the
+    centroid in the town's polygon of `Region.areas()`, which the simulator splits into
+    neighbourhoods: built-up and rural LSOAs alike), `3km_x_sqrt_pop_50k` or `2km` (only the
+    built-up part: within that radius of the nearest town point)."""
+    region = builtin_region("west-mercia")
+    towns = region.towns
     to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
     tx, ty = to_bng.transform([t.lon for t in towns], [t.lat for t in towns])
     pops = np.array([t.population for t in towns], float)
-    limit = (
-        3000 * np.sqrt(pops / 50_000)
-        if radius == "3km_x_sqrt_pop_50k"
-        else np.full(len(towns), 2000.0)
-    )
+    radius = 3000 * np.sqrt(pops / 50_000)
     d = np.hypot(frame["x"].to_numpy()[:, None] - tx, frame["y"].to_numpy()[:, None] - ty)
-    nearest = d.argmin(axis=1)
-    dist = d[np.arange(len(d)), nearest]
-    inside = dist <= limit[nearest]
+    if rule == "town_polygon":
+        points = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=27700, index=frame.index
+        )
+        polygons = region.areas()[["geometry"]].reset_index(drop=True)
+        joined = gpd.sjoin(points, polygons, predicate="within")
+        which = joined["index_right"].reindex(frame.index)
+        inside = which.notna().to_numpy()
+        nearest = which.fillna(-1).to_numpy(int)
+    else:
+        nearest = d.argmin(axis=1)
+        limit = radius if rule == "3km_x_sqrt_pop_50k" else np.full(len(towns), 2000.0)
+        inside = d[np.arange(len(d)), nearest] <= limit[nearest]
     out = frame[inside].copy()
-    out["town"] = [towns[i].name for i in nearest[inside]]
-    out["distance_share"] = dist[inside] / limit[nearest[inside]]
+    idx = nearest[inside]
+    out["town"] = [towns[i].name for i in idx]
+    out["distance_share"] = d[inside][np.arange(len(idx)), idx] / radius[idx]
     return out
 
 
 def within_spread(frame: pd.DataFrame) -> dict[str, float]:
     """Pooled within-town SD of vulnerability (population-weighted town means) over towns with
-    at least two LSOAs, and the correlation of the deviation with `distance_share`."""
+    at least two LSOAs; the correlation of the deviation with `distance_share` and with the
+    LSOA's log area (standardised within its town: density, as the simulator's neighbourhoods
+    have equal populations)."""
     sizes = frame.groupby("town")["code"].transform("size")
     many = frame[sizes >= 2].copy()
     w = many["population"]
@@ -93,6 +109,10 @@ def within_spread(frame: pd.DataFrame) -> dict[str, float]:
     dev = many["vulnerability"] - many["town"].map(mean)
     n_towns = many["town"].nunique()
     sd = float(np.sqrt((dev**2).sum() / (len(many) - n_towns)))
+    log_area = np.log(many["area_m2"])
+    z_area = (log_area - log_area.groupby(many["town"]).transform("mean")) / log_area.groupby(
+        many["town"]
+    ).transform("std")
     return {
         "towns": int(n_towns),
         "lsoas": len(many),
@@ -101,6 +121,7 @@ def within_spread(frame: pd.DataFrame) -> dict[str, float]:
         "correlation_with_distance_share": round(
             float(np.corrcoef(dev, many["distance_share"])[0, 1]), 3
         ),
+        "correlation_with_log_area_z": round(float(np.corrcoef(dev, z_area)[0, 1]), 3),
     }
 
 
@@ -141,9 +162,9 @@ def main() -> None:
     args = parser.parse_args()
     frame = lsoas(args.data)
     fits = {}
-    for radius in ("3km_x_sqrt_pop_50k", "2km"):
-        towns = assign_towns(frame, radius)
-        fits[radius] = {"spread": within_spread(towns), "placement": within_beta(towns)}
+    for rule in ("town_polygon", "3km_x_sqrt_pop_50k", "2km"):
+        towns = assign_towns(frame, rule)
+        fits[rule] = {"spread": within_spread(towns), "placement": within_beta(towns)}
     report = {
         "measured": datetime.now(UTC).isoformat(timespec="seconds"),
         "west_mercia_lsoas": len(frame),

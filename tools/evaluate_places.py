@@ -48,14 +48,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def oracle(case: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(oracle, oracle_hidden) per candidate area of a West Mercia simulated case: the share of
-    lines that pick the town, from `simulate.lines.attractiveness` with the case's own
+    lines that pick the area's town, from `simulate.lines.attractiveness` with the case's own
     parameters (`truth/params.json`), normalised per hub, hubs weighted by share, without and
-    with the hidden attractiveness."""
+    with the hidden attractiveness, times the area's share of its town's neighbourhood weights
+    (population x exp(`neighbourhood_vulnerability_beta` x vulnerability), the draw of
+    `simulate.neighbourhoods.choose`). A ranking, not the exact chance: how many neighbourhoods
+    a line works and the customers lines share are left out."""
     region = builtin_region("west-mercia")
     params = params_for("small", **_simulated_params(case))
-    areas = gpd.read_file(case / "areas.geojson").set_index("area_id")
-    towns = areas["town"].tolist()
-    pop, vul = areas["population"].to_numpy(float), areas["vulnerability"].to_numpy(float)
+    towns = [t.name for t in region.towns]
+    pop = np.array([t.population for t in region.towns], float)
+    vul = np.array([t.vulnerability for t in region.towns], float)
     hidden = pd.read_csv(case / "truth" / "towns.csv").set_index("town")["hidden_attractiveness"]
     shares = np.array([h.share for h in region.hubs])
     plain, noisy = np.zeros(len(towns)), np.zeros(len(towns))
@@ -68,17 +71,28 @@ def oracle(case: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         plain += share * weight / weight.sum()
         with_hidden = weight * hidden.reindex(towns).to_numpy(float)
         noisy += share * with_hidden / with_hidden.sum()
-    by_area = pd.DataFrame({"oracle": plain, "oracle_hidden": noisy}, index=areas.index)
+    by_town = pd.DataFrame({"oracle": plain, "oracle_hidden": noisy}, index=towns)
+    areas = gpd.read_file(case / "areas.geojson").set_index("area_id")
+    within = areas["population"] * np.exp(
+        params.neighbourhood_vulnerability_beta * areas["vulnerability"]
+    )
+    within = within / within.groupby(areas["town"]).transform("sum")
+    by_area = by_town.reindex(areas["town"]).set_axis(areas.index).mul(within, axis=0)
     chosen = by_area.reindex(frame["area_id"])
     return chosen["oracle"].to_numpy(), chosen["oracle_hidden"].to_numpy()
 
 
 def _simulated_params(case: Path) -> dict[str, float]:
-    """The town-choice parameters the case was simulated with (`truth/params.json`); a case
-    simulated before they existed used population ** 0.5 x vulnerability, which has no exact
-    equivalent here, so it is refused."""
+    """The town and neighbourhood choice parameters the case was simulated with
+    (`truth/params.json`); a case simulated before they existed (one area per town, or
+    population ** 0.5 x vulnerability) is refused."""
     params = json.loads((case / "truth" / "params.json").read_text())
-    names = ("town_population_power", "town_vulnerability_beta", "town_noise_sigma")
+    names = (
+        "town_population_power",
+        "town_vulnerability_beta",
+        "town_noise_sigma",
+        "neighbourhood_vulnerability_beta",
+    )
     missing = [n for n in names if n not in params]
     if missing:
         raise SystemExit(f"{case} was simulated without {missing[0]}: simulate it again")

@@ -6,7 +6,9 @@ town's mobile cells inside the town polygon, so a phone whose home is a neighbou
 placed in that neighbourhood by point-in-polygon. The town's population is shared equally (as
 LSOAs are drawn to hold similar numbers of residents); each neighbourhood's deprivation is the
 town's `vulnerability` plus a normal deviation of standard deviation
-`Params.neighbourhood_vulnerability_sd` (centred so the town's mean is kept, then held to 0..1).
+`Params.neighbourhood_vulnerability_sd` with correlation `neighbourhood_density_correlation`
+with the neighbourhood's density (small neighbourhoods, in the town centre, are more often
+deprived), centred so the town's mean is kept, then held to 0..1.
 
 A line working a town works `ceil(customers / Params.line_customers_per_neighbourhood)` of its
 neighbourhoods, drawn without replacement with weights population x
@@ -104,10 +106,12 @@ def build_neighbourhoods(
     cell_lat: np.ndarray,
     cell_lon: np.ndarray,
     sd: float,
+    rho: float,
     rng: np.random.Generator,
 ) -> Neighbourhoods:
     """Split every town of `region` (places 0..len(towns)-1) by its cells (`cell_place`,
-    WGS84 `cell_lat`, `cell_lon`); deprivation deviations of standard deviation `sd`."""
+    WGS84 `cell_lat`, `cell_lon`). Deprivation deviations have standard deviation `sd` and
+    correlation `rho` with density (minus the log area, standardised within the town)."""
     towns = region.areas()
     cx, cy = _to_bng().transform(cell_lon, cell_lat)
     cx, cy = np.asarray(cx), np.asarray(cy)
@@ -122,6 +126,10 @@ def build_neighbourhoods(
         n = len(kept)
         shares = np.full(n, town.population // n) + (np.arange(n) < town.population % n)
         z = rng.standard_normal(n)
+        if n > 1:
+            log_area = np.log([max(g.area, 1.0) for _, g in kept])
+            dense = -(log_area - log_area.mean()) / max(log_area.std(), 1e-9)
+            z = rho * dense + np.sqrt(1 - rho**2) * z
         dev = sd * (z - z.mean()) if n > 1 else np.zeros(n)
         vul = np.clip(town.vulnerability + dev, 0.0, 1.0)
         for j, (c, g) in enumerate(kept):

@@ -187,18 +187,26 @@ class Params:
         "near the town point), as a log-normal sigma",
     )
     neighbourhood_vulnerability_sd: float = _p(
-        0.27,
+        0.24,
         "standard deviation of a neighbourhood's deprivation (vulnerability) around its town's",
-        "West Mercia LSOAs within 3 km x sqrt(population / 50,000) of a town, IMD 2019 rank "
-        "rescaled: pooled within-town SD 0.27 (0.25 within 2 km) "
+        "West Mercia LSOAs in the region's town polygons, IMD 2019 rank rescaled: pooled "
+        "within-town SD 0.24 (0.27 and 0.25 in the built-up part only) "
         "(tools/calibrate_neighbourhoods.py)",
     )
+    neighbourhood_density_correlation: float = _p(
+        0.19,
+        "correlation of a neighbourhood's deprivation with its density (minus its log area, "
+        "standardised within the town)",
+        "the same LSOAs: correlation of the within-town deviation with minus log LSOA area 0.19 "
+        "(0.36 and 0.29 in the built-up part only)",
+    )
     neighbourhood_vulnerability_beta: float = _p(
-        2.2,
+        2.3,
         "a line picks a town's neighbourhoods with weight population x exp(beta * vulnerability)",
         "Poisson fit of data.police.uk West Mercia 'Drugs' + 'Possession of weapons' "
         "2018-10..2019-01 per LSOA on vulnerability with town fixed effects and log population "
-        "offset: 2.22 (SE 0.16; 2.34 within 2 km) (tools/calibrate_neighbourhoods.py)",
+        "offset: 2.33 (SE 0.14) in the town polygons (2.22 and 2.34 in the built-up part only) "
+        "(tools/calibrate_neighbourhoods.py)",
     )
     line_customers_per_neighbourhood: float = _p(
         25.0,

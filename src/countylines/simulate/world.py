@@ -336,6 +336,12 @@ def build_world(region: Region, params: Params) -> World:
     cells = build_cells(region, places, rng)
     hood_rng = np.random.default_rng(np.random.SeedSequence(params.seed, spawn_key=STREAM))
     hoods = build_neighbourhoods(
-        region, cells.place, cells.lat, cells.lon, params.neighbourhood_vulnerability_sd, hood_rng
+        region,
+        cells.place,
+        cells.lat,
+        cells.lon,
+        params.neighbourhood_vulnerability_sd,
+        params.neighbourhood_density_correlation,
+        hood_rng,
     )
     return World(params, region, rng, places, cells, hoods, hood_rng)
