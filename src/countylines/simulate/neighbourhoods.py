@@ -6,7 +6,7 @@ town's mobile cells inside the town polygon, so a phone whose home is a neighbou
 placed in that neighbourhood by point-in-polygon. The town's population is shared equally (as
 LSOAs are drawn to hold similar numbers of residents); each neighbourhood's deprivation is the
 town's `vulnerability` plus a normal deviation of standard deviation
-`Params.neighbourhood_vulnerability_sd` with correlation `neighbourhood_density_correlation`
+`Params.neighbourhood_vulnerability_sd` (the within-town sample SD, as calibrated) with correlation `neighbourhood_density_correlation`
 with the neighbourhood's density (small neighbourhoods, in the town centre, are more often
 deprived), centred so the town's mean is kept, then held to 0..1.
 
@@ -130,7 +130,7 @@ def build_neighbourhoods(
             log_area = np.log([max(g.area, 1.0) for _, g in kept])
             dense = -(log_area - log_area.mean()) / max(log_area.std(), 1e-9)
             z = rho * dense + np.sqrt(1 - rho**2) * z
-        dev = sd * (z - z.mean()) if n > 1 else np.zeros(n)
+        dev = sd * (z - z.mean()) * np.sqrt(n / (n - 1)) if n > 1 else np.zeros(n)
         vul = np.clip(town.vulnerability + dev, 0.0, 1.0)
         for j, (c, g) in enumerate(kept):
             of_cell[c] = first + j
