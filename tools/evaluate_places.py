@@ -2,21 +2,24 @@
 
 Simulates and loads each case below unless it is already in --work, then fits the place model on
 the first month of each (lines found by `find_lines`, data before the cut-off only) and scores
-the towns newly infiltrated in the second month, pooled over the cases and per case, beside the
-baselines (last period's drug and weapon offences, IMD alone, population alone) and two
-ceilings no model can see: `oracle`, the simulator's own chance that a line picks each town
-(`simulate.lines.attractiveness`, without the hidden noise, summed over the hubs by their share of
-lines), and `oracle_hidden`, the same with the hidden town attractiveness of `truth/towns.csv`.
+the areas (neighbourhoods) newly infiltrated in the second month, pooled over the cases and per
+case, beside the baselines (last period's drug and weapon offences, IMD alone, population alone,
+and the town's population) and two ceilings no model can see: `oracle`, the simulator's own
+chance that a line picks each town (`simulate.lines.attractiveness`, without the hidden noise,
+summed over the hubs by their share of lines) times the area's share of its town's
+neighbourhood weights, and `oracle_hidden`, the same with the hidden town attractiveness of
+`truth/towns.csv`.
 Writes bench/results/places_accuracy.json. Run from the project root:
 
     .venv/bin/python tools/evaluate_places.py --work /tmp/places-eval
 
-Seeds. With the town choice calibrated to real data (`simulate.lines.attractiveness`,
-tools/calibrate_town_choice.py), development seeds (looked at while re-checking the model):
-small 12 and 1001-1012; measurement seeds: 1301-1312 (the helper's), then HELD_OUT below
-(901-912, the lead's), each used once. Before that change (population ** 0.5 x vulnerability,
-hidden sigma 0.5): development seeds 12, 13, 14, 701-712 and 801-812, measurement 871-882
-(docs/places.md, "Earlier measurements").
+Seeds. With neighbourhoods inside the towns (`simulate.neighbourhoods`, truth per area):
+development seeds small 2000-2012 (looked at while building and choosing the model);
+measurement seeds 2101-2124 (24 cases, HELD_OUT below), used once. Before, with one area per
+town and the town choice calibrated to real data: development small 12 and 1001-1012,
+measurement 1301-1312 (the helper's) and 901-912 (the lead's). Before that change (population
+** 0.5 x vulnerability, hidden sigma 0.5): development seeds 12, 13, 14, 701-712 and 801-812,
+measurement 871-882 (docs/places.md, "Earlier measurements").
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ from countylines.simulate.lines import NO_ROAD_MINUTES, attractiveness
 from countylines.simulate.params import params_for
 from countylines.simulate.region import builtin_region
 
-DEVELOPMENT = (12, *range(1001, 1013))
-HELD_OUT = tuple(range(901, 913))
-"""The lead's final held-out seeds of session 5 (measured once); 1301-1312 were measured once
-before, by the helper that calibrated the town choice."""
+DEVELOPMENT = tuple(range(2000, 2013))
+HELD_OUT = tuple(range(2101, 2125))
+"""Fresh seeds for the neighbourhood simulator, measured once (24 cases, to halve the spread);
+901-999 stay the lead's."""
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -125,7 +128,10 @@ def main() -> None:
     frames = backtest_frames(cases, args.fit_months)
     for (case, _), frame in zip(cases, frames, strict=True):
         frame["oracle"], frame["oracle_hidden"] = oracle(case, frame)
-    result = {"fit_months": args.fit_months, **metrics(frames, ("oracle", "oracle_hidden"))}
+        towns = gpd.read_file(case / "areas.geojson").set_index("area_id")["town_population"]
+        frame["town_population"] = frame["area_id"].map(towns).to_numpy(float)
+    extra = ("town_population", "oracle", "oracle_hidden")
+    result = {"fit_months": args.fit_months, **metrics(frames, extra)}
     names = list(result["pooled"])
     result["spread"] = {
         n: {m: spread(result["per_case"], n, m) for m in ("pai_10", "auc")} for n in names

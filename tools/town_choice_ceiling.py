@@ -65,10 +65,10 @@ class Towns:
 
 def draw_lines(
     shares: np.ndarray, noisy: np.ndarray, params: Params, rng: np.random.Generator
-) -> list[tuple[int, int, int]]:
-    """(town, first day, customers there) of each line's towns, as `build_lines` draws them:
-    hub by share, first town by the noisy weights, start, one expansion a month with chance
-    `expand_per_month` (a third as many customers, at least 10)."""
+) -> list[list[tuple[int, int, int]]]:
+    """Per line, (town, first day, customers there) of its towns, first town first, as
+    `build_lines` draws them: hub by share, first town by the noisy weights, start, one
+    expansion a month with chance `expand_per_month` (a third as many customers, at least 10)."""
     days = 30 * params.months
     out = []
     for _ in range(params.n_lines):
@@ -82,7 +82,7 @@ def draw_lines(
                 other = int(rng.choice(noisy.shape[1], p=noisy[hub]))
                 day = max(start, 30 * month + int(rng.integers(0, 30)))
                 mine.setdefault(other, (day, max(10, n // 3)))
-        out += [(town, day, k) for town, (day, k) in mine.items()]
+        out.append([(town, day, k) for town, (day, k) in mine.items()])
     return out
 
 
@@ -92,8 +92,9 @@ def one_case(towns: Towns, w: np.ndarray, params: Params, rng: np.random.Generat
     noisy /= noisy.sum(axis=1, keepdims=True)
     days = 30 * params.months
     first_day: dict[int, int] = {}
-    for town, day, _ in draw_lines(towns.shares, noisy, params, rng):
-        first_day[town] = min(day, first_day.get(town, days))
+    for line in draw_lines(towns.shares, noisy, params, rng):
+        for town, day, _ in line:
+            first_day[town] = min(day, first_day.get(town, days))
     day = np.array([first_day.get(t, days) for t in range(w.shape[1])])
     frame = pd.DataFrame(
         {
@@ -118,16 +119,31 @@ def area_case(
 ) -> pd.DataFrame:
     """The candidate neighbourhoods of one simulated backtest (those not worked before day 30;
     with `new_towns_only`, only those of towns not worked before): each line's towns as in
-    `one_case`, then in each town the neighbourhoods it works (`neighbourhoods.choose`); the
-    oracle is the town's chance times the neighbourhood's share of its town's weights."""
+    `one_case`, then in each town the neighbourhoods it works (`neighbourhoods.choose`, its
+    customers spread over them) and, from its start, those of the customers it shares with the
+    lines of the same first town; the oracle is the town's chance times the neighbourhood's
+    share of its town's weights."""
     noisy = w * rng.lognormal(0, params.town_noise_sigma, w.shape[1])
     noisy /= noisy.sum(axis=1, keepdims=True)
     days = 30 * params.months
     first = np.full(len(hoods.place), days)
     beta = params.neighbourhood_vulnerability_beta
-    for town, day, n in draw_lines(towns.shares, noisy, params, rng):
-        worked = choose(hoods, town, n, params.line_customers_per_neighbourhood, beta, rng)
-        first[worked] = np.minimum(first[worked], day)
+    lines = []  # per line: its first town, start day and its customers' neighbourhoods
+    for line in draw_lines(towns.shares, noisy, params, rng):
+        homes = []
+        for town, day, n in line:
+            worked = choose(hoods, town, n, params.line_customers_per_neighbourhood, beta, rng)
+            homes.append(worked[rng.integers(0, len(worked), n)])
+            first[worked] = np.minimum(first[worked], day)
+        lines.append((line[0][0], line[0][1], np.concatenate(homes)))
+    for i, (town, day, homes) in enumerate(lines):  # shared customers, as `_share_customers`
+        others = [h for j, (t, _, h) in enumerate(lines) if t == town and j != i]
+        if others:
+            pool = np.concatenate(others)
+            n = min(int(len(homes) * params.shared_customer_share), len(pool))
+            shared = rng.choice(pool, size=n, replace=False)
+            shared = shared[hoods.place[shared] == town]  # the truth counts its own towns only
+            first[shared] = np.minimum(first[shared], day)
     within = np.zeros(len(hoods.place))
     for members in hoods.by_place:
         if len(members):

@@ -455,20 +455,23 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
 
 
 def infiltration(world: World, lines: list[Line]) -> pd.DataFrame:
-    """(town, area_id, month, line_id): each line works, each month from the day a customer of
-    it there starts buying, the neighbourhoods its customers live in (their home cell's
-    neighbourhood; shared customers count for both lines). Reads the world only."""
+    """(town, area_id, month, line_id): in each town a line works (`Line.towns`, from the month
+    it arrives), the neighbourhoods its customers there live in (their home cell's
+    neighbourhood; customers shared with another line count for both), each month from the
+    later of the two starts. Reads the world only."""
     hoods = world.hoods
     ids = areas_frame(world.region, hoods)["area_id"].to_numpy()
     names = world.places.names
     rows = set()
     for ln in lines:
+        arrived = dict(ln.towns)
         hood = hoods.of_cell[world.phone["home_cell"][ln.customers]]
         for h, since in {(int(h), int(d)) for h, d in zip(hood, ln.customer_since, strict=True)}:
-            if h < 0:
+            town = int(hoods.place[h]) if h >= 0 else -1
+            if town not in arrived:
                 continue
-            for m in range(since // 30, world.params.months):
-                rows.add((names[hoods.place[h]], ids[h], m, ln.line_id))
+            for m in range(max(since, arrived[town]) // 30, world.params.months):
+                rows.add((names[town], ids[h], m, ln.line_id))
     frame = pd.DataFrame(sorted(rows), columns=["town", "area_id", "month", "line_id"])
     return frame.sort_values(["line_id", "month", "town", "area_id"], ignore_index=True)
 
