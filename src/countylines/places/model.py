@@ -48,11 +48,9 @@ def _mean(eta: np.ndarray, family: str) -> np.ndarray:
     return np.exp(eta) if family == "poisson" else 1.0 / (1.0 + np.exp(-eta))
 
 
-def fit_glm(
-    z: np.ndarray, y: np.ndarray, family: str, alpha: float, free: np.ndarray | None = None
-) -> np.ndarray:
+def fit_glm(z: np.ndarray, y: np.ndarray, family: str, alpha: float) -> np.ndarray:
     """Coefficients (intercept first) of a Poisson (log link) or logistic GLM by Newton's method
-    (IRLS), with an L2 penalty `alpha` * n on the slopes (except those `free` marks True)."""
+    (IRLS), with an L2 penalty `alpha` * n on the slopes."""
     n = len(y)
     design = np.column_stack([np.ones(n), z])
     mean = float(np.clip(y.mean(), 1e-6, 1 - 1e-6 if family != "poisson" else np.inf))
@@ -62,8 +60,6 @@ def fit_glm(
         return beta  # one outcome everywhere: nothing for the slopes to explain
     penalty = np.full(design.shape[1], alpha * n)
     penalty[0] = 0.0
-    if free is not None:
-        penalty[1:][free] = 0.0
     for _ in range(100):
         mu = _mean(design @ beta, family)
         weight = mu if family == "poisson" else mu * (1 - mu)
@@ -100,8 +96,6 @@ class RiskModel:
     alpha: float = 1e-3
     """L2 penalty on the standardised slopes (small: keeps estimates finite when a factor
     separates the areas)."""
-    unpenalised: tuple[str, ...] = ()
-    """Factors whose slopes the ridge penalty leaves alone (`selection="ridge"`)."""
     factors_: list[str] = field(default_factory=list)
     cv_deviance_: list[float] = field(default_factory=list)
     mean_: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
@@ -113,18 +107,11 @@ class RiskModel:
         z = (X[columns] - self.mean_[columns]) / self.sd_[columns]
         return z.fillna(0.0).to_numpy(float)
 
-    def _cv(
-        self,
-        z: np.ndarray,
-        y: np.ndarray,
-        folds: np.ndarray,
-        columns: list[int],
-        free: np.ndarray | None = None,
-    ) -> float:
+    def _cv(self, z: np.ndarray, y: np.ndarray, folds: np.ndarray, columns: list[int]) -> float:
         pred = np.empty(len(y))
         for f in np.unique(folds):
             test = folds == f
-            beta = fit_glm(z[~test][:, columns], y[~test], self.family, self.alpha, free)
+            beta = fit_glm(z[~test][:, columns], y[~test], self.family, self.alpha)
             pred[test] = _mean(beta[0] + z[test][:, columns] @ beta[1:], self.family)
         return deviance(y, pred, self.family)
 
@@ -163,14 +150,13 @@ class RiskModel:
         self, z: np.ndarray, y: np.ndarray, folds: np.ndarray, usable: list[str]
     ) -> RiskModel:
         columns = list(range(len(usable)))
-        free = np.isin(usable, self.unpenalised)
         scores = []
         for alpha in ALPHAS:
             self.alpha = alpha
-            scores.append(self._cv(z, y, folds, columns, free))
+            scores.append(self._cv(z, y, folds, columns))
         self.alpha = ALPHAS[int(np.argmin(scores))]
         self.factors_, self.cv_deviance_ = usable, [min(scores)]
-        beta = fit_glm(z, y, self.family, self.alpha, free)
+        beta = fit_glm(z, y, self.family, self.alpha)
         self.intercept_, self.coef_ = float(beta[0]), beta[1:]
         return self
 

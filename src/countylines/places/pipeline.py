@@ -55,8 +55,6 @@ class PlaceSettings:
     """Use only events, incidents and episodes before this UTC time."""
     use_persons: bool = True
     """Use the undated `persons` table (vulnerable residents, children known to care)."""
-    unpenalised: tuple[str, ...] = ()
-    """Factors the ridge penalty leaves alone (`RiskModel.unpenalised`)."""
 
 
 @dataclass
@@ -154,9 +152,7 @@ def assess_places(
     folds = spatial_folds(areas["x"].to_numpy(), areas["y"].to_numpy())
     offered = [c for c in design.columns
                if s.crime_factors or meaning[c].measure not in CRIME_MEASURES]  # fmt: skip
-    model = RiskModel(family=s.family, unpenalised=s.unpenalised).fit(
-        design[offered], n_lines.to_numpy(), folds
-    )
+    model = RiskModel(family=s.family).fit(design[offered], n_lines.to_numpy(), folds)
     expected = pd.Series(model.predict(design), index=values.index)
     score = expected / expected.mean()
     factors, measures = drivers(model.contributions(design), model.relative_risk, meaning)
