@@ -102,6 +102,18 @@ def _simulated_params(case: Path) -> dict[str, float]:
     return {n: params[n] for n in names}
 
 
+def case_frame(work: Path, case: Path, database: Path, fit_months: int) -> pd.DataFrame:
+    """The scored candidate areas of one case (`cli_places.backtest_frames`), kept in `work`
+    beside the case (`NAME-places-fitN.csv`) so that runs on parts of the seeds can be pooled
+    later; delete the file to compute it again."""
+    path = work / f"{case.name}-places-fit{fit_months}.csv"
+    if path.is_file():
+        return pd.read_csv(path, dtype={"area_id": str, "town": str})
+    frame = backtest_frames([(case, database)], fit_months)[0]
+    frame.to_csv(path, index=False)
+    return frame
+
+
 def spread(per_case: list[dict[str, dict[str, float]]], name: str, metric: str) -> dict[str, float]:
     """Median, min and max of one metric over the cases where it is defined."""
     values = [c[name][metric] for c in per_case if c[name][metric] == c[name][metric]]
@@ -125,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.time()
     cases = [loaded_case(args.work, args.scale, "default", s) for s in args.seeds]
-    frames = backtest_frames(cases, args.fit_months)
+    frames = [case_frame(args.work, case, db, args.fit_months) for case, db in cases]
     for (case, _), frame in zip(cases, frames, strict=True):
         frame["oracle"], frame["oracle_hidden"] = oracle(case, frame)
         towns = gpd.read_file(case / "areas.geojson").set_index("area_id")["town_population"]
