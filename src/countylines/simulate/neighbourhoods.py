@@ -6,9 +6,10 @@ town's mobile cells inside the town polygon, so a phone whose home is a neighbou
 placed in that neighbourhood by point-in-polygon. The town's population is shared equally (as
 LSOAs are drawn to hold similar numbers of residents); each neighbourhood's deprivation is the
 town's `vulnerability` plus a normal deviation of standard deviation
-`Params.neighbourhood_vulnerability_sd` (the within-town sample SD, as calibrated) with correlation `neighbourhood_density_correlation`
-with the neighbourhood's density (small neighbourhoods, in the town centre, are more often
-deprived), centred so the town's mean is kept, then held to 0..1.
+`Params.neighbourhood_vulnerability_sd` (the within-town sample SD, as calibrated), with
+correlation `neighbourhood_density_correlation` with the neighbourhood's density (small
+neighbourhoods, in the town centre, are more often deprived), centred so the town's mean is
+kept, then held to 0..1.
 
 A line working a town works `ceil(customers / Params.line_customers_per_neighbourhood)` of its
 neighbourhoods, drawn without replacement with weights population x
