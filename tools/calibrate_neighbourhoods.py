@@ -24,21 +24,19 @@ Writes bench/results/neighbourhood_calibration.json.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from calibrate_town_choice import CRIME_TYPES, MONTHS, write_report
 from pyproj import Transformer
 from scipy.optimize import minimize_scalar
 
 from countylines.simulate.region import IMD2019_LSOAS_ENGLAND, builtin_region
 
 ROOT = Path(__file__).resolve().parents[1]
-MONTHS = ("2018-10", "2018-11", "2018-12", "2019-01")
-CRIME_TYPES = ("Drugs", "Possession of weapons")
 
 
 def lsoas(data: Path) -> pd.DataFrame:
@@ -172,9 +170,7 @@ def main() -> None:
         "months": list(MONTHS),
         "fits": fits,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":
