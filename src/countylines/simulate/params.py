@@ -186,6 +186,35 @@ class Params:
         "the same fit: residual spread beyond Poisson 0.40 on town polygons (0.41 and 0.52 "
         "near the town point), as a log-normal sigma",
     )
+    neighbourhood_vulnerability_sd: float = _p(
+        0.24,
+        "standard deviation of a neighbourhood's deprivation (vulnerability) around its town's",
+        "West Mercia LSOAs in the region's town polygons, IMD 2019 rank rescaled: pooled "
+        "within-town SD 0.24 (0.27 and 0.25 in the built-up part only) "
+        "(tools/calibrate_neighbourhoods.py)",
+    )
+    neighbourhood_density_correlation: float = _p(
+        0.19,
+        "correlation of a neighbourhood's deprivation with its density (minus its log area, "
+        "standardised within the town)",
+        "the same LSOAs: correlation of the within-town deviation with minus log LSOA area 0.19 "
+        "(0.36 and 0.29 in the built-up part only)",
+    )
+    neighbourhood_vulnerability_beta: float = _p(
+        2.3,
+        "a line picks a town's neighbourhoods with weight population x exp(beta * vulnerability)",
+        "Poisson fit of data.police.uk West Mercia 'Drugs' + 'Possession of weapons' "
+        "2018-10..2019-01 per LSOA on vulnerability with town fixed effects and log population "
+        "offset: 2.33 (SE 0.14) in the town polygons (2.22 and 2.34 in the built-up part only) "
+        "(tools/calibrate_neighbourhoods.py)",
+    )
+    line_customers_per_neighbourhood: float = _p(
+        25.0,
+        "customers a line serves per neighbourhood it works (it works ceil(customers / this) "
+        "of a town's neighbourhoods)",
+        "choice: the opiate and crack users of a neighbourhood of ~4,000 residents (Hay et al. "
+        "2019: 8.9 per 1,000 aged 15-64, ~2,600 of them: ~23)",
+    )
     late_start_share: float = _p(0.2, "share of lines that start during the period", "choice")
     download_share: float = _p(
         0.3, "share of deal numbers whose message texts are known (handset downloads)", "choice"
