@@ -266,9 +266,7 @@ def _home_evidence(
     `incident_ids` (theirs, `, `-separated), `named_here` (how many of them name the occupant)
     and `named_elsewhere` (VIOLENT incidents further away that name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
-    report = incidents["category"].isin(["drugs", "other"]) & incidents["description"].fillna(
-        ""
-    ).str.contains(REPORT_WORDS, case=False)
+    report = is_report(incidents)
     near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
     near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
     ids = incidents["incident_id"].to_numpy()
@@ -284,6 +282,31 @@ def _home_evidence(
         ],
         named_elsewhere=_named_elsewhere(homes, incidents, s),
     )
+
+
+def is_report(incidents: pd.DataFrame) -> pd.Series:
+    """Which `incidents` (category, description) are reports of dealing or callers: category
+    `drugs` or `other` with REPORT_WORDS in the description."""
+    return incidents["category"].isin(["drugs", "other"]) & incidents["description"].fillna(
+        ""
+    ).str.contains(REPORT_WORDS, case=False)
+
+
+def reported_homes(
+    addresses: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
+) -> pd.DataFrame:
+    """(person_id, address_id, reports, incident_ids): the occupants of `addresses` (address_id,
+    lat, lon, occupant_person_id) whose home has reports of dealing or callers within
+    `incident_m` metres."""
+    homes = addresses[addresses["occupant_person_id"].fillna("") != ""].reset_index(drop=True)
+    rep = incidents[is_report(incidents)]
+    near = _within(homes, rep["lat"], rep["lon"], s.incident_m)
+    ids = rep["incident_id"].to_numpy()
+    out = homes.assign(
+        reports=[len(n) for n in near], incident_ids=[", ".join(ids[n]) for n in near]
+    )
+    out = out[out["reports"] > 0].rename(columns={"occupant_person_id": "person_id"})
+    return out[["person_id", "address_id", "reports", "incident_ids"]]
 
 
 def _named_elsewhere(homes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings) -> np.ndarray:

@@ -29,12 +29,15 @@ POINTS = {
     "cuckooed_occupant": 4,
     "line_contact": 1,
     "found_in_line_town": 2,
+    "line_violence": 2,
+    "reported_at_home": 1,
 }
 """Points per fact. Runner: a runner number is linked to the person; cuckooed_occupant: the
 person occupies a suspected cuckooed home; line_contact: a number registered to the person was
 in contact with a deal line or runner; found_in_line_town: found, during a missing episode, near
-a cell where a line's phones dwell or its customers buy; missing: one or two missing episodes,
-missing_repeat: three or more."""
+a cell where a line's phones dwell or its customers buy; line_violence: named in 2 or more
+violent incidents near such a cell; reported_at_home: a report of dealing or callers at the
+person's home; missing: one or two missing episodes, missing_repeat: three or more."""
 WORDS = {
     "child": "child (under 18)",
     "possibly_child": "possibly a child (17 or 18 at the start of the period)",

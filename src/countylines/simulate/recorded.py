@@ -3,8 +3,9 @@
 Without this, only the lines' victims and adult runners have a recorded mental-health need or
 drug debt, which makes a vulnerable occupant near a line's base almost proof of cuckooing. The
 default shares are realistic recording rates (see `Params` and docs/simulator.md); with every
-share 0 nobody else has a record. The draws come from a random stream of their own. Only risk factors still unknown
-(-1) are set: the victims' own records (set when their homes are taken over) stay as they are.
+share 0 nobody else has a record. The draws come from a random stream of their own. Only risk
+factors still unknown (-1) are set: the victims' own records (set when their homes are taken
+over) stay as they are.
 """
 
 from __future__ import annotations
