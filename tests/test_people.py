@@ -16,8 +16,20 @@ from conftest import EXAMPLE, cli, copy_example, keep_only, shared_case, shared_
 
 from countylines import audit
 from countylines.people.actions import suggest
-from countylines.people.assess import SAFEGUARDING_COLUMNS, SCORE_COLUMNS, assess_people
-from countylines.people.cuckooing import CUCKOO_COLUMNS, CuckooSettings, find_cuckooed, line_cells
+from countylines.people.assess import (
+    SAFEGUARDING_COLUMNS,
+    SCORE_COLUMNS,
+    PeopleSettings,
+    assess_people,
+    line_violence,
+)
+from countylines.people.cuckooing import (
+    CUCKOO_COLUMNS,
+    CuckooSettings,
+    find_cuckooed,
+    line_cells,
+    reported_homes,
+)
 from countylines.people.dwell import DwellSettings, dwell_cells
 from countylines.people.link import (
     LinkSettings,
@@ -288,6 +300,30 @@ def test_a_home_needs_evidence_tied_to_the_address() -> None:
         base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
         CuckooSettings(min_points=6),
     ).empty
+
+
+def test_reports_at_a_home_and_violence_near_a_base_are_person_evidence() -> None:
+    addresses = pd.DataFrame(
+        {"address_id": ["A0", "A1", "A2"], "lat": [52.1905, 52.1895, 52.2001],
+         "lon": [-2.2205, -2.2195, -2.2001], "occupant_person_id": ["P0", "P1", None]}
+    )  # fmt: skip
+    incidents = _incidents(
+        [(52.1905, -2.2205, "other", CALLERS, ""), (52.1906, -2.2205, "drugs",
+          "Suspected drug dealing from the address", ""),  # two reports at A0
+         (52.1895, -2.2195, "other", WELFARE, "P1"),  # a welfare concern at A1: not a report
+         (52.1898, -2.2195, "other", CALLERS, ""),  # 33 m from A1: a report at it
+         (52.2001, -2.2001, "drugs", CALLERS, ""),  # at A2, whose occupant is unknown
+         (52.1900, -2.2200, "violence", "male assaulted", "P5;P6"),  # on the base cell T1
+         (52.1910, -2.2200, "robbery", "phone taken", "P5"),
+         (52.4800, -1.9000, "violence", "fight", "P6")]  # in the hub, far from the base
+    )  # fmt: skip
+    reported = reported_homes(addresses, incidents, CuckooSettings())
+    assert reported.values.tolist() == [["P0", "A0", 2, "I0, I1"], ["P1", "A1", 1, "I3"]]
+    base = pd.DataFrame({"line_id": ["L001"], "cell_id": ["T1"]})
+    facts = line_violence(incidents, base, CELLS, PeopleSettings())
+    # P5 is named twice within 2 km of the base, P6 once there and once in the hub
+    assert facts["person_id"].tolist() == ["P5"] and (facts["fact"] == "line_violence").all()
+    assert "named in 2 violent incidents near a base of L001 (I5, I6)" in facts["detail"].iloc[0]
 
 
 def test_one_phone_dwelling_makes_a_base_unless_more_are_required() -> None:

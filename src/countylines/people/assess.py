@@ -157,7 +157,7 @@ def assess_people(
                 for a, n, ids in reported[["address_id", "reports", "incident_ids"]]
                 .itertuples(index=False)
             ]),
-            _line_violence(incidents, evidence_cells, cells, s),
+            line_violence(incidents, evidence_cells, cells, s),
         ],
         ignore_index=True,
     )  # fmt: skip
@@ -197,7 +197,7 @@ def _nearest_base(
     return dist, base["line_id"].to_numpy()[idx]
 
 
-def _line_violence(
+def line_violence(
     incidents: pd.DataFrame, evidence_cells: pd.DataFrame, cells: pd.DataFrame, s: PeopleSettings
 ) -> pd.DataFrame:
     """Persons named in at least `line_violence_min` violent incidents within

@@ -45,6 +45,8 @@ WORDS = {
     "drug_use": "drug use",
     "debt_bondage": "drug debt / debt bondage",
     "known_to_care": "known to care services",
+    "line_violence": "named in violence near a line's base",
+    "reported_at_home": "reports of dealing or callers at home",
 }
 FACTORS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
 BANDS = ((18, "under 18"), (25, "18-24"), (45, "25-44"), (65, "45-64"))
