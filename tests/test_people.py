@@ -15,7 +15,7 @@ import pytest
 from conftest import EXAMPLE, cli, copy_example, keep_only, shared_case, shared_database
 
 from countylines import audit
-from countylines.people.actions import suggest
+from countylines.people.actions import priority, suggest
 from countylines.people.assess import (
     SAFEGUARDING_COLUMNS,
     SCORE_COLUMNS,
@@ -126,8 +126,13 @@ def test_evidence_counts_once_but_every_detail_is_shown() -> None:
     assert "Mechanism" in suggest(child["child"], child["facts"], child["score"])
     assert "children's services" in suggest(child["child"], child["facts"], child["score"])
     assert "cuckooing prevention" in suggest(adult["child"], adult["facts"], adult["score"])
-    assert suggest("no", set(), 3) == "welfare visit"
+    # an adult's risk factors alone suggest nothing (many adults have them); with a fact around
+    # a line they suggest a welfare visit
+    assert suggest("no", set(), 3).startswith("no action") and priority("no", set(), 3) == "low"
+    assert suggest("no", {"line_contact"}, 3) == "welfare visit"
+    assert priority("no", {"line_contact"}, 3) == "medium"
     assert suggest("yes", set(), 3).startswith("referral to children's services")
+    assert priority("yes", set(), 3) == "medium"
 
 
 # --- links ------------------------------------------------------------------------------------

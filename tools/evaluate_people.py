@@ -60,8 +60,9 @@ once with the version of its time: 761-763, 1101-1105, 1111-1115, and the lead's
 
 
 def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:
-    """Mean score and share on the list (score >= 3) by sex and by age band, for everyone and
-    for the persons the truth does not mark as exploited (where a gap is unwarranted)."""
+    """Mean score and share on the list (priority high or medium) by sex and by age band, for
+    everyone and for the persons the truth does not mark as exploited (where a gap is
+    unwarranted)."""
     out = {}
     for who, frame in (
         ("all", scores),
@@ -71,7 +72,7 @@ def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:
             g = frame.groupby(frame[by].fillna("unknown"))
             out[f"{who}_by_{by}"] = {
                 str(k): {"n": len(v), "mean_score": round(float(v["score"].mean()), 3),
-                         "share_listed": round(float((v["score"] >= 3).mean()), 4)}
+                         "share_listed": round(float((v["priority"] != "low").mean()), 4)}
                 for k, v in g
             }  # fmt: skip
     return out

@@ -51,7 +51,8 @@ SCORE_COLUMNS = ["person_id", "age", "age_band", "child", "sex", "score", "prior
 @dataclass(frozen=True)
 class PeopleSettings:
     list_min_score: int = 3
-    """Persons with at least this score (or any evidence of exploitation) are on the list."""
+    """Persons with at least this score and priority medium (a child, or an adult with a fact
+    around a line: `actions.AROUND_A_LINE`), or with priority high, are on the list."""
     found_near_base_m: float = 2_000.0
     """A missing person found (or a violent incident) this close to a line's base cell was in a
     line's town."""
@@ -236,7 +237,9 @@ def _found_evidence(
 
 
 def _safeguarding(scored: pd.DataFrame, s: PeopleSettings) -> pd.DataFrame:
-    keep = (scored["score"] >= s.list_min_score) | (scored["priority"] == "high")
+    keep = ((scored["score"] >= s.list_min_score) & (scored["priority"] == "medium")) | (
+        scored["priority"] == "high"
+    )
     out = scored[keep].copy()
     order = {"high": 0, "medium": 1, "low": 2}
     out["_p"] = out["priority"].map(order)
