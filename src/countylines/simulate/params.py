@@ -225,19 +225,59 @@ class Params:
         0.15, "share of background people in the persons table", "choice"
     )
     bg_mental_health_share: float = _p(
-        0.0,
-        "share of background adults with a recorded mental-health need (0: none recorded)",
-        "off by default; APMS 2014: 17% of adults in England have a common mental disorder",
+        0.1,
+        "share of background adults with a recorded mental-health need",
+        "APMS 2014: 17% of adults in England have a common mental disorder; about 3 in 5 of "
+        "them recorded by police or partners (assumption)",
+    )
+    bg_drug_use_share: float = _p(
+        0.03,
+        "share of background adults recorded as drug users",
+        "CSEW 2018/19: 9% of 16-59s used a drug in the last year; about 1 in 3 of them "
+        "recorded by police or partners (assumption)",
     )
     customer_mental_health_share: float = _p(
-        0.0,
+        0.4,
         "share of the lines' customers (not their victims) with a recorded mental-health need",
-        "off by default; PHE 2017: most people in drug treatment have a mental-health need",
+        "PHE 2017: about 70% of people in drug treatment have a mental-health need; about 3 in "
+        "5 of them recorded (assumption)",
     )
     customer_drug_debt_share: float = _p(
-        0.0,
+        0.15,
         "share of the lines' customers (not their victims) with a recorded drug debt",
-        "off by default; choice",
+        "choice: debt is common among heroin and crack users, rarely recorded",
+    )
+    cuckoo_report_share: float = _p(
+        0.6,
+        "share of cuckooed homes that neighbours, housing or partners ever report to police",
+        "choice: not every takeover is noticed or reported",
+    )
+    cuckoo_report_delay_days: float = _p(
+        21.0, "mean days from a takeover to the first report of the home (exponential)", "choice"
+    )
+    cuckoo_reports_per_month: float = _p(
+        1.0, "further reports a month of a cuckooed home once it has been reported", "choice"
+    )
+    address_reports_per_1000_month: float = _p(
+        0.255,
+        "reports of drug dealing or callers at an ordinary home per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01: anti-social behaviour 3,187/month over "
+        "1.25m residents (2.55 per 1,000); 1 in 10 of it about callers or dealing at a home "
+        "(assumption)",
+    )
+    address_report_drug_lift: float = _p(
+        10.0,
+        "how many times as often the home of a recorded drug user is reported",
+        "choice: users deal to friends and attract callers",
+    )
+    welfare_concern_per_month: float = _p(
+        0.02,
+        "chance a month of a concern for welfare at the home of a person with a recorded "
+        "mental-health need",
+        "choice",
+    )
+    report_named_share: float = _p(
+        0.6, "share of address reports that name the occupant (when known)", "choice"
     )
 
     # Movement
