@@ -591,11 +591,11 @@ def _write_hostile_movement(movement: Path) -> None:
 
     movement.mkdir(exist_ok=True)
     pd.DataFrame(
-        [["L001", NUMBER, "road", VRM, "Birmingham", "Hereford", "2019-01-03T09:00:00Z",
+        [["L001", NUMBER, "road", VRM, 1, "Birmingham", "Hereford", "2019-01-03T09:00:00Z",
           "2019-01-03T11:00:00Z", "9 ANPR reads"],
-         ["L001", NUMBER, "road", VRM, "Hereford", "Birmingham", "2019-01-04T09:00:00Z",
+         ["L001", NUMBER, "road", VRM, 3, "Hereford", "Birmingham", "2019-01-04T09:00:00Z",
           "2019-01-04T11:00:00Z", "8 ANPR reads"],
-         ["L002", "+447700900789", "rail", None, XSS[0], "Ludlow", "2019-02-01T09:00:00Z",
+         ["L002", "+447700900789", "rail", None, None, XSS[0], "Ludlow", "2019-02-01T09:00:00Z",
           "2019-02-01T10:00:00Z", XSS[1]]],
         columns=list(JOURNEY_COLUMNS),
     ).to_parquet(movement / "journeys.parquet")  # fmt: skip

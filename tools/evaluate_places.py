@@ -44,8 +44,8 @@ from countylines.simulate.region import builtin_region
 
 DEVELOPMENT = tuple(range(2000, 2013))
 HELD_OUT = tuple(range(2101, 2125))
-"""Fresh seeds for the neighbourhood simulator, measured once (24 cases, to halve the spread);
-901-999 stay the lead's."""
+"""Fresh seeds for the neighbourhood simulator, measured once (24 cases, to halve the spread).
+The lead's second sample: `--seeds 950 ... 961`, measured once after every merge of session 6."""
 ROOT = Path(__file__).resolve().parents[1]
 
 
