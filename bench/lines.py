@@ -11,8 +11,8 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
 * `_duckdb DB`: the per-number features only (`features.find_candidates` and
   `features.number_features`), timed inside the child.
 * `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
-  merge_asof), on the events exported from the same database with numbers (the load's number
-  ids) and handsets as integer codes. The export is timed separately and left out of the
+  merge_asof), on the events exported from the same database with the load's integer number
+  and handset ids and epoch seconds. The export is timed separately and left out of the
   comparison, which favours pandas. It is stopped above `--pandas-cap-mb` of RSS (default
   10 GB; it took 6.5 GB on full seed 1001), so it cannot exhaust a shared machine's memory.
 
@@ -75,7 +75,8 @@ def child_scan(database: str) -> int:
 
 
 def _export(database: str) -> Any:
-    """Events with integer codes for numbers and handsets (the pandas input)."""
+    """Events with the load's integer ids for numbers and handsets and its epoch seconds (the
+    pandas input)."""
     import duckdb
 
     con = duckdb.connect()
@@ -83,13 +84,9 @@ def _export(database: str) -> Any:
     con.execute("ATTACH ? AS db (READ_ONLY)", [database])
     return con.execute(
         """
-        WITH handsets AS (
-            SELECT a_imei, row_number() OVER () AS code
-            FROM (SELECT DISTINCT a_imei FROM db.events WHERE a_imei IS NOT NULL))
-        SELECT epoch(start_time)::BIGINT AS t, event_type = 'sms' AS sms,
-               a_number_id AS a, b_number_id AS b, h.code AS a_imei
-        FROM db.events e LEFT JOIN handsets h USING (a_imei)
-        WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
+        SELECT epoch_s AS t, event_type = 'sms' AS sms, a_number_id AS a, b_number_id AS b,
+               a_handset_id AS a_imei
+        FROM db.events WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """
     ).df()
 
