@@ -40,7 +40,7 @@ from run import _countylines, log, new_report, wait_for_quiet  # noqa: E402
 CLIENTS = 20
 TARGET_P95_MS = 100.0
 ROUTES = ("/healthz", "/api/summary", "/api/places", "/api/lines", "/api/lines/L001",
-          "/api/violence", "/api/people/{person}")  # fmt: skip
+          "/api/violence", "/api/movement", "/api/people/{person}")  # fmt: skip
 
 
 def _free_port() -> int:

@@ -464,6 +464,7 @@ XSS = [
     "{{ 7 * 7 }}",
 ]
 NUMBER = "+447700900123"
+VRM = "AB12CDE"
 
 
 def write_hostile_results(folder: Path) -> Path:
@@ -520,6 +521,7 @@ def write_hostile_results(folder: Path) -> Path:
     (places / "places_map.json").write_text(json.dumps(hostile_map_data()))
     _write_hostile_places(places)
     _write_hostile_violence(folder / "violence")
+    _write_hostile_movement(folder / "movement")
     for name in ("report.html", "report-public.html", "report-public.pdf"):
         (folder / name).write_text(f"<p>{name}</p>")
     return folder
@@ -578,6 +580,36 @@ def _write_hostile_violence(violence: Path) -> None:
           "2019-02-03T22:00:00Z", 2, "1;1", "1;1", 2, 0.0, True, "I1;I2"]],
         columns=list(RIVALRY_COLUMNS),
     ).to_parquet(violence / "rivalries.parquet")  # fmt: skip
+
+
+def _write_hostile_movement(movement: Path) -> None:
+    """journeys.parquet (two road journeys of L001, one rail of L002), line_travel.parquet and
+    vehicles_of_interest.parquet, with XSS probes and a real registration mark and number."""
+    import pandas as pd
+
+    from countylines.movement.movement import JOURNEY_COLUMNS, LINE_TRAVEL_COLUMNS
+
+    movement.mkdir(exist_ok=True)
+    pd.DataFrame(
+        [["L001", NUMBER, "road", VRM, "Birmingham", "Hereford", "2019-01-03T09:00:00Z",
+          "2019-01-03T11:00:00Z", "9 ANPR reads"],
+         ["L001", NUMBER, "road", VRM, "Hereford", "Birmingham", "2019-01-04T09:00:00Z",
+          "2019-01-04T11:00:00Z", "8 ANPR reads"],
+         ["L002", "+447700900789", "rail", None, XSS[0], "Ludlow", "2019-02-01T09:00:00Z",
+          "2019-02-01T10:00:00Z", XSS[1]]],
+        columns=list(JOURNEY_COLUMNS),
+    ).to_parquet(movement / "journeys.parquet")  # fmt: skip
+    pd.DataFrame(
+        [["L001", 2, 0, VRM, "Birmingham>Hereford (1);Hereford>Birmingham (1)"],
+         ["L002", 0, 1, None, XSS[2]]],
+        columns=list(LINE_TRAVEL_COLUMNS),
+    ).to_parquet(movement / "line_travel.parquet")  # fmt: skip
+    pd.DataFrame(
+        [[VRM, "L001", "hire", XSS[3], 4, 2, 2, 1.5, NUMBER, "Birmingham>Hereford",
+          f"carried {NUMBER} twice"]],
+        columns=["vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
+                 "n_co_travel_trips", "co_travel_weight", "runners", "routes", "evidence"],
+    ).to_parquet(movement / "vehicles_of_interest.parquet")  # fmt: skip
 
 
 def hostile_map_data() -> dict[str, Any]:

@@ -170,12 +170,27 @@ def test_trips_split_at_gaps_and_where_a_drive_turns_back() -> None:
     assert list(trips["from_hub"]) == [True, False, False]
 
 
+CENTRES = pd.DataFrame(
+    {"name": ["Birmingham", "Ludlow", "Hereford", "Worcester", "Kidderminster"],
+     "x": [0.0, 80e3, 60e3, 40e3, 50e3], "y": [0.0, 0.0, -60e3, -30e3, 0.0],
+     "hub": [True, False, False, False, False]}
+)  # fmt: skip
+
+
+def _trip_rows(routes: list[tuple[str, str]], t0: float, t1: float) -> pd.DataFrame:
+    """Trips read from the first place's centre to the second's, all at the same time."""
+    at = CENTRES.set_index("name")
+    return pd.DataFrame(
+        {"trip": range(len(routes)), "t0": t0, "t1": t1,
+         "from_place": [a for a, _ in routes], "to_place": [b for _, b in routes],
+         "x0": [at.at[a, "x"] for a, _ in routes], "y0": [at.at[a, "y"] for a, _ in routes],
+         "x1": [at.at[b, "x"] for _, b in routes], "y1": [at.at[b, "y"] for _, b in routes]}
+    )  # fmt: skip
+
+
 def test_co_travel_needs_the_phone_at_both_ends_and_nowhere_else() -> None:
     hour = 3600.0
-    trips = pd.DataFrame(
-        {"trip": [0, 1], "t0": [10 * hour, 10 * hour], "t1": [12 * hour, 12 * hour],
-         "from_place": ["Birmingham", "Birmingham"], "to_place": ["Ludlow", "Hereford"]}
-    )  # fmt: skip
+    trips = _trip_rows([("Birmingham", "Ludlow"), ("Birmingham", "Hereford")], 10 * hour, 12 * hour)
     seen = pd.DataFrame(
         {
             "line_id": "L1",
@@ -184,8 +199,27 @@ def test_co_travel_needs_the_phone_at_both_ends_and_nowhere_else() -> None:
             "place": ["Birmingham", "Birmingham", "Ludlow", "Birmingham", "Worcester", "Ludlow"],
         }
     )
-    out = co_travel(trips, seen)
-    assert out.to_dict("records") == [{"trip": 0, "number": "+1", "line_id": "L1", "move": 0}]
+    out = co_travel(trips, seen, CENTRES)
+    assert out.to_dict("records") == [
+        {"trip": 0, "number": "+1", "line_id": "L1", "move": 0, "a": "Birmingham",
+         "b": "Ludlow", "hub_town": True, "exact": True}
+    ]  # fmt: skip
+
+
+def test_co_travel_along_the_way_when_the_cameras_stand_in_a_town_on_the_road() -> None:
+    hour = 3600.0
+    # read from Birmingham to Kidderminster (on the way to Ludlow, 50 of 80 km), from
+    # Kidderminster to Ludlow (the last 30 km), and from Ludlow back towards Birmingham
+    routes = [("Birmingham", "Kidderminster"), ("Kidderminster", "Ludlow"),
+              ("Ludlow", "Kidderminster"), ("Birmingham", "Hereford")]  # fmt: skip
+    trips = _trip_rows(routes, 10 * hour, 11 * hour)
+    seen = pd.DataFrame(
+        {"line_id": "L1", "number": "+1", "t": [9.5 * hour, 11.5 * hour],
+         "place": ["Birmingham", "Ludlow"]}
+    )  # fmt: skip
+    out = co_travel(trips, seen, CENTRES)
+    assert list(zip(out["trip"], out["exact"], strict=True)) == [(0, False), (1, False)]
+    assert set(out["a"] + ">" + out["b"]) == {"Birmingham>Ludlow"}
 
 
 # --- end to end -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The rules of issue 7's accuracy work: a named customer in a market town is not enough, a stated
 rivalry needs less evidence for the other side, repeated weaker evidence makes a rivalry,
 vehicles of interest from hub-town co-travel with the evidence shared among the cars on the
-road, and line times read in seconds whatever resolution pandas parses them to."""
+road, one road journey per runner move however many cars matched it, and line times read in
+seconds whatever resolution pandas parses them to."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from countylines.movement.attribute import AttributionSettings, attribute
 from countylines.movement.lineset import as_lines
 from countylines.movement.rivalry import find_rivalries
-from countylines.movement.travel import vehicles_of_interest
+from countylines.movement.travel import road_journeys, vehicles_of_interest
 
 DAY = 86_400.0
 
@@ -104,12 +105,77 @@ def test_vehicles_of_interest_need_hub_town_co_travel_not_shared_with_the_whole_
             "move": [0, 1, 2, 2, 2, 3, 3, 3, 4, 5],
         }
     )
-    carried = carried[carried["trip"].isin(trips["trip"])]
     vehicles = pd.DataFrame({"vrm": ["LINE1"], "category": ["hire"], "operator": ["Midshire"]})
-    out = vehicles_of_interest(trips, carried, vehicles)
+    out = vehicles_of_interest(trips, _carried(carried, trips), vehicles, LINES)
     assert list(out["vrm"]) == ["LINE1"]
     row = out.iloc[0]
     assert (row.n_co_travel_trips, row.co_travel_weight, row.category) == (2, 2.0, "hire")
+
+
+LINES = pd.DataFrame({"line_id": ["L1"], "hub": ["Birmingham"], "market_towns": [["Ludlow"]]})
+
+
+def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffic() -> None:
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    trips = pd.concat(
+        [_trips(vrm, there_and_back, first) for vrm, first in
+         (("LINE1", 0), ("BUSY1", 10), ("BUSY2", 20), ("ALONE", 30))],
+        ignore_index=True,
+    ).assign(t0=lambda f: f["trip"] * 60.0, t1=lambda f: f["trip"] * 60.0 + 3600, n_reads=5)
+    carried = pd.DataFrame(
+        {
+            "trip": [0, 10, 20, 11, 21, 31],
+            "number": ["+1", "+1", "+1", "+2", "+2", "+3"],
+            "line_id": "L1",
+            "move": [0, 0, 0, 1, 1, 2],
+        }
+    )
+    ours = pd.DataFrame({"vrm": ["LINE1"], "line_id": ["L1"]})
+    out = road_journeys(trips, _carried(carried, trips), ours).set_index("number")
+    assert len(out) == 3  # one row per move, not per car on the road
+    assert (out.loc["+1", "vrm"], out.loc["+1", "n_vehicles"]) == ("LINE1", 3)
+    assert (out.loc["+1", "depart"], out.loc["+1", "arrive"]) == (0.0, 3600.0)  # LINE1's trip
+    assert (out.loc["+2", "vrm"], out.loc["+2", "n_vehicles"]) == ("", 2)  # none of the line's
+    assert (out.loc["+2", "depart"], out.loc["+2", "arrive"]) == (660.0, 1260.0 + 3600)
+    assert (out.loc["+3", "vrm"], out.loc["+3", "route"]) == ("ALONE", "5 ANPR reads")
+
+
+def _carried(carried: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
+    """`co_travel` rows for `carried` (trip, number, line_id, move), read by the trips' own
+    cameras between a hub and a town."""
+    places = trips.set_index("trip")[["from_place", "to_place"]]
+    carried = carried[carried["trip"].isin(trips["trip"])]
+    return carried.assign(
+        a=carried["trip"].map(places["from_place"]),
+        b=carried["trip"].map(places["to_place"]),
+        hub_town=True,
+        exact=True,
+    )
+
+
+def test_a_registered_hire_car_is_of_interest_after_one_trip_on_its_lines_route() -> None:
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    trips = pd.concat(
+        [
+            _trips("HIRED", there_and_back, 0),  # a hire car that drove the runner once
+            _trips("PRIVATE", there_and_back, 10),  # a private car with the same evidence
+            _trips("BUSYTAXI", there_and_back * 20, 20),  # a taxi on the road all month
+            _trips("ELSEWHERE", [("Birmingham", "Hereford"), ("Hereford", "Birmingham")], 100),
+        ],
+        ignore_index=True,
+    )
+    carried = pd.DataFrame(
+        {"trip": [0, 10, 20, 100], "number": "+1", "line_id": "L1", "move": [0, 1, 2, 3]}
+    )
+    vehicles = pd.DataFrame(
+        {"vrm": ["HIRED", "BUSYTAXI", "ELSEWHERE"], "category": ["hire", "taxi", "hire"],
+         "operator": ["Midshire", "Ludlow Taxis", "Midshire"]}
+    )  # fmt: skip
+    out = vehicles_of_interest(trips, _carried(carried, trips), vehicles, LINES)
+    # the private car needs two trips, the taxi carried a runner once in 40 trips, and
+    # Hereford is not one of the line's market towns
+    assert list(out["vrm"]) == ["HIRED"]
+    assert out.iloc[0]["n_co_travel_trips"] == 1
 
 
 def test_line_times_are_seconds_since_1970() -> None:
@@ -122,3 +188,29 @@ def test_line_times_are_seconds_since_1970() -> None:
     assert out["start"] == pd.Timestamp("2018-10-01T00:00:29Z").timestamp()
     assert out["end"] - out["start"] == DAY
     assert out["market_towns"] == ["Ludlow", "Ledbury"]
+
+
+def test_a_busy_registered_line_car_counts_by_its_own_cameras() -> None:
+    """A line's taxi on a busy road: each runner move it carried also lies along the way of
+    nine other cars' trips, so its share of the evidence is too small for the single-trip rule,
+    but its own cameras place it with the runners on 8 of its 40 trips, as a private car's would."""
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    others = [f"CAR{k}" for k in range(9)]
+    trips = pd.concat(
+        [_trips("BUSYLINE", there_and_back * 20, 0)]
+        + [_trips(vrm, there_and_back * 4, 100 + 10 * k) for k, vrm in enumerate(others)],
+        ignore_index=True,
+    )
+    mine = pd.DataFrame(
+        {"trip": range(0, 16, 2), "number": "+1", "line_id": "L1", "move": range(8)}
+    )
+    carried = _carried(mine, trips)
+    along = pd.DataFrame(
+        [(100 + 10 * k + j % 8, "+1", "L1", j) for k in range(9) for j in range(8)],
+        columns=["trip", "number", "line_id", "move"],
+    )
+    carried = pd.concat([carried, _carried(along, trips).assign(exact=False)], ignore_index=True)
+    vehicles = pd.DataFrame({"vrm": ["BUSYLINE"], "category": ["taxi"], "operator": ["Taxis"]})
+    out = vehicles_of_interest(trips, carried, vehicles, LINES)
+    assert list(out["vrm"]) == ["BUSYLINE"]
+    assert out.iloc[0]["n_co_travel_trips"] == 8

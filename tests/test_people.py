@@ -15,9 +15,21 @@ import pytest
 from conftest import EXAMPLE, cli, copy_example, keep_only, shared_case, shared_database
 
 from countylines import audit
-from countylines.people.actions import suggest
-from countylines.people.assess import SAFEGUARDING_COLUMNS, SCORE_COLUMNS, assess_people
-from countylines.people.cuckooing import CUCKOO_COLUMNS, CuckooSettings, find_cuckooed, line_cells
+from countylines.people.actions import priority, suggest
+from countylines.people.assess import (
+    SAFEGUARDING_COLUMNS,
+    SCORE_COLUMNS,
+    PeopleSettings,
+    assess_people,
+    line_violence,
+)
+from countylines.people.cuckooing import (
+    CUCKOO_COLUMNS,
+    CuckooSettings,
+    find_cuckooed,
+    line_cells,
+    reported_homes,
+)
 from countylines.people.dwell import DwellSettings, dwell_cells
 from countylines.people.link import (
     LinkSettings,
@@ -32,7 +44,18 @@ from countylines.private_outputs import OutputPseudonymiser
 from countylines.workspace import Workspace, load_key
 
 NO_EVIDENCE = pd.DataFrame(columns=["person_id", "fact", "detail"])
-NO_INCIDENTS = pd.DataFrame(columns=["incident_id", "lat", "lon", "category", "person_ids"])
+NO_INCIDENTS = pd.DataFrame(
+    columns=["incident_id", "lat", "lon", "category", "description", "person_ids"]
+)
+CALLERS = "ASB: neighbour complains of callers at all hours"
+WELFARE = "Concern for welfare of the occupant"
+
+
+def _incidents(rows: list[tuple]) -> pd.DataFrame:
+    """Incidents from (lat, lon, category, description, person_ids) rows, ids I0, I1, ..."""
+    frame = pd.DataFrame(rows, columns=["lat", "lon", "category", "description", "person_ids"])
+    frame.insert(0, "incident_id", [f"I{i}" for i in range(len(rows))])
+    return frame
 
 
 FACTOR_COLUMNS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
@@ -103,8 +126,13 @@ def test_evidence_counts_once_but_every_detail_is_shown() -> None:
     assert "Mechanism" in suggest(child["child"], child["facts"], child["score"])
     assert "children's services" in suggest(child["child"], child["facts"], child["score"])
     assert "cuckooing prevention" in suggest(adult["child"], adult["facts"], adult["score"])
-    assert suggest("no", set(), 3) == "welfare visit"
+    # an adult's risk factors alone suggest nothing (many adults have them); with a fact around
+    # a line they suggest a welfare visit
+    assert suggest("no", set(), 3).startswith("no action") and priority("no", set(), 3) == "low"
+    assert suggest("no", {"line_contact"}, 3) == "welfare visit"
+    assert priority("no", {"line_contact"}, 3) == "medium"
     assert suggest("yes", set(), 3).startswith("referral to children's services")
+    assert priority("yes", set(), 3) == "medium"
 
 
 # --- links ------------------------------------------------------------------------------------
@@ -204,66 +232,103 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
         drug_use=[None, True, None, None, None, True],
     )
     persons.loc[3, "birth_year"] = 2004  # a child: not the tenant of a home
+    incidents = _incidents(
+        [(52.1905, -2.2205, "other", CALLERS, "P0"), (52.1906, -2.2205, "drugs",
+          "Suspected drug dealing from the address", ""),  # two reports at A1, one names P0
+         (52.1895, -2.2195, "other", CALLERS, ""),  # one at A2
+         (52.2003, -2.2002, "drugs", "Intel: class A being sold from the address", "")]  # A5
+    )  # fmt: skip
     found = find_cuckooed(
         evidence, addresses, CELLS, persons,
-        pd.DataFrame({"person_id": ["P0"], "line_id": ["L001"]}),
-        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), NO_INCIDENTS, 2018,
+        pd.DataFrame({"person_id": ["P0", "P4"], "line_id": ["L001", "L001"]}),
+        pd.DataFrame({"found_lat": [52.1906], "found_lon": [-2.2206]}), incidents, 2018,
         CuckooSettings(),
     )  # fmt: skip
     assert list(found.columns) == CUCKOO_COLUMNS
-    # A2's occupant only uses drugs, A3's is unknown, A4's is a child; A5 and A6 are 1.8 km
-    # from the base (their nearest cell is T2): only A5's occupant is vulnerable enough for that
+    # A1: two reports, the occupant named, in contact, vulnerable, on the base cell (8 points).
+    # A2's occupant only uses drugs (one report, on the cell: 3 points), A3's is unknown, A4's
+    # is a child, A6's is vulnerable but nothing ties the address to the line; A5 is 1.8 km
+    # from the base (its nearest cell is T2): a report, in contact, vulnerable (5 points)
     assert list(found["address_id"]) == ["A1", "A5"]
     row, near = found.to_dict("records")
     assert row["line_ids"] == "L001" and row["rank"] == 1 and near["score"] < row["score"]
-    assert "base at a cell (T1, 17" in near["evidence"]
+    assert "base at a cell (T1, 17" in near["evidence"] and "home points 5" in near["evidence"]
     assert row["runner_nights"] == 20 and row["phones_dwelling"] == 2 and row["visitors"] == 30
     for words in ("base at the nearest cell (T1,", "2 line phone(s) there overnight on 20 nights",
                   "30 customers ordered 60 times from it",
                   "mental-health need; drug debt", "in contact with the line",
+                  "2 incident(s) recorded within 50 m of the home (I0, I1), 2 of them reports of "
+                  "drugs or callers, the occupant named in 1", "home points 8",
                   "1 missing person(s) found"):  # fmt: skip
         assert words in row["evidence"]
+    assert row["score"] == 5 + 8 + 1  # the cell's dwell and visits, the home, the found person
 
 
-def test_a_second_home_near_the_base_counts_with_its_own_evidence() -> None:
-    # the line's base is T1; every home is about 1.8 km from it, its nearest cell T2
+def test_a_home_needs_evidence_tied_to_the_address() -> None:
+    # the line's base is T1; every home is about 1.8 km from it (its nearest cell T2), and every
+    # occupant has a mental-health need and a drug debt (2 points)
     base = pd.DataFrame(
         {"line_id": ["L001"], "cell_id": ["T1"], "runner_nights": [20], "phones_dwelling": [2],
          "visitors": [30], "visits": [60], "cell_points": [5]}
     )  # fmt: skip
-    lat = [52.2000, 52.2030, 52.1970, 52.2000, 52.2000]
-    lon = [-2.2000, -2.2000, -2.2000, -2.1960, -2.2040]
+    lat = [52.2000, 52.2030, 52.1970, 52.2000, 52.2000, 52.2015]
+    lon = [-2.2000, -2.2000, -2.2000, -2.1960, -2.2040, -2.2020]
     addresses = pd.DataFrame(
-        {"address_id": [f"A{i}" for i in range(5)], "lat": lat, "lon": lon,
-         "occupant_person_id": [f"P{i}" for i in range(5)]}
+        {"address_id": [f"A{i}" for i in range(6)], "lat": lat, "lon": lon,
+         "occupant_person_id": [f"P{i}" for i in range(6)]}
     )  # fmt: skip
-    persons = _persons(
-        mental_health=[True] * 5, drug_use=[True, None, True, True, True], debt_bondage=[None] * 5
-    )
-    incidents = pd.DataFrame(
-        {"incident_id": ["I1", "I2", "I3"],
-         "lat": [lat[0] + 0.0002, lat[1] + 0.0001, lat[3] + 0.0018],  # 22 m, 11 m and 200 m
-         "lon": [lon[0], lon[1], lon[3]], "category": ["violence"] * 3,
-         "person_ids": ["", "P9;P1", "P3"]}
+    persons = _persons(mental_health=[True] * 6, debt_bondage=[True] * 6)
+    incidents = _incidents(
+        [(lat[0] + 0.0002, lon[0], "other", CALLERS, ""),  # 22 m: one report at A0
+         (lat[1] + 0.0001, lon[1], "other", CALLERS, "P9;P1"),  # 11 m: names A1's occupant
+         (lat[2], lon[2], "other", WELFARE, "P2"),  # a welfare concern is not a report
+         (lat[3] + 0.0018, lon[3], "drugs", CALLERS, ""),  # 200 m from A3
+         (lat[4], lon[4], "drugs", "Suspected drug dealing from the address", ""),
+         (lat[4], lon[4], "other", CALLERS, ""),  # repeat reports at A4
+         (lat[5], lon[5], "violence", "male assaulted at address", ""),  # an attack at A5 ...
+         (lat[5], lon[5], "other", CALLERS, "")]  # ... and a report
     )  # fmt: skip
-    contacts = pd.DataFrame({"person_id": ["P2", "P4"], "line_id": ["L001", "L002"]})
+    contacts = pd.DataFrame({"person_id": ["P2", "P3"], "line_id": ["L001", "L002"]})
     no_episodes = pd.DataFrame(columns=["found_lat", "found_lon"])
     found = find_cuckooed(
         base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018, CuckooSettings()
     )
-    # A0 (3 points) has an incident at the home, A1 (2 points) one that names the occupant, A2's
-    # occupant (3 points) is in contact with the line; A3's incident is 200 m away and A4's
-    # occupant is in contact with another line: 3 points, not enough away from the base cell
-    assert sorted(found["address_id"]) == ["A0", "A1", "A2"]
+    # A0: report 2 + vulnerability 2 = 4; A1: 5 (named); A2: welfare concern naming the
+    # occupant, in contact: 1 + 1 + 1 + 2 = 5; A3: the report is not at the home and its
+    # occupant's contact is another line's; A4: repeat reports 3 + 2; A5: report and attack 3 + 2
+    assert sorted(found["address_id"]) == ["A1", "A2", "A4", "A5"]
     why = found.set_index("address_id")["evidence"]
-    assert "1 incident(s) recorded within 50 m of the home (I1)" in why["A0"]
-    assert "(I2), the occupant named in 1" in why["A1"]
-    assert "in contact with the line" in why["A2"] and "incident" not in why["A2"]
-    assert (found["score"] == 5 - 1 + 4).all()
-    assert not find_cuckooed(
-        base, addresses, CELLS, persons, contacts, no_episodes, NO_INCIDENTS, 2018,
-        CuckooSettings(),
-    )["address_id"].isin(["A0", "A1"]).any()  # fmt: skip
+    assert "(I1), 1 of them reports of drugs or callers, the occupant named in 1" in why["A1"]
+    assert "in contact with the line" in why["A2"] and "0 of them reports" in why["A2"]
+    assert (found["score"] == 5 + 5).all()
+    assert find_cuckooed(
+        base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
+        CuckooSettings(min_points=6),
+    ).empty
+
+
+def test_reports_at_a_home_and_violence_near_a_base_are_person_evidence() -> None:
+    addresses = pd.DataFrame(
+        {"address_id": ["A0", "A1", "A2"], "lat": [52.1905, 52.1895, 52.2001],
+         "lon": [-2.2205, -2.2195, -2.2001], "occupant_person_id": ["P0", "P1", None]}
+    )  # fmt: skip
+    incidents = _incidents(
+        [(52.1905, -2.2205, "other", CALLERS, ""), (52.1906, -2.2205, "drugs",
+          "Suspected drug dealing from the address", ""),  # two reports at A0
+         (52.1895, -2.2195, "other", WELFARE, "P1"),  # a welfare concern at A1: not a report
+         (52.1898, -2.2195, "other", CALLERS, ""),  # 33 m from A1: a report at it
+         (52.2001, -2.2001, "drugs", CALLERS, ""),  # at A2, whose occupant is unknown
+         (52.1900, -2.2200, "violence", "male assaulted", "P5;P6"),  # on the base cell T1
+         (52.1910, -2.2200, "robbery", "phone taken", "P5"),
+         (52.4800, -1.9000, "violence", "fight", "P6")]  # in the hub, far from the base
+    )  # fmt: skip
+    reported = reported_homes(addresses, incidents, CuckooSettings())
+    assert reported.values.tolist() == [["P0", "A0", 2, "I0, I1"], ["P1", "A1", 1, "I3"]]
+    base = pd.DataFrame({"line_id": ["L001"], "cell_id": ["T1"]})
+    facts = line_violence(incidents, base, CELLS, PeopleSettings())
+    # P5 is named twice within 2 km of the base, P6 once there and once in the hub
+    assert facts["person_id"].tolist() == ["P5"] and (facts["fact"] == "line_violence").all()
+    assert "named in 2 violent incidents near a base of L001 (I5, I6)" in facts["detail"].iloc[0]
 
 
 def test_one_phone_dwelling_makes_a_base_unless_more_are_required() -> None:
@@ -277,7 +342,8 @@ def test_one_phone_dwelling_makes_a_base_unless_more_are_required() -> None:
 
 
 def test_an_occupant_named_in_violence_elsewhere_is_not_taken_for_a_victim() -> None:
-    # every home is on the base cell T1 with a vulnerable adult occupant; incidents 500 m away
+    # every home is on the base cell T1 with a vulnerable adult occupant and a report of callers;
+    # incidents 500 m away
     base = pd.DataFrame(
         {"line_id": ["L001"], "cell_id": ["T1"], "runner_nights": [20], "phones_dwelling": [2],
          "visitors": [30], "visits": [60], "cell_points": [5]}
@@ -290,11 +356,12 @@ def test_an_occupant_named_in_violence_elsewhere_is_not_taken_for_a_victim() -> 
     persons = _persons(mental_health=[True] * 4, debt_bondage=[True] * 4)
     away = (lat[0] + 0.0045, lon[0])  # 500 m north of A0
     incidents = pd.DataFrame(
-        {"incident_id": [f"I{i}" for i in range(7)],
-         "lat": [away[0]] * 6 + [lat[3]], "lon": [away[1]] * 6 + [lon[3]],
+        {"incident_id": [f"I{i}" for i in range(11)],
+         "lat": [away[0]] * 6 + [lat[3]] + lat, "lon": [away[1]] * 6 + [lon[3]] + lon,
          "category": ["violence", "robbery", "violence", "drugs", "drugs", "weapons_possession",
-                      "violence"],
-         "person_ids": ["P0;P9", "P0", "P1", "P2", "P2", "P3", "P3"]}
+                      "violence"] + ["other"] * 4,
+         "description": ["assault"] * 7 + [CALLERS] * 4,  # a report at every home
+         "person_ids": ["P0;P9", "P0", "P1", "P2", "P2", "P3", "P3", "", "", "", ""]}
     )  # fmt: skip
 
     def found(s: CuckooSettings) -> list[str]:
@@ -347,9 +414,11 @@ def test_small_case_finds_runners_homes_and_ranks_the_exploited(
     assert res.exit_code == 0, res.stderr
     m = json.loads(res.stdout)["people"]
     assert m["runners"]["f1"] >= 0.9
-    assert m["cuckooed_addresses"]["precision"] >= 0.7
-    assert m["cuckooed_addresses"]["recall"] >= 0.4
-    assert m["exploited_auc"] >= 0.85
+    # far above chance (a vulnerable adult on a base cell is a true home about 1 time in 25),
+    # but a home nobody has reported is rarely found (docs/people.md, Accuracy)
+    assert m["cuckooed_addresses"]["precision"] >= 0.3
+    assert m["cuckooed_addresses"]["recall"] >= 0.25
+    assert m["exploited_auc"] >= 0.8
     truth = pd.read_csv(case / "truth" / "exploited_persons.csv", dtype=str)
     truth = OutputPseudonymiser(load_key(Workspace(session_home).key_path)).frame(truth)
     runners = pd.read_csv(out / "runners.csv", dtype=str).dropna(subset=["person_id"])

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import NUMBER, PASSWORD, REASON, XSS, add_user, write_hostile_results
+from conftest import NUMBER, PASSWORD, REASON, VRM, XSS, add_user, write_hostile_results
 from fastapi.testclient import TestClient
 
 from countylines import audit
@@ -68,6 +68,8 @@ ROUTES = {
     "GET /api/places": "/api/places",
     "GET /violence": "/violence",
     "GET /api/violence": "/api/violence",
+    "GET /movement": "/movement",
+    "GET /api/movement": "/api/movement",
     "GET /downloads": "/downloads",
     "GET /download/{path:path}": "/download/report-public.html",
     "GET /people/{token}": "/people/{person}",
@@ -179,7 +181,7 @@ APP_SCRIPTS = (
     r'<script src="/static/sort.js" defer></script>'
 )
 """The only script elements a page has: the map page's data block and its two scripts, and
-the table sorter of the places and violence pages."""
+the table sorter of the places, violence and movement pages."""
 
 
 def test_every_page_escapes_hostile_text_and_sends_the_headers(
@@ -188,7 +190,7 @@ def test_every_page_escapes_hostile_text_and_sends_the_headers(
     _login(client, "admin")
     person = f"/people/{person_token(workspace)}"
     for path in ("/", "/map", "/lines", "/lines/L001", "/lines/L002", "/people", "/homes",
-                 "/login", "/places", "/violence", "/downloads", person):  # fmt: skip
+                 "/login", "/places", "/violence", "/movement", "/downloads", person):  # fmt: skip
         response = client.get(path)
         assert response.status_code == 200
         for header, value in SECURITY_HEADERS.items():
@@ -196,7 +198,7 @@ def test_every_page_escapes_hostile_text_and_sends_the_headers(
         body = re.sub(APP_SCRIPTS, "", response.text)
         assert "<script" not in body and "<img" not in body, path  # only as escaped text
     assert "{{ 7 * 7 }}" in client.get("/lines/L002").text  # data is never a template
-    for path in ("/lines", "/places", "/violence", person):
+    for path in ("/lines", "/places", "/violence", "/movement", person):
         text = client.get(path).text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
     register = client.get("/lines").text
@@ -404,6 +406,23 @@ def test_places_and_violence_pages_show_the_analyses(client: TestClient) -> None
     assert [i["incident_id"] for i in violence["incidents"]] == ["I2", "I1"]  # newest first
     assert NUMBER not in json.dumps(violence) and "PH-" in violence["incidents"][1]["evidence"]
     assert NUMBER not in client.get("/violence").text
+
+
+def test_movement_page_counts_journeys_and_hides_registrations(client: TestClient) -> None:
+    _login(client, "analyst")
+    movement = client.get("/api/movement").json()
+    assert movement["n_journeys"] == 3
+    assert {c["name"]: c["n"] for c in movement["by_mode"]} == {"road": 2, "rail": 1}
+    assert [c["name"] for c in movement["by_month"]] == ["2019-01", "2019-02"]
+    routes = {r["name"]: r["n"] for r in movement["by_route"]}
+    assert routes == {"Birmingham>Hereford": 1, "Hereford>Birmingham": 1, f"{XSS[0]}>Ludlow": 1}
+    assert [t["line_id"] for t in movement["lines"]] == ["L001", "L002"]
+    (vehicle,) = movement["vehicles"]
+    assert vehicle["vrm"].startswith("VR-") and vehicle["line_id"] == "L001"
+    page = client.get("/movement").text
+    for text in (json.dumps(movement), page):
+        assert VRM not in text and NUMBER not in text
+    assert XSS[3] not in page and "&lt;script&gt;" in page
 
 
 def test_revoked_tokens_and_removed_users_stop_at_once(

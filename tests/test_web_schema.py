@@ -34,8 +34,10 @@ def web_schema(tmp_path: Path, workspace: Workspace, token: str):  # type: ignor
 def test_api_conforms_to_its_schema(web_schema, token: str) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {token}"}
     operations = [result.ok() for result in web_schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/api/lines", "/api/lines/{line_id}", "/api/places",
-                                              "/api/violence", "/api/people/{token}"}  # fmt: skip
+    assert {op.path for op in operations} >= {
+        "/api/lines", "/api/lines/{line_id}", "/api/places", "/api/violence", "/api/movement",
+        "/api/people/{token}",
+    }  # fmt: skip
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -125,8 +125,13 @@ def main() -> None:
         "fits": fits,
         "baselines_on_real_counts_per_town_polygon": baselines,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
+
+
+def write_report(out: Path, report: dict[str, object]) -> None:
+    """Write `report` as JSON to `out` (its folder made) and print it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -24,7 +24,7 @@ from simulated_cases import RESULTS, write_accuracy
 from countylines.network.inputs import read_outputs
 from countylines.network.network import find_network
 from countylines.network.scoring import community_recovery
-from countylines.network.tokens import Tokens
+from countylines.private_outputs import OutputPseudonymiser
 from countylines.pseudonym import IdType
 
 DEVELOPMENT = ("small-default-12 (tests)", "full-default-31")
@@ -38,7 +38,7 @@ def run_case(root: Path, name: str) -> dict[str, object]:
     result = find_network(database, read_outputs(database, {"lines": lines}, key), key)
     seconds = time.perf_counter() - start
     truth = pd.read_csv(case / "truth" / "line_numbers.csv", dtype=str, keep_default_na=False)
-    truth["number"] = Tokens(key).series(truth["number"], IdType.PHONE)
+    truth["number"] = OutputPseudonymiser(key).series(truth["number"], IdType.PHONE)
     metrics = community_recovery(truth[["line_id", "number"]], result.graph.nodes)
     row = {
         "case": name,

@@ -28,31 +28,41 @@ from countylines.people.report import write_outputs
 DENSE = {"n_background": 15_000, "n_lines": 24}
 """A denser, busier small case (ten times the background population, twice the lines): there
 is no medium scale, and a full case needs 30 GB of temporary disk to load."""
-RECORDED = {
-    "bg_mental_health_share": 0.1,
-    "customer_mental_health_share": 0.4,
-    "customer_drug_debt_share": 0.15,
+SHORTCUT = {
+    "bg_mental_health_share": 0.0,
+    "bg_drug_use_share": 0.0,
+    "customer_mental_health_share": 0.0,
+    "customer_drug_debt_share": 0.0,
 }
-"""With --recorded: background adults and customers with recorded vulnerabilities (see
-docs/simulator.md, "Recorded vulnerabilities"); the results go to people_accuracy_recorded.json."""
+"""With --shortcut: the simulator before session 6, where only victims, runners and children in
+care have a recorded vulnerability (see docs/simulator.md, "Recorded vulnerabilities"); the
+results go to people_accuracy_shortcut.json."""
+WELL_REPORTED = {"cuckoo_report_share": 0.9, "cuckoo_report_delay_days": 7.0}
+"""With --well-reported: nine cuckooed homes in ten reported, a week after the takeover on
+average (a sensitivity check of the rules to the reporting assumption); the results go to
+people_accuracy_well_reported.json."""
 HELD_OUT: tuple[tuple[str, str, int, dict], ...] = (
-    ("small", "default", 901, {}),
-    ("small", "default", 902, {}),
-    ("small", "default", 903, {}),
-    ("small", "default", 908, DENSE),
+    ("small", "default", 2201, {}),
+    ("small", "default", 2202, {}),
+    ("small", "default", 2203, {}),
+    ("small", "default", 2204, {}),
+    ("small", "default", 2205, {}),
+    ("small", "default", 2206, {}),
+    ("small", "default", 2207, DENSE),
 )
-"""Never used to develop or tune anything: the lead's final held-out seeds of session 5,
-simulated with every simulator change of that session and measured once. The development seeds
-(every one of them looked at while the rules were changed; see docs/people.md): small default
-1001-1008 for this version; small default 701-704, 721-723, 731-733 and full default 31 for the
-previous ones. Earlier held-out seeds, each measured once with the version of its time: small
-761-763, small 1101-1104 with dense 1105 (the version without `baseline_skip`), and small
-1111-1114 with dense 1115 (this version, before the other simulator changes of session 5)."""
+"""Never used to develop or tune anything: fresh seeds of session 6, simulated with the
+realistic recording and the address reports and measured once after the rules were frozen. The
+development seeds (every one of them looked at while the rules were changed; see
+docs/people.md): small default 2001-2006 and dense 2008 for this version; small default
+1001-1008 and earlier ones for the previous versions. Earlier held-out seeds, each measured
+once with the version of its time: 761-763, 1101-1105, 1111-1115, and the lead's 901-903 and 908
+(session 5)."""
 
 
 def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:
-    """Mean score and share on the list (score >= 3) by sex and by age band, for everyone and
-    for the persons the truth does not mark as exploited (where a gap is unwarranted)."""
+    """Mean score and share on the list (priority high or medium) by sex and by age band, for
+    everyone and for the persons the truth does not mark as exploited (where a gap is
+    unwarranted)."""
     out = {}
     for who, frame in (
         ("all", scores),
@@ -62,7 +72,7 @@ def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:
             g = frame.groupby(frame[by].fillna("unknown"))
             out[f"{who}_by_{by}"] = {
                 str(k): {"n": len(v), "mean_score": round(float(v["score"].mean()), 3),
-                         "share_listed": round(float((v["score"] >= 3).mean()), 4)}
+                         "share_listed": round(float((v["priority"] != "low").mean()), 4)}
                 for k, v in g
             }  # fmt: skip
     return out
@@ -86,19 +96,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/people-eval"))
     parser.add_argument("--only", default="", help="comma-separated scales to run")
-    parser.add_argument("--recorded", action="store_true", help="simulate with RECORDED")
+    variant = parser.add_mutually_exclusive_group()
+    variant.add_argument("--shortcut", action="store_true", help="simulate with SHORTCUT")
+    variant.add_argument("--well-reported", action="store_true", help="with WELL_REPORTED")
     args = parser.parse_args()
+    extra, suffix = {}, ""
+    if args.shortcut:
+        extra, suffix = SHORTCUT, "_shortcut"
+    elif args.well_reported:
+        extra, suffix = WELL_REPORTED, "_well_reported"
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for scale, behaviour, seed, dense in HELD_OUT:
         if args.only and scale not in args.only.split(","):
             continue
-        overrides = {**dense, **(RECORDED if args.recorded else {})}
+        overrides = {**dense, **extra}
         name = case_name(scale, behaviour, seed, **overrides)
         case, database = loaded_case(args.work, scale, behaviour, seed, **overrides)
         lines_out = args.work / f"{name}-lines"
         rows.append(run_case(case, database, lines_out, args.work / f"{name}-people", name))
-    write_accuracy("people_accuracy_recorded" if args.recorded else "people_accuracy", rows)
+    write_accuracy(f"people_accuracy{suffix}", rows)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from countylines.movement.geo import to_bng, town_of
 from countylines.movement.lineset import Lines
 
 JOURNEY_COLUMNS = (
-    "line_id", "number", "mode", "vrm", "from_place", "to_place", "depart", "arrive", "route",
+    "line_id", "number", "mode", "vrm", "n_vehicles", "from_place", "to_place", "depart",
+    "arrive", "route",
 )  # fmt: skip
 LINE_TRAVEL_COLUMNS = ("line_id", "n_road", "n_rail", "vehicles", "routes")
 
@@ -88,12 +89,14 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
         seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
     seen = seen.merge(cells[["cell_id", "x", "y", "place", "corridor"]], on="cell_id")
     trips = tr.vehicle_trips(reads)
-    carried = tr.co_travel(trips, seen)
-    voi = tr.vehicles_of_interest(trips, carried, vehicles)
+    centres = pd.concat([hubs.assign(hub=True), towns.assign(hub=False)], ignore_index=True)
+    carried = tr.co_travel(trips, seen, centres)
+    voi = tr.vehicles_of_interest(trips, carried, vehicles, lines.lines)
+    rail = tr.rail_journeys(seen, stations.assign(x=sx, y=sy))
     journeys = pd.concat(
-        [tr.road_journeys(trips, carried), tr.rail_journeys(seen, stations.assign(x=sx, y=sy))],
-        ignore_index=True,
+        [tr.road_journeys(trips, carried, voi), rail], ignore_index=True
     ).sort_values(["line_id", "number", "depart"])
     journeys["depart"], journeys["arrive"] = _iso(journeys["depart"]), _iso(journeys["arrive"])
+    journeys["n_vehicles"] = journeys["n_vehicles"].astype("Int64")  # empty for rail
     journeys = journeys[list(JOURNEY_COLUMNS)].reset_index(drop=True)
     return MovementResult(journeys, voi, _line_travel(journeys, voi, lines), len(trips))

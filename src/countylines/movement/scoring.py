@@ -87,7 +87,9 @@ def evaluate_violence(truth: Path, out: Path, real: Real = None) -> dict[str, An
 
 
 def evaluate_movement(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
-    """Vehicles of interest (precision, recall, F1, right line) and runner journeys found."""
+    """Vehicles of interest (precision, recall, F1, right line) and runner journeys: the share
+    of true journeys found (a found journey of the same phone departing from 2 hours before the
+    true departure to its arrival) and the share of found journeys that are such a match."""
     mapping = line_map(truth, read_output(out / "movement_lines.csv", real))
     t_voi = _read(truth / "vehicles_of_interest.csv")
     p_voi = read_output(out / "vehicles_of_interest.csv", real)
@@ -113,14 +115,19 @@ def evaluate_movement(truth: Path, out: Path, real: Real = None) -> dict[str, An
         truth_mode = t_j[t_j["mode"] == mode]
         found_mode = p_j[p_j["mode"] == mode].copy()
         found_mode["t"] = pd.to_datetime(found_mode["depart"], utc=True)
+        matched: set[int] = set()
         hits = 0
         for row in truth_mode.itertuples():
             mine = found_mode[found_mode["number"] == row.number]
             start, end = pd.Timestamp(str(row.depart)), pd.Timestamp(str(row.arrive))
             near = (mine["t"] >= start - pd.Timedelta(hours=2)) & (mine["t"] <= end)
             hits += bool(near.any())
+            matched.update(mine.index[near])
         metrics[f"{mode}_journey_recall"] = (
             round(hits / len(truth_mode), 4) if len(truth_mode) else None
+        )
+        metrics[f"{mode}_journey_precision"] = (
+            round(len(matched) / len(found_mode), 4) if len(found_mode) else None
         )
     metrics["counts"] = {
         "true_vehicles": n_true, "found_vehicles": n_pred,

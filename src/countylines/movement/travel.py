@@ -8,20 +8,31 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
 * **Trips.** A vehicle's reads split wherever two reads are more than `TRIP_GAP_S` apart, and
   where a drive turns back (the read furthest from the start, when the drive ends less than half
   as far from its start); each part is a trip from its first camera's place to its last's.
-* **Co-travel.** A trip between two different places carries a runner phone when the phone
-  itself moved between the same places around then (consecutive sightings in the first, then
-  the last place), is in the trip's first place between `BEFORE_S` before the first read and the
-  middle of the trip, in its last place between the middle and `BEFORE_S` after the last read,
-  nowhere else during the trip, and not at the destination before it.
-* **Vehicles of interest.** Only co-travel on hub-town trips counts (a line's car drives
+* **Co-travel.** A trip carries a runner phone when the phone itself moved from place A to
+  place B around then (consecutive sightings in A, then B), the trip runs from A to B, the phone
+  is in A between `BEFORE_S` before the first read and the middle of the trip, in B between the
+  middle and `BEFORE_S` after the last read, nowhere else during the trip, and not at B before
+  it. A trip runs from A to B when its own first and last cameras stand there (`exact`) or when
+  its first and last reads lie along the way from A's centre to B's (a car's first and last
+  cameras can stand in a neighbouring town or a hub on the road): within `ROUTE_OFF_M` (or
+  `ROUTE_OFF_SHARE` of the distance) of the straight line, heading for B for at least
+  `MIN_PROGRESS` of the way, starting at most `OVERSHOOT` of the way before A and ending at most
+  that beyond B.
+* **Vehicles of interest.** Only co-travel on hub-town moves counts (a line's car drives
   between its hub and its market towns). Each runner-phone move is one piece of evidence, shared
   among all the vehicles it coincides with (on a busy road one move matches many cars: each gets
-  1/k). A vehicle is of interest when it carries a line's runners on at least `MIN_CO_TRAVEL`
-  hub-town trips, with shared evidence of at least `MIN_CO_TRAVEL_WEIGHT` moves, on at least
-  `MIN_CO_TRAVEL_SHARE` of all its trips, and at least `MIN_HUB_TOWN_SHARE` of its trips are
-  hub-town trips (a line's car drives for the line; a taxi or a private car that happened to
-  share a road with a runner twice drives mostly for others); its line is the one it carried
-  most.
+  1/k). At least `MIN_HUB_TOWN_SHARE` of a vehicle's trips must be hub-town trips (a line's car
+  drives for the line), and then either rule makes it a vehicle of interest. **Any car**: its
+  own first and last cameras place it carrying a line's runners on at least `MIN_CO_TRAVEL`
+  hub-town trips, with shared evidence (among the cars whose own cameras match the move) of at
+  least `MIN_CO_TRAVEL_WEIGHT` moves, on at least `MIN_CO_TRAVEL_SHARE` of all its trips (with
+  tens of thousands of cars on the roads, a private car shares a road with a runner once by
+  chance). **A registered hire car, taxi or private-hire car** (in `vehicles`: the kind lines
+  use): a single trip between its line's hub and one of the line's market towns is enough when
+  its shared evidence is at least `MIN_FLEET_WEIGHT_SHARE` moves per trip it made (a car hired
+  for the line drives little else; a legitimate taxi or hire car on the same roads all month
+  carries a runner by chance now and then, among many other fares).
+  Its line is the one it carried most.
 * **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
   more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
 """
@@ -39,9 +50,14 @@ MIN_CO_TRAVEL = 2
 MIN_CO_TRAVEL_SHARE = 0.15
 MIN_CO_TRAVEL_WEIGHT = 1.0
 MIN_HUB_TOWN_SHARE = 0.5
+MIN_FLEET_WEIGHT_SHARE = 0.04
 CORRIDOR_M = 300.0
 STATION_M = 3_000.0
 RAIL_GAP_S = 3 * 3600
+ROUTE_OFF_M = 10_000.0
+ROUTE_OFF_SHARE = 0.3
+MIN_PROGRESS = 0.25
+OVERSHOOT = 0.3
 
 
 def distances(x: np.ndarray, y: np.ndarray, places: pd.DataFrame) -> np.ndarray:
@@ -116,7 +132,8 @@ def _turns(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[int]:
 
 
 def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
-    """One row per trip: vrm, trip, t0, t1, from_place, to_place, n_reads, from_hub, to_hub.
+    """One row per trip: vrm, trip, t0, t1, x0, y0, x1, y1 (first and last read, metres),
+    from_place, to_place, from_hub, to_hub, n_reads.
     `reads`: vrm, t, x, y, place, hub (bool) sorted by vrm and t."""
     new_vehicle = reads["vrm"].ne(reads["vrm"].shift())
     gap = reads["t"].diff().fillna(np.inf) > TRIP_GAP_S
@@ -137,6 +154,10 @@ def vehicle_trips(reads: pd.DataFrame) -> pd.DataFrame:
             "trip": np.arange(int(trip.max()) + 1 if len(trip) else 0),
             "t0": g["t"].first(),
             "t1": g["t"].last(),
+            "x0": g["x"].first(),
+            "y0": g["y"].first(),
+            "x1": g["x"].last(),
+            "y1": g["y"].last(),
             "from_place": g["place"].first(),
             "to_place": g["place"].last(),
             "from_hub": g["hub"].first(),
@@ -167,41 +188,72 @@ def _moves(sightings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFrame:
-    """(trip, number, line_id, move) for each trip between two places that carried a runner
-    phone; `move` numbers the phone's move from A to B that the trip matched. `sightings`:
-    line_id, number, t, place. Only trips from A to B around a time the phone itself moved from
-    A to B are checked in full."""
-    columns = ["trip", "number", "line_id", "move"]
-    moving = trips[(trips["from_place"] != "") & (trips["to_place"] != "")
-                   & (trips["from_place"] != trips["to_place"])]  # fmt: skip
-    if moving.empty or sightings.empty:
+def _along(ends: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Whether each trip's reads run along the way from point `a` to point `b` (metres): its
+    first and last reads (`ends`: rows of x0, y0, x1, y1) within `ROUTE_OFF_M` (or
+    `ROUTE_OFF_SHARE` of the distance) of the straight line, heading for `b` for at least
+    `MIN_PROGRESS` of the way, starting at most `OVERSHOOT` of the way before `a` and ending at
+    most that beyond `b`."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = float(np.hypot(dx, dy))
+    if length == 0:
+        return np.zeros(len(ends), dtype=bool)
+    s, off = [], []
+    for x, y in ((ends[:, 0] - a[0], ends[:, 1] - a[1]), (ends[:, 2] - a[0], ends[:, 3] - a[1])):
+        s.append((x * dx + y * dy) / length**2)
+        off.append(np.abs(x * dy - y * dx) / length)
+    tolerance = max(ROUTE_OFF_M, ROUTE_OFF_SHARE * length)
+    return (
+        (s[1] - s[0] >= MIN_PROGRESS)
+        & (s[0] >= -OVERSHOOT)
+        & (s[1] <= 1 + OVERSHOOT)
+        & (off[0] <= tolerance)
+        & (off[1] <= tolerance)
+    )
+
+
+def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFrame) -> pd.DataFrame:
+    """(trip, number, line_id, move, a, b, hub_town, exact) for each trip that carried a runner
+    phone while the phone moved from place `a` to place `b` (`hub_town`: one of the two is a
+    hub; `exact`: the trip's own first and last cameras stand in `a` and `b`). `trips`:
+    `vehicle_trips`; `sightings`: line_id, number, t, place; `centres`: name, x, y, hub (bool)
+    of every hub and town. A trip is checked in full when it runs from `a` to `b` by its own
+    places or, as a car's first and last cameras can stand in a neighbouring town or a hub on
+    the way, when its reads run along the way from `a` to `b` (`_along`)."""
+    columns = ["trip", "number", "line_id", "move", "a", "b", "hub_town", "exact"]
+    if trips.empty or sightings.empty:
         return pd.DataFrame(columns=columns)
-    pairs = {
-        key: group.sort_values("t0") for key, group in moving.groupby(["from_place", "to_place"])
-    }
-    longest = float((moving["t1"] - moving["t0"]).max())
+    trips = trips.sort_values("t0")
+    t0s, t1s = trips["t0"].to_numpy(float), trips["t1"].to_numpy(float)
+    ends = trips[["x0", "y0", "x1", "y1"]].to_numpy(float)
+    ids = trips["trip"].to_numpy()
+    origin = trips["from_place"].to_numpy(dtype=object)
+    dest = trips["to_place"].to_numpy(dtype=object)
+    longest = float((t1s - t0s).max())
     phones = {
         key: (group["t"].to_numpy(float), group["place"].to_numpy(dtype=object))
         for key, group in sightings.sort_values("t").groupby(["line_id", "number"])
     }
-    rows: set[tuple[int, str, str, int]] = set()
+    where = {str(n): (float(x), float(y)) for n, x, y in zip(
+        centres["name"], centres["x"], centres["y"], strict=True)}  # fmt: skip
+    hubs = set(centres.loc[centres["hub"].astype(bool), "name"])
+    rows: set[tuple[int, str, str, int, str, str, bool, bool]] = set()
     moves = _moves(sightings)
     for move, (line, number, a, b, ta, tb) in enumerate(zip(
         *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
     )):  # fmt: skip
-        group = pairs.get((a, b))
-        if group is None:
-            continue
-        t0s = group["t0"].to_numpy(float)
-        lo = np.searchsorted(t0s, float(tb) - BEFORE_S - longest)
-        hi = np.searchsorted(t0s, float(ta) + BEFORE_S, side="right")
+        lo = int(np.searchsorted(t0s, float(tb) - BEFORE_S - longest))
+        hi = int(np.searchsorted(t0s, float(ta) + BEFORE_S, side="right"))
+        exact = (origin[lo:hi] == a) & (dest[lo:hi] == b)
+        fits = exact.copy()
+        if a in where and b in where:
+            fits |= _along(ends[lo:hi], where[a], where[b])
+        fits &= t1s[lo:hi] >= float(tb) - BEFORE_S  # the phone reached B soon after the trip
         t, place = phones[(line, number)]
-        part = group.iloc[lo:hi]
-        for trip, t0, t1 in zip(part["trip"].tolist(), part["t0"].tolist(), part["t1"].tolist(),
-                                strict=True):  # fmt: skip
-            if _carried(t, place, float(t0), float(t1), str(a), str(b)):
-                rows.add((int(trip), str(number), str(line), move))
+        for i in np.flatnonzero(fits) + lo:
+            if _carried(t, place, t0s[i], t1s[i], str(a), str(b)):
+                rows.add((int(ids[i]), str(number), str(line), move, str(a), str(b),
+                          (a in hubs) != (b in hubs), bool(exact[i - lo])))  # fmt: skip
     return pd.DataFrame(sorted(rows), columns=columns)
 
 
@@ -230,33 +282,66 @@ def _hub_town(trips: pd.DataFrame) -> pd.Series:
     )
 
 
+def _on_line_route(carried: pd.DataFrame, lines: pd.DataFrame) -> np.ndarray:
+    """Whether each co-travel row's move runs between its line's hub (any hub when the line's
+    is unknown) and one of its market towns. `lines`: line_id, hub, market_towns (lists)."""
+    hub = dict(zip(lines["line_id"], lines["hub"], strict=True))
+    towns = dict(zip(lines["line_id"], lines["market_towns"], strict=True))
+    return np.array(
+        [
+            bool({a, b} & set(towns.get(line, ()))) and hub.get(line, "") in ("", a, b)
+            for line, a, b in zip(carried["line_id"], carried["a"], carried["b"], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _best_line(carried: pd.DataFrame) -> pd.DataFrame:
+    """Per vehicle (index vrm): the line it carried most (line_id), on `n` trips with
+    `weight` runner moves of shared evidence (`carried`: vrm, line_id, trip, weight)."""
+    counts = carried.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"),
+                                                     weight=("weight", "sum"))  # fmt: skip
+    counts = counts.reset_index().sort_values(
+        ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
+    )
+    return counts.drop_duplicates("vrm").set_index("vrm")
+
+
 def vehicles_of_interest(
-    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame
+    trips: pd.DataFrame, carried: pd.DataFrame, vehicles: pd.DataFrame, lines: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per vehicle of interest (the module's rules). `trips`: `vehicle_trips`;
-    `carried`: `co_travel`; `vehicles`: vrm, category, operator."""
+    `carried`: `co_travel`; `vehicles`: vrm, category, operator (the registered hire cars,
+    taxis and private-hire cars); `lines`: line_id, hub, market_towns (lists)."""
     columns = [
         "vrm", "line_id", "category", "operator", "n_trips", "n_hub_town_trips",
         "n_co_travel_trips", "co_travel_weight", "runners", "routes", "evidence",
     ]  # fmt: skip
-    hub_town = _hub_town(trips)
+    c = carried[carried["hub_town"].astype(bool)].merge(trips[["trip", "vrm"]], on="trip")
+    hub_town = _hub_town(trips) | trips["trip"].isin(c["trip"])
     per = pd.DataFrame({"n_trips": trips.groupby("vrm").size(),
                         "n_hub_town_trips": hub_town.groupby(trips["vrm"]).sum()})  # fmt: skip
-    c = carried.merge(trips.loc[hub_town, ["trip", "vrm", "from_place", "to_place"]], on="trip")
     if c.empty:
         return pd.DataFrame(columns=columns)
     c["weight"] = 1.0 / c.groupby("move")["vrm"].transform("nunique")
-    counts = c.groupby(["vrm", "line_id"]).agg(n=("trip", "nunique"), weight=("weight", "sum"))
-    counts = counts.reset_index().sort_values(
-        ["vrm", "n", "weight", "line_id"], ascending=[True, False, False, True]
-    )
-    best = counts.drop_duplicates("vrm")
-    n_all = best["vrm"].map(per["n_trips"])
+    registered = c["vrm"].isin(set(vehicles["vrm"])).to_numpy()
+    exact = c["exact"].astype(bool).to_numpy()
+    on_route = registered & _on_line_route(c, lines)
+    n_all = per["n_trips"]
+    # any car: its own first and last cameras place it with a line's runners on several trips
+    # (each move shared among the cars whose own cameras match it)
+    own = c[exact]
+    own = _best_line(own.assign(weight=1.0 / own.groupby("move")["vrm"].transform("nunique")))
+    own = own[(own["n"] >= MIN_CO_TRAVEL) & (own["weight"] >= MIN_CO_TRAVEL_WEIGHT)
+              & (own["n"] >= MIN_CO_TRAVEL_SHARE * n_all.reindex(own.index))]  # fmt: skip
+    # a registered hire car or taxi: trips on its line's own route, however they were read,
+    # when it drove little else
+    hired = _best_line(c[on_route])
+    hired = hired[hired["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all.reindex(hired.index)]
+    c = c[exact | on_route]
+    best = _best_line(c[c["vrm"].isin(set(own.index) | set(hired.index))]).reset_index()
     best = best[
-        (best["n"] >= MIN_CO_TRAVEL)
-        & (best["weight"] >= MIN_CO_TRAVEL_WEIGHT)
-        & (best["n"] >= MIN_CO_TRAVEL_SHARE * n_all)
-        & (best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * n_all)
+        best["vrm"].map(per["n_hub_town_trips"]) >= MIN_HUB_TOWN_SHARE * best["vrm"].map(n_all)
     ]
     if best.empty:
         return pd.DataFrame(columns=columns)
@@ -267,8 +352,7 @@ def vehicles_of_interest(
         *(best[k].tolist() for k in ("vrm", "line_id", "n", "weight")), strict=True
     ):
         mine = c[(c["vrm"] == vrm) & (c["line_id"] == line)]
-        routes = mine["from_place"].replace("", "?") + ">" + mine["to_place"].replace("", "?")
-        routes = routes.drop_duplicates(keep="first")
+        routes = (mine["a"] + ">" + mine["b"]).drop_duplicates(keep="first")
         runners = sorted(set(mine["number"]))
         rows.append(
             {
@@ -290,22 +374,31 @@ def vehicles_of_interest(
     return out[columns]
 
 
-def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame) -> pd.DataFrame:
-    """Journeys by road: the co-travel trips, one row per runner phone carried."""
-    c = carried.merge(trips, on="trip")
-    return pd.DataFrame(
-        {
-            "line_id": c["line_id"],
-            "number": c["number"],
-            "mode": "road",
-            "vrm": c["vrm"],
-            "from_place": c["from_place"],
-            "to_place": c["to_place"],
-            "depart": c["t0"],
-            "arrive": c["t1"],
-            "route": c["n_reads"].astype(str) + " ANPR reads",
-        }
-    )
+def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
+                  vehicles: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """Journeys by road: one row per runner phone's move that a co-travel trip matched. Several
+    cars on the road at the time can match one move; the journey then names the one vehicle of
+    interest of the runner's line among them (`vehicles`: vrm, line_id), or none when that is
+    not a single vehicle, and counts them all (`n_vehicles`). Times are the named car's trip,
+    else the span of the matching trips."""
+    ours = vehicles[["vrm", "line_id"]].drop_duplicates().assign(ours=True)
+    c = carried.merge(trips, on="trip").merge(ours, on=["vrm", "line_id"], how="left")
+    c["ours"] = c["ours"].fillna(False).astype(bool)
+    rows = []
+    for (line, number, _), group in c.groupby(["line_id", "number", "move"], sort=False):
+        cars = group["vrm"].unique()
+        named = cars if len(cars) == 1 else group.loc[group["ours"], "vrm"].unique()
+        one = group[group["vrm"] == named[0]] if len(named) == 1 else group
+        rows.append({
+            "line_id": line, "number": number, "mode": "road",
+            "vrm": named[0] if len(named) == 1 else "", "n_vehicles": len(cars),
+            "from_place": group["a"].iloc[0], "to_place": group["b"].iloc[0],
+            "depart": one["t0"].min(), "arrive": one["t1"].max(),
+            "route": (f"{int(one['n_reads'].max())} ANPR reads" if len(named) == 1
+                      else f"{len(cars)} vehicles on the road then"),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["line_id", "number", "mode", "vrm", "n_vehicles",
+                                       "from_place", "to_place", "depart", "arrive", "route"])
 
 
 def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,9 @@ import pandas as pd
 
 STRONG = {"runner", "cuckooed_occupant"}
 """Facts that are evidence of exploitation by a line (not only of risk)."""
+AROUND_A_LINE = {"line_contact", "found_in_line_town", "line_violence", "reported_at_home"}
+"""Facts that tie an adult to a line or to a warning sign of cuckooing: without one, an adult's
+recorded risk factors alone do not put them on the list (many adults have them)."""
 
 
 def suggest(child: str, facts: set[str], score: int) -> str:
@@ -32,16 +35,18 @@ def suggest(child: str, facts: set[str], score: int) -> str:
             "cuckooing prevention visit with housing and adult social care; National "
             "Referral Mechanism consideration"
         )
-    if score >= 3:
+    if score >= 3 and facts & AROUND_A_LINE:
         return "welfare visit"
     return "no action suggested (kept for context)"
 
 
 def priority(child: str, facts: set[str], score: int) -> str:
-    """high (evidence of exploitation, or a child at risk), medium (score 3 or more), low."""
-    if facts & STRONG or (child in ("yes", "possibly") and score >= 4):
+    """high (evidence of exploitation, or a child at risk), medium (score 3 or more, for an
+    adult with a fact AROUND_A_LINE), low."""
+    is_child = child in ("yes", "possibly")
+    if facts & STRONG or (is_child and score >= 4):
         return "high"
-    return "medium" if score >= 3 else "low"
+    return "medium" if score >= 3 and (is_child or facts & AROUND_A_LINE) else "low"
 
 
 def add_actions(scored: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,13 @@ from scipy.spatial import cKDTree
 
 from countylines.people import features as fx
 from countylines.people.actions import add_actions
-from countylines.people.cuckooing import CuckooSettings, find_cuckooed, line_cells
+from countylines.people.cuckooing import (
+    VIOLENT,
+    CuckooSettings,
+    find_cuckooed,
+    line_cells,
+    reported_homes,
+)
 from countylines.people.dwell import DwellSettings, dwell_cells
 from countylines.people.geo import to_bng
 from countylines.people.link import (
@@ -45,9 +51,14 @@ SCORE_COLUMNS = ["person_id", "age", "age_band", "child", "sex", "score", "prior
 @dataclass(frozen=True)
 class PeopleSettings:
     list_min_score: int = 3
-    """Persons with at least this score (or any evidence of exploitation) are on the list."""
+    """Persons with at least this score and priority medium (a child, or an adult with a fact
+    around a line: `actions.AROUND_A_LINE`), or with priority high, are on the list."""
     found_near_base_m: float = 2_000.0
-    """A missing person found this close to a line's base cell was found in a line's town."""
+    """A missing person found (or a violent incident) this close to a line's base cell was in a
+    line's town."""
+    line_violence_min: int = 2
+    """A person named in this many violent incidents near a line's base is drawn into its
+    violence (`line_violence`)."""
     dwell: DwellSettings = field(default_factory=DwellSettings)
     link: LinkSettings = field(default_factory=LinkSettings)
     cuckoo: CuckooSettings = field(default_factory=CuckooSettings)
@@ -127,10 +138,12 @@ def assess_people(
     per_line = contacts.groupby(["person_id", "number", "line_id"], as_index=False).agg(
         n=("n", "sum")
     )
+    addresses, incidents = fx.addresses(con), fx.incidents(con)
     cuckooed = find_cuckooed(
-        evidence_cells, fx.addresses(con), cells, persons,
-        per_line[["person_id", "line_id"]], episodes, fx.incidents(con), year, s.cuckoo,
+        evidence_cells, addresses, cells, persons,
+        per_line[["person_id", "line_id"]], episodes, incidents, year, s.cuckoo,
     )  # fmt: skip
+    reported = reported_homes(addresses, incidents, s.cuckoo)
     evidence = pd.concat(
         [
             _runner_evidence(runners),
@@ -140,6 +153,12 @@ def assess_people(
                 for n, ln, k in per_line[["number", "line_id", "n"]].itertuples(index=False)
             ]),
             _found_evidence(episodes, evidence_cells, cells, s.found_near_base_m),
+            _facts(reported["person_id"], "reported_at_home", [
+                f"{n} report(s) of dealing or callers at their home {a} ({ids})"
+                for a, n, ids in reported[["address_id", "reports", "incident_ids"]]
+                .itertuples(index=False)
+            ]),
+            line_violence(incidents, evidence_cells, cells, s),
         ],
         ignore_index=True,
     )  # fmt: skip
@@ -167,18 +186,48 @@ def _cuckoo_evidence(cuckooed: pd.DataFrame) -> pd.DataFrame:
     return _facts(c["occupant_person_id"], "cuckooed_occupant", why)
 
 
+def _nearest_base(
+    lat: pd.Series, lon: pd.Series, evidence_cells: pd.DataFrame, cells: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each point (WGS84 degrees), the distance in metres (British National Grid) to the
+    nearest base cell of a line and that line's id."""
+    base = cells.merge(evidence_cells[["line_id", "cell_id"]], on="cell_id")
+    if len(lat) == 0 or base.empty:
+        return np.full(len(lat), np.inf), np.full(len(lat), "", dtype=object)
+    dist, idx = cKDTree(to_bng(base["lat"], base["lon"])).query(to_bng(lat, lon))
+    return dist, base["line_id"].to_numpy()[idx]
+
+
+def line_violence(
+    incidents: pd.DataFrame, evidence_cells: pd.DataFrame, cells: pd.DataFrame, s: PeopleSettings
+) -> pd.DataFrame:
+    """Persons named in at least `line_violence_min` violent incidents within
+    `found_near_base_m` of a line's base cell: likely drawn into the line's violence (an adult
+    runner is named with the others in the line's robberies and shows of strength)."""
+    v = incidents[incidents["category"].isin(VIOLENT)]
+    dist, lines = _nearest_base(v["lat"], v["lon"], evidence_cells, cells)
+    near = v.assign(line_id=lines)[dist <= s.found_near_base_m]
+    named = near.assign(person_id=near["person_ids"].str.split(";")).explode("person_id")
+    named = named[named["person_id"].fillna("") != ""]
+    g = named.groupby("person_id").agg(
+        n=("incident_id", "size"), ids=("incident_id", ", ".join),
+        lines=("line_id", lambda x: ", ".join(sorted(set(x)))),
+    ).reset_index()  # fmt: skip
+    g = g[g["n"] >= s.line_violence_min]
+    return _facts(g["person_id"], "line_violence", [
+        f"named in {n} violent incidents near a base of {ln} ({ids})"
+        for n, ln, ids in g[["n", "lines", "ids"]].itertuples(index=False)
+    ])  # fmt: skip
+
+
 def _found_evidence(
     episodes: pd.DataFrame, evidence_cells: pd.DataFrame, cells: pd.DataFrame, within_m: float
 ) -> pd.DataFrame:
     """Missing persons found within `within_m` of a line's base cell (dwell or customer visits)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
-    base = cells.merge(evidence_cells[["line_id", "cell_id"]], on="cell_id")
-    if found.empty or base.empty:
-        return pd.DataFrame(columns=["person_id", "fact", "detail"])
-    tree = cKDTree(to_bng(base["lat"], base["lon"]))
-    dist, idx = tree.query(to_bng(found["found_lat"], found["found_lon"]))
+    dist, lines = _nearest_base(found["found_lat"], found["found_lon"], evidence_cells, cells)
     ok = dist <= within_m
-    lines = base["line_id"].to_numpy()[idx[ok]]
+    lines = lines[ok]
     return _facts(
         pd.Series(found["person_id"].to_numpy()[ok]),
         "found_in_line_town",
@@ -188,7 +237,9 @@ def _found_evidence(
 
 
 def _safeguarding(scored: pd.DataFrame, s: PeopleSettings) -> pd.DataFrame:
-    keep = (scored["score"] >= s.list_min_score) | (scored["priority"] == "high")
+    keep = ((scored["score"] >= s.list_min_score) & (scored["priority"] == "medium")) | (
+        scored["priority"] == "high"
+    )
     out = scored[keep].copy()
     order = {"high": 0, "medium": 1, "low": 2}
     out["_p"] = out["priority"].map(order)

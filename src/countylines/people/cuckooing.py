@@ -1,31 +1,31 @@
 """Cuckooing: homes that a line has taken over, ranked, with the evidence.
 
-Plain pandas in and out. A home is suspected when its occupant is an adult (a child is not the
-tenant of a home; a child living near a line's base is on the safeguarding list through their
-own facts) and vulnerable: mental-health need or drug debt (2 points each), drug use (1 point);
-at least 2 points are needed. An unknown occupant or unknown risk factors add nothing: such
-homes are not reported, however strong the cell evidence (there are many homes per cell). And
+Plain pandas in and out. A cell serves hundreds of homes and vulnerability is recorded for many
+people who are not victims, so a home is suspected only with evidence tied to the address
+itself. A home (its occupant an adult: a child is not the tenant of a home) is listed when a
+*base cell* of a line (a cell where the line's runner or deal phones dwell overnight,
+`dwell.py`, or where its customers order from in volume away from their own usual cell) is
+within `near_m` of it (British National Grid, metres), it has *address evidence* (a report of
+drugs or callers at the home, the occupant named in an incident at the home, or the occupant's
+phone, by subscriber check, in contact with the line), and its *home points* reach `min_points`:
 
-1. its nearest cell (British National Grid, metres) is a *base cell* of the line: a cell where
-   the line's runner or deal phones dwell overnight (`dwell.py`), or where the line's customers
-   order from in volume away from their own usual cell (they visit the address to buy), or
-2. a base cell of the line is within `near_m` and the home's own evidence is strong: the
-   occupant's points (vulnerability, the occupant's phone in contact with the line, incidents
-   recorded at the home, the occupant named in one of them) reach `near_min_points`. (A missing
-   person found nearby counts in the score but not here: children are found about the town,
-   around the base cell, not at one home.) A line's second home in a town leaves no trace at
-   its own cell: runners sleep and customers buy at the first.
+* a report of drugs or callers at the home (a `drugs` or `other` incident within
+  `incident_m` whose description has `REPORT_WORDS`) 2, and 1 more
+  when there are 2 or more (repeat reports);
+* the occupant named in an incident at the home 1; another incident at the home (violence,
+  a welfare concern, ...) 1;
+* the occupant's phone in contact with the line 1;
+* the occupant's recorded vulnerability (mental-health need or drug debt 2 each, drug use 1):
+  1 at 2 or more, 2 at 4 or more;
+* the base cell is the home's nearest cell (within `max_cell_m`) 1.
 
 A home is not listed when its occupant is named in more than `max_named_elsewhere` violent
 incidents (violence, robbery, weapons possession) away from the home: such an occupant is more
 likely one of the line's own people living locally (an adult runner) than the victim whose home
 was taken; they stay on the safeguarding list through their own facts.
 
-Points: dwell 2 (3 with 7 nights or more), customer visits 2, minus 1 when the base is not the
-home's nearest cell; the occupant's vulnerability (above); the occupant's phone (by subscriber
-check) in contact with the line 1; a police-recorded incident within `incident_m` of the home 1,
-and 1 more when it names the occupant; a missing person found within `found_within_m` of the
-home 1.
+Score (ranking): the home points, plus dwell 2 (3 with 7 nights or more) and customer visits 2
+at the base cell, plus 1 for a missing person found within `found_within_m` of the home.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ CUCKOO_COLUMNS = [
 ]  # fmt: skip
 VIOLENT = ("violence", "robbery", "weapons_possession")
 """Incident categories in which a line's own people are named (`max_named_elsewhere`)."""
+REPORT_WORDS = r"dealing|drug activity|class a|callers|coming and going|visitors|staying|cuckoo"
+"""Words of a `drugs` or `other` incident's description that make it a report of dealing or
+callers (a street possession or a public-order incident near a home is not one)."""
 VULNERABILITY_POINTS = {"mental_health": 2, "debt_bondage": 2, "drug_use": 1}
 FACTOR_WORDS = {
     "mental_health": "mental-health need",
@@ -69,14 +72,12 @@ class CuckooSettings:
     """Without customer visits, a cell needs this many of the line's phones dwelling there."""
     max_cell_m: float = 3_000.0
     """A home further than this from its nearest cell is not placed on it."""
-    min_vulnerability: int = 2
     near_m: float = 3_000.0
-    """A home whose nearest cell is not a base cell still counts when a base cell of the line
-    is this close and the occupant's points reach `near_min_points` (a line's second home in a
-    town leaves no trace of its own)."""
-    near_min_points: int = 4
-    """Vulnerability plus the home's own evidence: phone in contact with the line, incidents at
-    the home, the occupant named in one (1 point each)."""
+    """A base cell of the line this close to a home makes it a candidate (a line's second home
+    in a town may leave no trace at its own cell: runners sleep and customers buy at the
+    first)."""
+    min_points: int = 5
+    """Home points (see the module docstring) a listed home reaches."""
     max_named_elsewhere: int = 1
     """An occupant named in more VIOLENT incidents than this, away from the home (further than
     `incident_m`), is taken for one of the line's own people: the home is not listed. One is
@@ -145,10 +146,10 @@ def _hotspots(o: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings) -> pd.Ser
 
 
 def _vulnerability(persons: pd.DataFrame, period_year: int) -> pd.DataFrame:
-    """(person_id, vulnerability_points, vulnerability): points and words per adult occupant
-    (children get no points)."""
+    """(person_id, vulnerability_points, vulnerability): points and words of each adult (a
+    child, or a person of unknown age, is left out)."""
     adult = ages(persons["birth_year"], period_year)["child"].to_numpy() == "no"
-    points = adult * sum(
+    points = sum(
         persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items()
     )
     words = [
@@ -157,7 +158,7 @@ def _vulnerability(persons: pd.DataFrame, period_year: int) -> pd.DataFrame:
     ]
     return pd.DataFrame(
         {"person_id": persons["person_id"], "vulnerability_points": points, "vulnerability": words}
-    )
+    )[adult]
 
 
 def find_cuckooed(
@@ -175,17 +176,20 @@ def find_cuckooed(
 
     `line_contacts` (person_id, line_id): persons whose phone was in contact with a line;
     `episodes` (found_lat, found_lon): where missing persons were found; `incidents`
-    (incident_id, lat, lon, person_ids `;`-separated): police-recorded incidents."""
+    (incident_id, lat, lon, category, description, person_ids `;`-separated): police-recorded
+    incidents."""
     if cells_evidence.empty or addresses.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    vulnerable = _vulnerability(persons, period_year)
-    homes = addresses.merge(
-        vulnerable[vulnerable["vulnerability_points"] >= s.min_vulnerability],
-        left_on="occupant_person_id", right_on="person_id",
-    )  # fmt: skip
+    adults = _vulnerability(persons, period_year)
+    homes = addresses.merge(adults, left_on="occupant_person_id", right_on="person_id")
     homes = _home_evidence(homes, episodes, incidents, s)
-    homes = homes[homes["named_elsewhere"] <= s.max_named_elsewhere]
-    m = _homes_by_base(homes, cells_evidence, cells, s)
+    evidenced = (
+        (homes["reports_here"] > 0)
+        | (homes["named_here"] > 0)
+        | homes["occupant_person_id"].isin(line_contacts["person_id"])
+    )
+    homes = homes[evidenced & (homes["named_elsewhere"] <= s.max_named_elsewhere)]
+    m = _homes_by_base(homes.reset_index(drop=True), cells_evidence, cells, s)
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
     contact = m.merge(
@@ -194,19 +198,21 @@ def find_cuckooed(
     m["in_contact"] = m.set_index(["address_id", "line_id"]).index.isin(
         contact.set_index(["address_id", "line_id"]).index
     )
+    m["at_cell"] &= m["cell_m"] <= s.max_cell_m
+    vulnerability = m["vulnerability_points"]
     m["home_points"] = (
-        m["vulnerability_points"]
-        + m["in_contact"]
-        + (m["incidents_here"] > 0)
-        + (m["named_here"] > 0)
-    )
+        2 * (m["reports_here"] > 0) + (m["reports_here"] > 1)
+        + (m["named_here"] > 0) + (m["incidents_here"] > m["reports_here"])
+        + m["in_contact"] + (vulnerability >= 2) + (vulnerability >= 4) + m["at_cell"]
+    )  # fmt: skip
     m = m[
-        (m["at_cell"] & (m["cell_m"] <= s.max_cell_m))
-        | ((m["cell_m"] <= s.near_m) & (m["home_points"] >= s.near_min_points))
+        (m["cell_m"] <= s.near_m)
+        & ((m["reports_here"] > 0) | (m["named_here"] > 0) | m["in_contact"])
+        & (m["home_points"] >= s.min_points)
     ]
     if m.empty:
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
-    m = m.assign(points=m["cell_points"] - ~m["at_cell"] + m["home_points"] + (m["found_here"] > 0))
+    m = m.assign(points=m["cell_points"] + m["home_points"] + (m["found_here"] > 0))
     m["why"] = [_why(r, s) for r in m.to_dict("records")]
     out = m.groupby("address_id", as_index=False).agg(
         line_ids=("line_id", lambda x: ";".join(sorted(set(x)))),
@@ -255,10 +261,12 @@ def _home_evidence(
     homes: pd.DataFrame, episodes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
 ) -> pd.DataFrame:
     """`homes` with `found_here` (missing persons found within `found_within_m`),
-    `incidents_here` (incidents within `incident_m`), `incident_ids` (theirs, `, `-separated),
-    `named_here` (how many of them name the occupant) and `named_elsewhere` (VIOLENT incidents
-    further away that name the occupant)."""
+    `incidents_here` (incidents within `incident_m`), `reports_here` (those that are reports of
+    dealing or callers: category `drugs` or `other` with REPORT_WORDS in the description),
+    `incident_ids` (theirs, `, `-separated), `named_here` (how many of them name the occupant)
+    and `named_elsewhere` (VIOLENT incidents further away that name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
+    report = is_report(incidents)
     near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
     near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
     ids = incidents["incident_id"].to_numpy()
@@ -266,6 +274,7 @@ def _home_evidence(
     return homes.assign(
         found_here=[len(n) for n in near_found],
         incidents_here=[len(n) for n in near],
+        reports_here=[int(report.to_numpy()[n].sum()) for n in near],
         incident_ids=[", ".join(ids[n]) for n in near],
         named_here=[
             sum(who in named[j] for j in n)
@@ -273,6 +282,31 @@ def _home_evidence(
         ],
         named_elsewhere=_named_elsewhere(homes, incidents, s),
     )
+
+
+def is_report(incidents: pd.DataFrame) -> pd.Series:
+    """Which `incidents` (category, description) are reports of dealing or callers: category
+    `drugs` or `other` with REPORT_WORDS in the description."""
+    return incidents["category"].isin(["drugs", "other"]) & incidents["description"].fillna(
+        ""
+    ).str.contains(REPORT_WORDS, case=False)
+
+
+def reported_homes(
+    addresses: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
+) -> pd.DataFrame:
+    """(person_id, address_id, reports, incident_ids): the occupants of `addresses` (address_id,
+    lat, lon, occupant_person_id) whose home has reports of dealing or callers within
+    `incident_m` metres."""
+    homes = addresses[addresses["occupant_person_id"].fillna("") != ""].reset_index(drop=True)
+    rep = incidents[is_report(incidents)]
+    near = _within(homes, rep["lat"], rep["lon"], s.incident_m)
+    ids = rep["incident_id"].to_numpy()
+    out = homes.assign(
+        reports=[len(n) for n in near], incident_ids=[", ".join(ids[n]) for n in near]
+    )
+    out = out[out["reports"] > 0].rename(columns={"occupant_person_id": "person_id"})
+    return out[["person_id", "address_id", "reports", "incident_ids"]]
 
 
 def _named_elsewhere(homes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings) -> np.ndarray:
@@ -313,15 +347,20 @@ def _why(r: dict, s: CuckooSettings) -> str:
             f"{r['visitors']} customers ordered {r['visits']} times from it, away from their "
             "usual cell"
         )
-    parts.append(f"occupant {r['occupant_person_id']} vulnerable ({r['vulnerability']})")
+    if r["vulnerability"]:
+        parts.append(f"occupant {r['occupant_person_id']} vulnerable ({r['vulnerability']})")
+    else:
+        parts.append(f"occupant {r['occupant_person_id']}, no vulnerability recorded")
     if r["in_contact"]:
         parts.append("occupant's phone in contact with the line")
     if r["incidents_here"]:
         named = f", the occupant named in {r['named_here']}" if r["named_here"] else ""
         parts.append(
             f"{r['incidents_here']} incident(s) recorded within {s.incident_m:.0f} m of the home "
-            f"({r['incident_ids']}){named}"
+            f"({r['incident_ids']}), {r['reports_here']} of them reports of drugs or callers"
+            f"{named}"
         )
+    parts.append(f"home points {r['home_points']}")
     if r["found_here"]:
         parts.append(f"{r['found_here']} missing person(s) found within {s.found_within_m:.0f} m")
     return f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m): " + "; ".join(

@@ -106,14 +106,17 @@ def missing_episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def incidents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """(incident_id, lat, lon, category, person_ids): police-recorded incidents, the persons
-    named as a `;`-separated text (empty when none); empty when the case has no incidents
-    table."""
+    """(incident_id, lat, lon, category, description, person_ids): police-recorded incidents,
+    the persons named as a `;`-separated text (empty when none); empty when the case has no
+    incidents table."""
     if not has_table(con, "incidents"):
-        return pd.DataFrame(columns=["incident_id", "lat", "lon", "category", "person_ids"])
+        return pd.DataFrame(
+            columns=["incident_id", "lat", "lon", "category", "description", "person_ids"]
+        )
     return con.execute(
-        "SELECT incident_id, lat, lon, category, array_to_string(coalesce(person_ids, []), ';') "
-        "AS person_ids FROM db.incidents ORDER BY incident_id"
+        "SELECT incident_id, lat, lon, category, coalesce(description, '') AS description, "
+        "array_to_string(coalesce(person_ids, []), ';') AS person_ids FROM db.incidents "
+        "ORDER BY incident_id"
     ).df()
 
 

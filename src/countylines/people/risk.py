@@ -29,12 +29,15 @@ POINTS = {
     "cuckooed_occupant": 4,
     "line_contact": 1,
     "found_in_line_town": 2,
+    "line_violence": 2,
+    "reported_at_home": 1,
 }
 """Points per fact. Runner: a runner number is linked to the person; cuckooed_occupant: the
 person occupies a suspected cuckooed home; line_contact: a number registered to the person was
 in contact with a deal line or runner; found_in_line_town: found, during a missing episode, near
-a cell where a line's phones dwell or its customers buy; missing: one or two missing episodes,
-missing_repeat: three or more."""
+a cell where a line's phones dwell or its customers buy; line_violence: named in 2 or more
+violent incidents near such a cell; reported_at_home: a report of dealing or callers at the
+person's home; missing: one or two missing episodes, missing_repeat: three or more."""
 WORDS = {
     "child": "child (under 18)",
     "possibly_child": "possibly a child (17 or 18 at the start of the period)",
@@ -42,6 +45,8 @@ WORDS = {
     "drug_use": "drug use",
     "debt_bondage": "drug debt / debt bondage",
     "known_to_care": "known to care services",
+    "line_violence": "named in violence near a line's base",
+    "reported_at_home": "reports of dealing or callers at home",
 }
 FACTORS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
 BANDS = ((18, "under 18"), (25, "18-24"), (45, "25-44"), (65, "45-64"))

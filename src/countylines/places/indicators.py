@@ -59,6 +59,8 @@ COMPUTED: dict[str, Indicator] = {
 
 KNOWN: tuple[tuple[str, Indicator], ...] = (
     (r"^population$", Indicator("population", "residents", "higher: larger market", True)),
+    (r"town_population", Indicator(
+        "town population", "residents of the area's town", "higher: larger town market", True)),
     (r"imd.*(rank|decile)", Indicator(
         "deprivation (IMD rank)", "rank or decile, 1 = most deprived",
         "lower: more deprived", False, "deprivation")),

@@ -2,9 +2,10 @@
 infiltrations of the later months, beside baselines from the same run.
 
 The model sees only the case before the cut-off (`PlaceSettings.before`; undated person tables
-are left out). The outcome of each area is whether its town is infiltrated, in the ground truth,
-in a month at or after the cut-off although it was not before (a new infiltration); areas of
-towns infiltrated before the cut-off are left out of the scoring. The truth is handed in by the
+are left out). The outcome of each area is whether it (its neighbourhood in the ground truth;
+its town for a case simulated before neighbourhoods) is infiltrated in a month at or after the
+cut-off although it was not before (a new infiltration); areas infiltrated before the cut-off
+are left out of the scoring. The truth is handed in by the
 caller (`evaluate.places_truth`): nothing here reads `truth/`.
 """
 
@@ -34,13 +35,17 @@ def _imd(areas: pd.DataFrame) -> pd.Series:
 
 
 def candidate_scores(result: PlacesResult, truth: pd.DataFrame, fit_months: int) -> pd.DataFrame:
-    """Per area of a town not infiltrated in truth months < `fit_months`: `area_m2`, `outcome`
-    (1 if its town is infiltrated at or after), and the scores `model`, `last_period` (drug and
-    weapon-possession offences over the fitted months, per area), `imd` and `population`."""
+    """Per area not infiltrated in truth months < `fit_months`: `area_m2`, `outcome` (1 if it
+    is infiltrated at or after), and the scores `model`, `last_period` (drug and
+    weapon-possession offences over the fitted months, per area), `imd` and `population`.
+    The unit is the truth's: the area when it has `area_id` (neighbourhoods), else the town
+    (every area of a town infiltrated before is left out; cases simulated before
+    neighbourhoods)."""
     areas = result.areas
-    before = set(truth.loc[truth["month"] < fit_months, "town"])
-    after = set(truth.loc[truth["month"] >= fit_months, "town"])
-    keep = ~areas["town"].isin(before)
+    unit = "area_id" if "area_id" in truth.columns else "town"
+    before = set(truth.loc[truth["month"] < fit_months, unit])
+    after = set(truth.loc[truth["month"] >= fit_months, unit])
+    keep = ~areas[unit].isin(before)
     pop = areas["population"].astype(float) if "population" in areas else np.nan
     rates = sum(
         (areas[c].fillna(0.0) for c in ("drugs_per_1000", "weapons_possession_per_1000")
@@ -52,7 +57,7 @@ def candidate_scores(result: PlacesResult, truth: pd.DataFrame, fit_months: int)
             "area_id": areas["area_id"],
             "town": areas["town"],
             "area_m2": areas.geometry.area,
-            "outcome": areas["town"].isin(after).astype(int),
+            "outcome": areas[unit].isin(after).astype(int),
             "model": areas["expected_lines"].astype(float),
             "last_period": rates * pop,
             "imd": _imd(areas),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from countylines.simulate.events import HOURLY_LINES, Events, call_durations, times_of_day
+from countylines.simulate.neighbourhoods import choose, homes
 from countylines.simulate.social import bulk_send, local_cells
 from countylines.simulate.world import DAY_S, Account, PhoneKind, World
 
@@ -212,7 +213,25 @@ def _customers(world: World, town: int, n: int, since: int) -> tuple[np.ndarray,
         np.where(payg, int(Account.PAYG), int(Account.CONTRACT)),
         ~payg | (rng.random(n) < 0.2),
     )
+    _settle(world, town, n)
     return phones, np.full(n, since)
+
+
+def _settle(world: World, town: int, n: int) -> None:
+    """Move the `n` customers just added (the last address and phone chunks) into the
+    neighbourhoods of `town` their line works (`neighbourhoods.choose`): home cell the
+    neighbourhood's cell, home address near it. Draws from the neighbourhoods' own stream."""
+    p, hoods, rng = world.params, world.hoods, world.hood_rng
+    if not len(hoods.by_place[town]):
+        return
+    worked = choose(
+        hoods, town, n, p.line_customers_per_neighbourhood, p.neighbourhood_vulnerability_beta, rng
+    )
+    where = worked[rng.integers(0, len(worked), n)]
+    lat, lon = homes(hoods, where, rng)
+    world.addresses.columns["lat"][-1][:] = lat
+    world.addresses.columns["lon"][-1][:] = lon
+    world.phones.columns["home_cell"][-1][:] = hoods.cell[where]
 
 
 def build_lines(world: World) -> list[Line]:

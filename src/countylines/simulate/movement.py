@@ -490,7 +490,9 @@ class Movement:
                 "route": [";".join(r.nodes) for r in self.j_route],
             }
         )
-        ours = self.vehicle_line >= 0
+        # a line's vehicle is of interest once it has carried one of its runners: a car the
+        # line had but never drove leaves no trace to find
+        ours = (self.vehicle_line >= 0) & np.isin(np.arange(len(self.vrm)), v[v >= 0])
         interest = pd.DataFrame(
             {"vrm": self.vrm[ours], "line_id": line_ids[self.vehicle_line[ours]]}
         )

@@ -186,6 +186,35 @@ class Params:
         "the same fit: residual spread beyond Poisson 0.40 on town polygons (0.41 and 0.52 "
         "near the town point), as a log-normal sigma",
     )
+    neighbourhood_vulnerability_sd: float = _p(
+        0.24,
+        "standard deviation of a neighbourhood's deprivation (vulnerability) around its town's",
+        "West Mercia LSOAs in the region's town polygons, IMD 2019 rank rescaled: pooled "
+        "within-town SD 0.24 (0.27 and 0.25 in the built-up part only) "
+        "(tools/calibrate_neighbourhoods.py)",
+    )
+    neighbourhood_density_correlation: float = _p(
+        0.19,
+        "correlation of a neighbourhood's deprivation with its density (minus its log area, "
+        "standardised within the town)",
+        "the same LSOAs: correlation of the within-town deviation with minus log LSOA area 0.19 "
+        "(0.36 and 0.29 in the built-up part only)",
+    )
+    neighbourhood_vulnerability_beta: float = _p(
+        2.3,
+        "a line picks a town's neighbourhoods with weight population x exp(beta * vulnerability)",
+        "Poisson fit of data.police.uk West Mercia 'Drugs' + 'Possession of weapons' "
+        "2018-10..2019-01 per LSOA on vulnerability with town fixed effects and log population "
+        "offset: 2.33 (SE 0.14) in the town polygons (2.22 and 2.34 in the built-up part only) "
+        "(tools/calibrate_neighbourhoods.py)",
+    )
+    line_customers_per_neighbourhood: float = _p(
+        25.0,
+        "customers a line serves per neighbourhood it works (it works ceil(customers / this) "
+        "of a town's neighbourhoods)",
+        "choice: the opiate and crack users of a neighbourhood of ~4,000 residents (Hay et al. "
+        "2019: 8.9 per 1,000 aged 15-64, ~2,600 of them: ~23)",
+    )
     late_start_share: float = _p(0.2, "share of lines that start during the period", "choice")
     download_share: float = _p(
         0.3, "share of deal numbers whose message texts are known (handset downloads)", "choice"
@@ -196,19 +225,59 @@ class Params:
         0.15, "share of background people in the persons table", "choice"
     )
     bg_mental_health_share: float = _p(
-        0.0,
-        "share of background adults with a recorded mental-health need (0: none recorded)",
-        "off by default; APMS 2014: 17% of adults in England have a common mental disorder",
+        0.1,
+        "share of background adults with a recorded mental-health need",
+        "APMS 2014: 17% of adults in England have a common mental disorder; about 3 in 5 of "
+        "them recorded by police or partners (assumption)",
+    )
+    bg_drug_use_share: float = _p(
+        0.03,
+        "share of background adults recorded as drug users",
+        "CSEW 2018/19: 9% of 16-59s used a drug in the last year; about 1 in 3 of them "
+        "recorded by police or partners (assumption)",
     )
     customer_mental_health_share: float = _p(
-        0.0,
+        0.4,
         "share of the lines' customers (not their victims) with a recorded mental-health need",
-        "off by default; PHE 2017: most people in drug treatment have a mental-health need",
+        "PHE 2017: about 70% of people in drug treatment have a mental-health need; about 3 in "
+        "5 of them recorded (assumption)",
     )
     customer_drug_debt_share: float = _p(
-        0.0,
+        0.15,
         "share of the lines' customers (not their victims) with a recorded drug debt",
-        "off by default; choice",
+        "choice: debt is common among heroin and crack users, rarely recorded",
+    )
+    cuckoo_report_share: float = _p(
+        0.6,
+        "share of cuckooed homes that neighbours, housing or partners ever report to police",
+        "choice: not every takeover is noticed or reported",
+    )
+    cuckoo_report_delay_days: float = _p(
+        21.0, "mean days from a takeover to the first report of the home (exponential)", "choice"
+    )
+    cuckoo_reports_per_month: float = _p(
+        1.0, "further reports a month of a cuckooed home once it has been reported", "choice"
+    )
+    address_reports_per_1000_month: float = _p(
+        0.255,
+        "reports of drug dealing or callers at an ordinary home per 1,000 residents a month",
+        "data.police.uk West Mercia 2018-10..2019-01: anti-social behaviour 3,187/month over "
+        "1.25m residents (2.55 per 1,000); 1 in 10 of it about callers or dealing at a home "
+        "(assumption)",
+    )
+    address_report_drug_lift: float = _p(
+        10.0,
+        "how many times as often the home of a recorded drug user is reported",
+        "choice: users deal to friends and attract callers",
+    )
+    welfare_concern_per_month: float = _p(
+        0.02,
+        "chance a month of a concern for welfare at the home of a person with a recorded "
+        "mental-health need",
+        "choice",
+    )
+    report_named_share: float = _p(
+        0.6, "share of address reports that name the occupant (when known)", "choice"
     )
 
     # Movement

@@ -2,9 +2,10 @@
 
 Without this, only the lines' victims and adult runners have a recorded mental-health need or
 drug debt, which makes a vulnerable occupant near a line's base almost proof of cuckooing. The
-shares are 0 by default (the case is then exactly as before); when set, the draws come from a
-random stream of their own, so nothing else in the case changes. Only risk factors still unknown
-(-1) are set: the victims' own records (set when their homes are taken over) stay as they are.
+default shares are realistic recording rates (see `Params` and docs/simulator.md); with every
+share 0 nobody else has a record. The draws come from a random stream of their own. Only risk
+factors still unknown (-1) are set: the victims' own records (set when their homes are taken
+over) stay as they are.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ STREAM = (0, 1)
 
 
 def record_vulnerabilities(world: World, lines: list[Line]) -> None:
-    """Set `mental_health` and `debt_bondage` of background adults and of customers who are not
-    victims to 1 with the `Params` shares (after `world.freeze`)."""
+    """Set `mental_health` and `drug_use` of background adults and `mental_health` and
+    `debt_bondage` of customers who are not victims to 1 with the `Params` shares (after
+    `world.freeze`)."""
     p, person = world.params, world.person
     shares = (
         ("background", "mental_health", p.bg_mental_health_share),
+        ("background", "drug_use", p.bg_drug_use_share),
         ("customer", "mental_health", p.customer_mental_health_share),
         ("customer", "debt_bondage", p.customer_drug_debt_share),
     )

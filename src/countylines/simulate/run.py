@@ -29,6 +29,7 @@ from countylines.simulate.movement import Movement
 from countylines.simulate.params import Params
 from countylines.simulate.recorded import record_vulnerabilities
 from countylines.simulate.region import Region
+from countylines.simulate.reports import AddressReports
 from countylines.simulate.social import SocialGroup
 from countylines.simulate.violence import Violence
 from countylines.simulate.world import PhoneKind, World, build_background, build_world
@@ -74,6 +75,7 @@ def build(region: Region, params: Params) -> tuple[World, list[Line], list[DayMo
     businesses = build_businesses(world, background)
     world.freeze()
     record_vulnerabilities(world, lines)
+    reports = AddressReports.build(world, lines)
     kind = world.phone["kind"]
     pool = background
     models: list[DayModel] = [
@@ -83,7 +85,8 @@ def build(region: Region, params: Params) -> tuple[World, list[Line], list[DayMo
         LineTraffic(lines),
         BusinessTraffic(businesses),
         Movement.build(world, lines),
-        Violence.build(world, lines),
+        Violence.build(world, lines).with_incidents(reports.frame),
+        reports,
     ]
     for m in models:
         for text in m.messages(world) if hasattr(m, "messages") else []:

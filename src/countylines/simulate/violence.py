@@ -438,6 +438,12 @@ class Violence:
         builder = _Builder(world, lines)
         return builder.finish()
 
+    def with_incidents(self, more: pd.DataFrame) -> Violence:
+        """The same, with the incidents `more` (other ids) merged into the case table by time."""
+        frame = pd.concat([self.frame, more], ignore_index=True)
+        self.frame = frame.sort_values("time", kind="stable", ignore_index=True)
+        return self
+
     def day(self, world: World, day: int) -> Events:
         todays = self.calls.get(day, [])
         if not todays:

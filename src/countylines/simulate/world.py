@@ -14,6 +14,7 @@ from enum import IntEnum
 import numpy as np
 
 from countylines.simulate.identifiers import imeis, imsis, phone_numbers
+from countylines.simulate.neighbourhoods import STREAM, Neighbourhoods, build_neighbourhoods
 from countylines.simulate.params import Params
 from countylines.simulate.region import Region
 
@@ -112,6 +113,8 @@ class World:
     rng: np.random.Generator
     places: Places
     cells: Cells
+    hoods: Neighbourhoods
+    hood_rng: np.random.Generator
     phones: Table = field(default_factory=Table)
     persons: Table = field(default_factory=Table)
     addresses: Table = field(default_factory=Table)
@@ -325,7 +328,20 @@ def build_background(world: World) -> np.ndarray:
 
 
 def build_world(region: Region, params: Params) -> World:
-    """Places and cells; people and phones are added by the traffic models' `build` steps."""
+    """Places, cells and the towns' neighbourhoods (drawn from their own random stream, so the
+    world's other draws do not move); people and phones are added by the traffic models'
+    `build` steps."""
     rng = np.random.default_rng(params.seed)
     places = build_places(region)
-    return World(params, region, rng, places, build_cells(region, places, rng))
+    cells = build_cells(region, places, rng)
+    hood_rng = np.random.default_rng(np.random.SeedSequence(params.seed, spawn_key=STREAM))
+    hoods = build_neighbourhoods(
+        region,
+        cells.place,
+        cells.lat,
+        cells.lon,
+        params.neighbourhood_vulnerability_sd,
+        params.neighbourhood_density_correlation,
+        hood_rng,
+    )
+    return World(params, region, rng, places, cells, hoods, hood_rng)

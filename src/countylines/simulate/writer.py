@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from countylines.simulate.events import Events
 from countylines.simulate.identifiers import address_ids, person_ids
 from countylines.simulate.lines import Line
+from countylines.simulate.neighbourhoods import areas_frame
 from countylines.simulate.world import ACCOUNT_NAMES, DAY_S, PhoneKind, World
 
 _CODES = pa.dictionary(pa.int32(), pa.string())
@@ -339,7 +340,7 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     world.region.stations_table().to_csv(out / "stations.csv", index=False)
     world.region.hubs_table().to_csv(out / "hubs.csv", index=False)
     world.region.rail_links_table().to_csv(out / "rail_links.csv", index=False)
-    world.region.areas().to_file(out / "areas.geojson", driver="GeoJSON")
+    areas_frame(world.region, world.hoods).to_file(out / "areas.geojson", driver="GeoJSON")
     intel = [
         (
             ph["number"][s.phone],
@@ -436,14 +437,7 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
         truth / "cuckooed_addresses.csv",
     )
     _csv(exploited_persons(world, lines), truth / "exploited_persons.csv")
-    months = [
-        (names[t], m, ln.line_id)
-        for ln in lines
-        for t, d in ln.towns
-        for m in range(world.params.months)
-        if d < 30 * (m + 1)
-    ]
-    _csv(pd.DataFrame(months, columns=["town", "month", "line_id"]), truth / "infiltration.csv")
+    _csv(infiltration(world, lines), truth / "infiltration.csv")
     _csv(
         pd.DataFrame(
             {
@@ -458,6 +452,28 @@ def write_truth(out: Path, world: World, lines: list[Line]) -> None:
         for k, v in asdict(world.params).items()
     }
     (truth / "params.json").write_text(json.dumps(params, indent=2))
+
+
+def infiltration(world: World, lines: list[Line]) -> pd.DataFrame:
+    """(town, area_id, month, line_id): in each town a line works (`Line.towns`, from the month
+    it arrives), the neighbourhoods its customers there live in (their home cell's
+    neighbourhood; customers shared with another line count for both), each month from the
+    later of the two starts. Reads the world only."""
+    hoods = world.hoods
+    ids = areas_frame(world.region, hoods)["area_id"].to_numpy()
+    names = world.places.names
+    rows = set()
+    for ln in lines:
+        arrived = dict(ln.towns)
+        hood = hoods.of_cell[world.phone["home_cell"][ln.customers]]
+        for h, since in {(int(h), int(d)) for h, d in zip(hood, ln.customer_since, strict=True)}:
+            town = int(hoods.place[h]) if h >= 0 else -1
+            if town not in arrived:
+                continue
+            for m in range(max(since, arrived[town]) // 30, world.params.months):
+                rows.add((names[town], ids[h], m, ln.line_id))
+    frame = pd.DataFrame(sorted(rows), columns=["town", "area_id", "month", "line_id"])
+    return frame.sort_values(["line_id", "month", "town", "area_id"], ignore_index=True)
 
 
 def exploited_persons(world: World, lines: list[Line]) -> pd.DataFrame:

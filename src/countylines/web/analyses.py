@@ -1,11 +1,14 @@
-"""The places and violence pages' data: tables of an assess output folder as plain dicts.
+"""The places, violence and movement pages' data: tables of an assess output folder as dicts.
 
 Places (`places/towns.csv`, `places/places.csv`, `places/place_factors.csv`) are aggregates of
 areas and towns, with no person in them. Violence (`violence/violence.parquet`,
 `violence/rivalries.parquet`) is line intelligence: counts of the incidents attributed to lines
 by weapon, motive, town and month, the rivalries between lines, and the attributed incidents
 with their evidence (identifiers in the text already pseudonymised on disk; the caller's
-`hide` pseudonymises what older outputs still hold). A missing file gives empty tables.
+`hide` pseudonymises what older outputs still hold). Movement (`movement/journeys.parquet`,
+`line_travel.parquet`, `vehicles_of_interest.parquet`) is the lines' travel: journeys by mode,
+month and route, each line's modes and routes, and the vehicles of interest (registration
+marks and runner numbers pseudonymised like the rest). A missing file gives empty tables.
 """
 
 from __future__ import annotations
@@ -182,4 +185,67 @@ def read_violence(folder: Path, hide: Callable[[pd.DataFrame], pd.DataFrame]) ->
         "by_month": [{"name": m, "n": int(n)} for m, n in by_month.items()],
         "rivalries": _rows(rivalries, list(Rivalry.model_fields)),
         "incidents": _rows(on_lines, list(Incident.model_fields)),
+    }
+
+
+class LineTravel(BaseModel):
+    """A line's runner journeys by mode, its vehicles of interest and its most used routes."""
+
+    line_id: str
+    n_road: int | None
+    n_rail: int | None
+    vehicles: str | None
+    routes: str | None
+
+
+class VehicleOfInterest(BaseModel):
+    """A vehicle that carried a line's runner phones between a hub and a town (docs/movement.md)."""
+
+    vrm: str
+    line_id: str | None
+    category: str | None
+    operator: str | None
+    n_trips: int | None
+    n_hub_town_trips: int | None
+    n_co_travel_trips: int | None
+    routes: str | None
+    evidence: str | None
+
+
+class Movement(BaseModel):
+    """The movement page: runner journeys counted by mode, month and route (`from>to`), each
+    line's travel, and the vehicles of interest (most co-travel trips first)."""
+
+    n_journeys: int
+    by_mode: list[Count]
+    by_month: list[Count]
+    by_route: list[Count]
+    lines: list[LineTravel]
+    vehicles: list[VehicleOfInterest]
+
+
+TOP_ROUTES = 20
+"""How many of the most used routes the movement page lists."""
+
+
+def read_movement(folder: Path, hide: Callable[[pd.DataFrame], pd.DataFrame]) -> dict[str, Any]:
+    """The movement page of the output folder `folder`; `hide` pseudonymises a table."""
+    journeys = _table(folder / "movement" / "journeys.parquet")
+    if journeys.empty:
+        journeys = pd.DataFrame(columns=["mode", "depart", "from_place", "to_place"])
+    travel = _table(folder / "movement" / "line_travel.parquet")
+    vehicles = hide(_table(folder / "movement" / "vehicles_of_interest.parquet"))
+    if not vehicles.empty:
+        vehicles = vehicles.sort_values("n_co_travel_trips", ascending=False, kind="stable")
+    months = pd.to_datetime(journeys["depart"], utc=True).dt.strftime("%Y-%m")
+    by_month = months.value_counts().sort_index()
+    places = journeys[["from_place", "to_place"]].fillna("unknown").astype(str)
+    routes = (places["from_place"] + ">" + places["to_place"]).value_counts().head(TOP_ROUTES)
+    return {
+        "n_journeys": len(journeys),
+        "by_mode": _counts(journeys["mode"]),
+        "by_month": [{"name": m, "n": int(n)} for m, n in by_month.items()],
+        "by_route": [{"name": r, "n": int(n)} for r, n in routes.items()],
+        "lines": _rows(hide(travel), list(LineTravel.model_fields)),
+        "vehicles": _rows(vehicles, list(VehicleOfInterest.model_fields)),
     }

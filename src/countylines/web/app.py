@@ -35,7 +35,7 @@ from countylines.roles import Permission, User, allows
 from countylines.throttle import LoginThrottle, Throttled
 from countylines.users import AuthError, StoredFailures, authenticate, verify_token
 from countylines.web import downloads, sessions
-from countylines.web.analyses import Places, Violence
+from countylines.web.analyses import Movement, Places, Violence
 from countylines.web.results import (
     Home,
     Line,
@@ -78,6 +78,8 @@ ROUTE_PERMISSIONS: dict[str, Permission | None] = {
     "GET /download/{path:path}": Permission.VIEW_AGGREGATES,
     "GET /violence": Permission.VIEW_LINES,
     "GET /api/violence": Permission.VIEW_LINES,
+    "GET /movement": Permission.VIEW_LINES,
+    "GET /api/movement": Permission.VIEW_LINES,
     "GET /lines": Permission.VIEW_LINES,
     "GET /api/lines": Permission.VIEW_LINES,
     "GET /lines/{line_id}": Permission.VIEW_LINES,
@@ -386,21 +388,24 @@ def create_app(results: Path, ws: Workspace, uploads: Path | None = None) -> Fas
         line = await one_line(signed.user, line_id)
         return cached_json(f"line:{line_id}", LineDetail, lambda: line)
 
-    @app.get("/places", response_class=HTMLResponse, include_in_schema=False)
-    async def places_page(request: Request, signed: Aggregates) -> HTMLResponse:
-        return page(request, "places.html", signed, places=data.places())
+    def analysis(name: str, shape: type[BaseModel], read: Callable[[], Any], who: Any) -> None:
+        """The page `/name` (template `name.html`, the data as `name`) and the API `/api/name`
+        of one analysis, both needing the dependency `who`."""
 
-    @app.get("/api/places", responses=API_ERRORS, response_model=Places)
-    async def api_places(signed: Aggregates) -> Response:
-        return cached_json("places", Places, data.places)
+        async def html(request: Request, signed: who) -> HTMLResponse:
+            return page(request, f"{name}.html", signed, **{name: read()})
 
-    @app.get("/violence", response_class=HTMLResponse, include_in_schema=False)
-    async def violence_page(request: Request, signed: Lines) -> HTMLResponse:
-        return page(request, "violence.html", signed, violence=data.violence())
+        async def api(signed: who) -> Response:
+            return cached_json(name, shape, read)
 
-    @app.get("/api/violence", responses=API_ERRORS, response_model=Violence)
-    async def api_violence(signed: Lines) -> Response:
-        return cached_json("violence", Violence, data.violence)
+        app.get(f"/{name}", response_class=HTMLResponse, include_in_schema=False,
+                name=f"{name}_page")(html)  # fmt: skip
+        app.get(f"/api/{name}", responses=API_ERRORS, response_model=shape,
+                name=f"api_{name}")(api)  # fmt: skip
+
+    analysis("places", Places, data.places, Aggregates)
+    analysis("violence", Violence, data.violence, Lines)
+    analysis("movement", Movement, data.movement, Lines)
 
     Safeguarding = Annotated[Signed, Depends(needs(Permission.VIEW_PERSON_DETAILS))]
 

@@ -21,7 +21,7 @@ from countylines.lines.detect import LINE_COLUMNS, NUMBER_COLUMNS
 from countylines.maps.html import script_json
 from countylines.private_outputs import OutputPseudonymiser
 from countylines.pseudonym import TOKEN_RE, IdType, case_values, parse_token, pseudonym
-from countylines.web.analyses import read_places, read_violence
+from countylines.web.analyses import read_movement, read_places, read_violence
 
 
 class Summary(BaseModel):
@@ -291,3 +291,9 @@ class Results:
         if "violence" not in self._cache:
             self._cache["violence"] = read_violence(self.folder, self._hide.frame)
         return dict(self._cache["violence"])
+
+    def movement(self) -> dict[str, Any]:
+        """The movement page's journeys, line travel and vehicles of interest (read once)."""
+        if "movement" not in self._cache:
+            self._cache["movement"] = read_movement(self.folder, self._hide.frame)
+        return dict(self._cache["movement"])
