@@ -1,7 +1,8 @@
 """Benchmark `countylines lines` on the full scenario, against a pandas version of its features.
 
     .venv/bin/python bench/lines.py                       # simulates and loads full seed 21 once
-    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case (with ids)
+    .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case (with ids;
+                                                          # tools/upgrade_event_keys.py adds them)
 
 Three children, each a fresh process measured like bench/run.py (wall time, peak RSS):
 
@@ -11,8 +12,8 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
 * `_duckdb DB`: the per-number features only (`features.find_candidates` and
   `features.number_features`), timed inside the child.
 * `_pandas DB`: the same features written the straightforward way in pandas (groupby, isin,
-  merge_asof), on the events exported from the same database with numbers (the load's number
-  ids) and handsets as integer codes. The export is timed separately and left out of the
+  merge_asof), on the events exported from the same database with the load's integer number
+  and handset ids and epoch seconds. The export is timed separately and left out of the
   comparison, which favours pandas. It is stopped above `--pandas-cap-mb` of RSS (default
   10 GB; it took 6.5 GB on full seed 1001), so it cannot exhaust a shared machine's memory.
 
@@ -75,7 +76,8 @@ def child_scan(database: str) -> int:
 
 
 def _export(database: str) -> Any:
-    """Events with integer codes for numbers and handsets (the pandas input)."""
+    """Events with the load's integer ids for numbers and handsets and its epoch seconds (the
+    pandas input)."""
     import duckdb
 
     con = duckdb.connect()
@@ -83,13 +85,9 @@ def _export(database: str) -> Any:
     con.execute("ATTACH ? AS db (READ_ONLY)", [database])
     return con.execute(
         """
-        WITH handsets AS (
-            SELECT a_imei, row_number() OVER () AS code
-            FROM (SELECT DISTINCT a_imei FROM db.events WHERE a_imei IS NOT NULL))
-        SELECT epoch(start_time)::BIGINT AS t, event_type = 'sms' AS sms,
-               a_number_id AS a, b_number_id AS b, h.code AS a_imei
-        FROM db.events e LEFT JOIN handsets h USING (a_imei)
-        WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
+        SELECT epoch_s AS t, event_type = 'sms' AS sms, a_number_id AS a, b_number_id AS b,
+               a_handset_id AS a_imei
+        FROM db.events WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """
     ).df()
 
@@ -196,6 +194,20 @@ def ensure_case(work: Path, seed: int) -> Path:
     return loaded / "case.duckdb"
 
 
+def _keyed(database: Path) -> bool:
+    """Whether the loaded case `database` has every id and `epoch_s` a load now adds (else the
+    command would time building them, and the pandas export would fail)."""
+    from countylines.attached_case import attach_case, case_tables
+    from countylines.lines.engine import is_keyed
+
+    con = attach_case(database)
+    try:
+        columns = [r[0] for r in con.execute("DESCRIBE db.events").fetchall()]
+        return is_keyed(case_tables(con), columns)
+    finally:
+        con.close()
+
+
 def _child(kind: str, database: Path, label: str, *extra: str) -> dict[str, Any]:
     m = measure([sys.executable, str(HERE / "lines.py"), kind, str(database), *extra], label)
     m["ok"] = m["exit_code"] == 0 and isinstance(m.get("output"), dict)
@@ -208,13 +220,18 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in children:
         return children[argv[0]](*argv[1:])
     p = bench_arguments("Benchmark countylines lines.", SEED)
-    p.add_argument("--database", type=Path, help="a loaded case.duckdb (with number ids) to reuse")
+    p.add_argument("--database", type=Path,
+                   help="a loaded case.duckdb (with the load's ids) to reuse")  # fmt: skip
     p.add_argument("--pandas-cap-mb", type=float, default=PANDAS_CAP_MB,
                    help="stop the pandas child above this RSS (0: no cap)")  # fmt: skip
     a = p.parse_args(argv)
     run.QUIET_WAIT_S = a.quiet_wait
     started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)
     database = a.database or ensure_case(a.work, a.seed)
+    if not _keyed(database):
+        log(f"{database} lacks the load's integer ids or epoch_s (loaded by an older version): "
+            f"upgrade it first with tools/upgrade_event_keys.py")  # fmt: skip
+        return 2
     report["settings"]["database"] = str(database)
     out = a.work / "lines-out"
     log("countylines lines ...")

@@ -1,6 +1,7 @@
-"""Integer number ids: a load numbers the events' phone numbers in text order, retention drops
-the ids of numbers no longer in the events, and the line detector gives the same results on a
-database loaded before the ids existed (its engine builds them)."""
+"""Integer ids for numbers, handsets and cells, and `epoch_s`: a load adds them (ids in the
+values' text order), retention drops the ids of values no longer in the events, an older
+database is upgraded in place, and the line detector gives the same results on a database
+loaded before they existed (its engine builds them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from conftest import shared_case, shared_database
 
 from countylines.lines.detect import find_lines
+from countylines.numbering import DICTIONARIES, EPOCH, ID_COLUMNS, Dictionary, add_event_keys
 from countylines.retention import apply_retention, set_period
 from countylines.roles import Role, User
 from countylines.workspace import Workspace
@@ -21,56 +23,91 @@ from countylines.workspace import Workspace
 ADMIN = User("root", Role.ADMIN)
 
 
-def _numbers_and_events(db: Path) -> tuple[list[tuple], list[tuple]]:
+def _dictionary_and_events(db: Path, d: Dictionary) -> tuple[list[tuple], list[tuple]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        numbers = con.execute("SELECT number_id, number FROM numbers ORDER BY number_id").fetchall()
-        events = con.execute(
-            "SELECT a_number, a_number_id, b_number, b_number_id FROM events"
-        ).fetchall()
-        return numbers, events
+        entries = con.execute(f"SELECT {d.id}, {d.value} FROM {d.table} ORDER BY {d.id}").fetchall()
+        pairs = ", ".join(f"{c}, {i}" for c, i in zip(d.columns, d.ids, strict=True))
+        return entries, con.execute(f"SELECT {pairs} FROM events").fetchall()
     finally:
         con.close()
 
 
-def _check_ids(numbers: list[tuple], events: list[tuple]) -> None:
-    ids = dict((n, i) for i, n in numbers)
-    assert len(ids) == len(numbers), "one id per number"
-    in_events = {n for a, _, b, _ in events for n in (a, b) if n is not None}
+def _check_ids(entries: list[tuple], events: list[tuple]) -> None:
+    ids = dict((v, i) for i, v in entries)
+    assert len(ids) == len(entries), "one id per value"
+    in_events = {row[j] for row in events for j in range(0, len(row), 2)} - {None}
     assert set(ids) == in_events
-    assert [n for _, n in numbers] == sorted(ids), "id order is the numbers' text order"
-    for a, a_id, b, b_id in events:
-        assert a_id == ids.get(a) and b_id == ids.get(b)
+    assert [v for _, v in entries] == sorted(ids), "id order is the values' text order"
+    for row in events:
+        for j in range(0, len(row), 2):
+            assert row[j + 1] == ids.get(row[j])
 
 
-def test_load_numbers_every_event_number_in_text_order(case_db: Path) -> None:
-    numbers, events = _numbers_and_events(case_db)
-    assert len(numbers) >= 5
-    _check_ids(numbers, events)
+@pytest.mark.parametrize("d", DICTIONARIES, ids=lambda d: d.table)
+def test_load_gives_every_value_an_id_in_text_order(case_db: Path, d: Dictionary) -> None:
+    entries, events = _dictionary_and_events(case_db, d)
+    assert len(entries) >= 3
+    _check_ids(entries, events)
 
 
-def test_retention_drops_the_ids_of_numbers_whose_events_went(
+def test_load_stores_start_times_as_whole_epoch_seconds(case_db: Path) -> None:
+    con = duckdb.connect(str(case_db), read_only=True)
+    rows = con.execute(f"SELECT start_time, {EPOCH} FROM events").fetchall()
+    con.close()
+    assert rows
+    assert all(int(start.timestamp()) == seconds for start, seconds in rows)
+
+
+def test_retention_drops_the_ids_of_values_whose_events_went(
     workspace: Workspace, case_db: Path
 ) -> None:
-    before, _ = _numbers_and_events(case_db)
+    before = {d.table: _dictionary_and_events(case_db, d)[0] for d in DICTIONARIES}
     set_period(workspace, ADMIN, "events", 30)
     assert apply_retention(workspace, ADMIN, case_db, datetime(2019, 7, 20, tzinfo=UTC))["events"]
-    numbers, events = _numbers_and_events(case_db)
-    assert len(numbers) < len(before)
-    _check_ids(numbers, events)
+    for d in DICTIONARIES:
+        entries, events = _dictionary_and_events(case_db, d)
+        assert len(entries) < len(before[d.table]), d.table
+        _check_ids(entries, events)
 
 
-def test_lines_are_the_same_on_a_database_without_number_ids(
+def _older(database: Path, copy: Path) -> Path:
+    """A copy of `database` as a load before the ids and `epoch_s` existed left it."""
+    shutil.copy(database, copy)
+    con = duckdb.connect(str(copy))
+    for d in DICTIONARIES:
+        con.execute(f"DROP TABLE {d.table}")
+    for column in (*ID_COLUMNS, EPOCH):
+        con.execute(f"ALTER TABLE events DROP COLUMN {column}")
+    con.close()
+    return copy
+
+
+def _events(db: Path) -> pd.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT * FROM events ORDER BY source_row").df()
+    finally:
+        con.close()
+
+
+def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path) -> None:
+    old = _older(case_db, tmp_path / "old.duckdb")
+    con = duckdb.connect(str(old))
+    assert add_event_keys(con)
+    assert not add_event_keys(con), "a second upgrade has nothing to add"
+    con.close()
+    for d in DICTIONARIES:
+        assert _dictionary_and_events(old, d) == _dictionary_and_events(case_db, d)
+    upgraded, loaded = _events(old), _events(case_db)
+    pd.testing.assert_frame_equal(upgraded[list(loaded.columns)], loaded)
+
+
+def test_lines_are_the_same_on_a_database_without_ids(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     database = shared_database(shared_case(tmp_path_factory, "tiny", 11))
-    old = tmp_path / "old.duckdb"
-    shutil.copy(database, old)
-    con = duckdb.connect(str(old))
-    con.execute("DROP TABLE numbers")
-    con.execute("ALTER TABLE events DROP COLUMN a_number_id")
-    con.execute("ALTER TABLE events DROP COLUMN b_number_id")
-    con.close()
+    old = _older(database, tmp_path / "old.duckdb")
     new, rebuilt = find_lines(database), find_lines(old)
     assert len(new.lines) >= 2
     pd.testing.assert_frame_equal(rebuilt.lines, new.lines)

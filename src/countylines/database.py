@@ -30,7 +30,7 @@ from countylines.duckdb_checks import (
     quote,
     table_rules,
 )
-from countylines.numbering import store_numbered_events
+from countylines.numbering import store_keyed_events
 from countylines.problems import CaseError, Problem, ProblemLog, Severity
 from countylines.reader import DEFAULT_LIMITS, InputLimits, Progress, StagedTable, stage_table
 from countylines.schema import TABLES, Kind, Reference, Table
@@ -150,14 +150,15 @@ def _store_table(
     """Expose the typed table under its own name, keeping each row's source row number.
 
     A load copies it into the database file; a validation only needs a view of the staged copy.
-    A load's `events` also get integer number ids (`countylines.numbering`).
+    A load's `events` also get integer ids for numbers, handsets and cells, and `epoch_s`
+    (`countylines.numbering`).
     """
     names = [quote(c.name) for c in staged.table.columns]
     cols = ", ".join(names)
     kind = "TABLE" if persist else "VIEW"
     if persist and staged.table.name == "events":
         select = ", ".join(["e._row AS source_row"] + [f"e.{c}" for c in names])
-        store_numbered_events(con, typed_name, select, order="e._row")
+        store_keyed_events(con, typed_name, select, order="e._row")
         con.execute(f"DROP TABLE {typed_name}")
         return
     con.execute(

@@ -1,58 +1,138 @@
-"""Integer ids for the phone numbers of the `events` table, so that analyses group and join
-small integers instead of text.
+"""Integer ids for the phone numbers, handsets and cells of the `events` table, and whole epoch
+seconds, so that analyses group and join small integers instead of text or timestamps.
 
-A load adds the table `numbers (number_id, number)`, one row for every number that appears in
-`events` (as `a_number` or `b_number`), with ids 1, 2, ... in the numbers' text order (so that
-ordering by id is ordering by number), and the columns `a_number_id` and `b_number_id` to
-`events`. The text columns stay as they were. The SQL here is plain enough for both DuckDB and
-Spark SQL: an engine over a database loaded before the ids existed builds them itself with
-`NUMBERS_SQL` and `NUMBERED_EVENTS_SQL` (slower: two joins on text over every event).
+A load adds three *dictionaries*, each with ids 1, 2, ... in the values' text order (so that
+ordering by id is ordering by value):
+
+* `numbers (number_id, number)`: every number of `events` (`a_number` or `b_number`), with the
+  columns `a_number_id` and `b_number_id`;
+* `handsets (handset_id, imei)`: every originating handset (`a_imei`), with `a_handset_id`;
+* `cell_keys (cell_key, cell_id)`: every cell the events name (`a_cell_id` or `b_cell_id`), with
+  `a_cell_key` and `b_cell_key`;
+
+and the column `epoch_s` (BIGINT): `start_time` as whole seconds since 1970-01-01 UTC. The text
+columns stay as they were. The SQL here is plain enough for both DuckDB and Spark SQL: an
+engine over a database loaded before some of these existed builds them itself
+(`DICTIONARY_SQL`, `keyed_events_sql`; slower: joins on text over every event), and
+`add_event_keys` upgrades such a database in place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import duckdb
 
-NUMBERS = "numbers"
-"""The id dictionary's table name."""
 
-ID_COLUMNS = ("a_number_id", "b_number_id")
-"""Columns a load adds to `events`."""
+@dataclass(frozen=True)
+class Dictionary:
+    """A dictionary table `table (id, value)` of the values of the text columns `columns` of
+    `events`, whose ids go into the events' columns `ids` (one for each of `columns`)."""
 
-NUMBERS_SQL = """
-    SELECT CAST(row_number() OVER (ORDER BY number) AS INT) AS number_id, number
-    FROM (SELECT a_number AS number FROM {events} WHERE a_number IS NOT NULL
-          UNION SELECT b_number AS number FROM {events} WHERE b_number IS NOT NULL) AS n
-"""
-"""The dictionary of the numbers of the events table `{events}`."""
+    table: str
+    id: str
+    value: str
+    columns: tuple[str, ...]
+    ids: tuple[str, ...]
 
-NUMBERED_EVENTS_SQL = """
-    SELECT {select}, na.number_id AS a_number_id, nb.number_id AS b_number_id
-    FROM {events} AS e LEFT JOIN {numbers} AS na ON na.number = e.a_number
-    LEFT JOIN {numbers} AS nb ON nb.number = e.b_number
-"""
-"""The events of `{events}` (as `{select}`, expressions over the alias `e`) with both number
-ids, looked up in the dictionary `{numbers}`."""
+    def sql(self, events: str) -> str:
+        """The dictionary of the values in the events table (or view) `events`."""
+        values = " UNION ".join(
+            f"SELECT DISTINCT {c} AS v FROM {events} WHERE {c} IS NOT NULL" for c in self.columns
+        )
+        return (
+            f"SELECT CAST(row_number() OVER (ORDER BY v) AS INT) AS {self.id}, v AS {self.value} "
+            f"FROM ({values}) AS vs"
+        )
 
 
-def store_numbered_events(
+NUMBERS = Dictionary("numbers", "number_id", "number", ("a_number", "b_number"),
+                     ("a_number_id", "b_number_id"))  # fmt: skip
+HANDSETS = Dictionary("handsets", "handset_id", "imei", ("a_imei",), ("a_handset_id",))
+CELL_KEYS = Dictionary("cell_keys", "cell_key", "cell_id", ("a_cell_id", "b_cell_id"),
+                       ("a_cell_key", "b_cell_key"))  # fmt: skip
+DICTIONARIES = (NUMBERS, HANDSETS, CELL_KEYS)
+"""Every dictionary a load makes."""
+
+EPOCH = "epoch_s"
+EPOCH_SQL = f"CAST(floor(epoch(e.start_time)) AS BIGINT) AS {EPOCH}"
+"""The events' `start_time` (over the alias `e`) in whole seconds since 1970-01-01 UTC."""
+
+ID_COLUMNS = tuple(c for d in DICTIONARIES for c in d.ids)
+"""The id columns a load adds to `events` (`epoch_s` besides)."""
+
+
+def keyed_events_sql(
+    select: str, events: str, dictionaries: Iterable[Dictionary], epoch: bool = True
+) -> str:
+    """The events of `events` (as `select`, expressions over the alias `e`) with the ids of
+    each of `dictionaries` (looked up in the table named as the dictionary's `table`) and,
+    when `epoch`, `epoch_s`."""
+    columns, joins = [select], []
+    for d in dictionaries:
+        for column, id_column in zip(d.columns, d.ids, strict=True):
+            alias = f"k_{id_column}"
+            columns.append(f"{alias}.{d.id} AS {id_column}")
+            joins.append(f"LEFT JOIN {d.table} AS {alias} ON {alias}.{d.value} = e.{column}")
+    if epoch:
+        columns.append(EPOCH_SQL)
+    return f"SELECT {', '.join(columns)} FROM {events} AS e {' '.join(joins)}"
+
+
+def missing_keys(tables: set[str], event_columns: Iterable[str]) -> list[Dictionary]:
+    """The dictionaries a case with `tables` and events with `event_columns` lacks (the
+    table or any of its id columns)."""
+    have = set(event_columns)
+    return [d for d in DICTIONARIES if d.table not in tables or not set(d.ids) <= have]
+
+
+def store_keyed_events(
     con: duckdb.DuckDBPyConnection, source: str, select: str, order: str
 ) -> None:
-    """Create `numbers` from the events in the table `source`, then the table `events` as
-    `select` (expressions over `source` aliased `e`) and the two id columns, in the order of
-    `order` (the joins do not keep the rows' order)."""
-    con.execute(f"CREATE OR REPLACE TABLE {NUMBERS} AS {NUMBERS_SQL.format(events=source)}")
-    numbered = NUMBERED_EVENTS_SQL.format(select=select, events=source, numbers=NUMBERS)
-    con.execute(f"CREATE OR REPLACE TABLE events AS {numbered} ORDER BY {order}")
+    """Create the dictionaries from the events in the table `source`, then the table `events`
+    as `select` (expressions over `source` aliased `e`), the id columns and `epoch_s`, in the
+    order of `order` (the joins do not keep the rows' order)."""
+    for d in DICTIONARIES:
+        con.execute(f"CREATE OR REPLACE TABLE {d.table} AS {d.sql(source)}")
+    keyed = keyed_events_sql(select, source, DICTIONARIES)
+    con.execute(f"CREATE OR REPLACE TABLE events AS {keyed} ORDER BY {order}")
 
 
-def prune_numbers(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete the dictionary entries of numbers no longer in `events` (after a deletion, so the
-    numbers of deleted events do not linger); returns how many went."""
-    return len(
-        con.execute(
-            f"DELETE FROM {NUMBERS} WHERE number_id NOT IN ("
-            "SELECT a_number_id FROM events WHERE a_number_id IS NOT NULL "
-            "UNION SELECT b_number_id FROM events WHERE b_number_id IS NOT NULL) RETURNING 1"
-        ).fetchall()
-    )
+def add_event_keys(con: duckdb.DuckDBPyConnection) -> bool:
+    """Upgrade a database (open for writing on `con`) loaded before some of the dictionaries
+    or `epoch_s` existed: rebuild its `events` with all of them, in the same row order, in one
+    transaction. Returns whether anything was added."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
+    if not missing_keys(tables, columns) and EPOCH in columns:
+        return False
+    derived = set(ID_COLUMNS) | {EPOCH}
+    kept = ", ".join(f"e.{c}" for c in columns if c not in derived)
+    con.execute("BEGIN")
+    try:
+        con.execute("ALTER TABLE events RENAME TO events_unkeyed")
+        store_keyed_events(con, "events_unkeyed", kept, order="e.source_row")
+        con.execute("DROP TABLE events_unkeyed")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return True
+
+
+def prune_dictionaries(con: duckdb.DuckDBPyConnection, tables: set[str]) -> int:
+    """Delete the entries of the dictionaries among `tables` whose values are no longer in
+    `events` (after a deletion, so that the numbers and handsets of deleted events do not
+    linger); returns how many went."""
+    gone = 0
+    for d in DICTIONARIES:
+        if d.table not in tables:
+            continue
+        used = " UNION ".join(f"SELECT {c} FROM events WHERE {c} IS NOT NULL" for c in d.ids)
+        gone += len(
+            con.execute(
+                f"DELETE FROM {d.table} WHERE {d.id} NOT IN ({used}) RETURNING 1"
+            ).fetchall()
+        )
+    return gone

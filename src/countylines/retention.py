@@ -22,7 +22,7 @@ import duckdb
 from countylines import audit
 from countylines.database import compact_database
 from countylines.duckdb_checks import quote
-from countylines.numbering import NUMBERS, prune_numbers
+from countylines.numbering import prune_dictionaries
 from countylines.roles import Permission, User, require
 from countylines.workspace import Workspace
 
@@ -112,8 +112,9 @@ def apply_retention(
                 sql = f"DELETE FROM {quote(table)} WHERE {where} RETURNING 1"
                 counts[table] = len(con.execute(sql, [cutoff]).fetchall())
         if not dry_run:
-            if counts.get("events") and NUMBERS in present:
-                prune_numbers(con)  # the numbers of deleted events must not linger
+            if counts.get("events"):
+                # the numbers, handsets and cells of deleted events must not linger
+                prune_dictionaries(con, present)
             con.execute("COMMIT")
     finally:
         con.close()

@@ -3,29 +3,34 @@
 `countylines.lines.features` is written once, as SQL in DuckDB's dialect restricted to what
 Apache Spark SQL also has (no ASOF joins, no DuckDB-only functions). An engine runs it over the
 case tables, which every engine exposes under the same names: `events_t`, `numbers_t`,
-`cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t` and `areas_t` (an optional table the case
-does not have is an empty stand-in with the columns the features read). `events_t` always has
-the integer number ids of `countylines.numbering` and `numbers_t` their dictionary: a database
-loaded before the ids existed gets them built by the engine (`number_events`). The DuckDB
-engine (the default) runs the SQL as written on the loaded case database; the Spark engine
-(`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with sqlglot.
+`cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t`, `areas_t`, `handsets_t` and
+`cell_keys_t` (an optional table the case does not have is an empty stand-in with the columns
+the features read). `events_t` always has the integer ids and `epoch_s` of
+`countylines.numbering`, and `numbers_t`, `handsets_t` and `cell_keys_t` their dictionaries: a
+database loaded before some of them existed gets them built by the engine (`key_events`).
+The DuckDB engine (the default) runs the SQL as written on the loaded case database; the Spark
+engine (`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with
+sqlglot.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
 from countylines.attached_case import attach_case, case_tables
-from countylines.numbering import ID_COLUMNS, NUMBERED_EVENTS_SQL, NUMBERS_SQL
+from countylines.numbering import DICTIONARIES, EPOCH, keyed_events_sql, missing_keys
 
-CASE_TABLES = ("events", "numbers", "cells", "subscribers", "hubs", "intel_lines", "areas")
+CASE_TABLES = (
+    "events", "cells", "subscribers", "hubs", "intel_lines", "areas",
+    *(d.table for d in DICTIONARIES),
+)  # fmt: skip
 """Case tables the line detector reads, exposed by every engine as `NAME_t`."""
 
 EMPTY_TABLES = {
-    "numbers": "SELECT CAST(NULL AS INT) AS number_id, CAST(NULL AS VARCHAR) AS number LIMIT 0",
     "cells": "SELECT CAST(NULL AS VARCHAR) AS cell_id, CAST(NULL AS DOUBLE) AS lat, "
     "CAST(NULL AS DOUBLE) AS lon LIMIT 0",
     "subscribers": "SELECT CAST(NULL AS VARCHAR) AS number, "
@@ -39,6 +44,13 @@ EMPTY_TABLES = {
 }
 """Empty stand-ins (same columns as read) for the optional case tables."""
 
+
+PERFECT_HASH_BITS = 26
+"""Up to this many bits of group key range (from the columns' statistics), DuckDB aggregates
+into an array instead of a hash table (its default, 12, is too few for the bulk-text count per
+number and day: 17 bits of number ids and 8-9 of days on the full scenario, which the array
+counts in three quarters of the CPU time and less memory). Larger ranges fall back to a hash
+table by themselves."""
 
 DYNAMIC_FILTER_MAX = 10_000
 """Up to this many join keys, DuckDB pushes the build side of a join into the probe side's scan
@@ -85,19 +97,29 @@ def check_events(engine: Engine) -> None:
         raise NoEvents("the case has no events table: lines are found in calls and texts")
 
 
-def number_events(engine: Engine, source: str) -> None:
-    """Expose the events of the view `source`, which lack number ids, as `events_t` with ids
-    from a `numbers_t` built here (a database loaded before the ids existed: slower)."""
-    engine.create("numbers_built", NUMBERS_SQL.format(events=source))
-    engine.view("numbers_t", "SELECT * FROM numbers_built")
+def key_events(engine: Engine, source: str, tables: set[str], event_columns: list[str]) -> None:
+    """Expose the events of the view `source` (of a case with `tables`, its events with
+    `event_columns`) as `events_t` with whichever ids and `epoch_s` they lack, from
+    dictionaries built here (a database loaded before they existed: slower)."""
+    missing = missing_keys(tables, event_columns)
+    for d in missing:
+        engine.create(f"{d.table}_built", d.sql(source))
+        engine.view(f"{d.table}_t", f"SELECT * FROM {d.table}_built")
     engine.view(
-        "events_t", NUMBERED_EVENTS_SQL.format(select="e.*", events=source, numbers="numbers_t")
+        "events_t",
+        keyed_events_sql(
+            "e.*",
+            source,
+            [replace(d, table=f"{d.table}_t") for d in missing],
+            epoch=EPOCH not in event_columns,
+        ),
     )
 
 
-def is_numbered(tables: set[str], event_columns: list[str]) -> bool:
-    """Whether a case with `tables` and events with `event_columns` has its number ids."""
-    return "numbers" in tables and set(ID_COLUMNS) <= set(event_columns)
+def is_keyed(tables: set[str], event_columns: list[str]) -> bool:
+    """Whether a case with `tables` and events with `event_columns` has every id and
+    `epoch_s`."""
+    return not missing_keys(tables, event_columns) and EPOCH in event_columns
 
 
 class DuckDBEngine:
@@ -111,6 +133,7 @@ class DuckDBEngine:
         # A join with the candidates (a few thousand numbers) filters the events' scan first,
         # so their text columns are read only for the rows kept.
         self.con.execute(f"SET dynamic_or_filter_threshold = {DYNAMIC_FILTER_MAX}")
+        self.con.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}")
         self._present = case_tables(self.con) & set(CASE_TABLES)
         for table in CASE_TABLES:
             if table in self._present:
@@ -120,8 +143,10 @@ class DuckDBEngine:
             else:
                 source = EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0")
             self.con.execute(f"CREATE TEMP VIEW {table}_t AS {source}")
-        if "events" in self._present and not is_numbered(self._present, self._columns("events")):
-            number_events(self, "db.events")
+        if "events" in self._present:
+            columns = self._columns("events")
+            if not is_keyed(self._present, columns):
+                key_events(self, "db.events", self._present, columns)
 
     def _columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE db.{table}").fetchall()]

@@ -2,12 +2,12 @@
 
 Written once, in DuckDB's SQL dialect restricted to what Apache Spark SQL also has, and run by an
 engine (`countylines.lines.engine`: DuckDB by default, Spark with `countylines.lines.spark`).
-Every function takes the engine and returns plain pandas DataFrames. Numbers are handled as
-their integer ids (`countylines.numbering`; id order is the numbers' text order, so ties broken by
-the smaller id are broken by the smaller number) and turned back into text in the frames
-returned. Times are whole seconds
-since 1970-01-01 UTC; distances are kilometres on the sphere (cells are given in WGS84 degrees
-and only compared with each other, so no projection is needed).
+Every function takes the engine and returns plain pandas DataFrames. Numbers, handsets and cells
+are handled as their integer ids (`countylines.numbering`; id order is the values' text order,
+so ties broken by the smaller id are broken by the smaller value) and turned back into text in
+the frames returned. Times are whole seconds since 1970-01-01 UTC (the load's `epoch_s`);
+distances are kilometres on the sphere (cells are given in WGS84 degrees and only compared with
+each other, so no projection is needed).
 
 The work is ordered so that the full events table is scanned only a few times: one grouped scan
 per direction finds *candidates* (numbers with many inbound contacts or a bulk-text burst), and
@@ -53,9 +53,9 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
     engine.view(
         "ev",
         """
-        SELECT CAST(floor(epoch(start_time)) AS BIGINT) AS t, event_type = 'sms' AS sms,
-               duration_s AS d, a_number_id AS a, b_number_id AS b, a_imei,
-               a_cell_id AS a_cell, b_cell_id AS b_cell, text
+        SELECT epoch_s AS t, event_type = 'sms' AS sms, duration_s AS d, a_number_id AS a,
+               b_number_id AS b, a_handset_id AS a_imei, a_cell_key AS a_cell,
+               b_cell_key AS b_cell, text
         FROM events_t
         WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """,
@@ -201,7 +201,8 @@ def number_features(engine: Engine, s: FeatureSettings) -> pd.DataFrame:
             SELECT x AS number, count(*) AS n_relayed, count(DISTINCT y) AS n_relay_targets,
                    count(DISTINCT c) AS n_served
             FROM tri GROUP BY x),
-        cells AS (SELECT cell_id, lat, lon FROM cells_t),
+        cells AS (SELECT k.cell_key AS cell_id, c.lat, c.lon
+                  FROM cells_t c JOIN cell_keys_t k USING (cell_id)),
         dist AS (
             SELECT o.x AS number,
                    median(6371 * acos(least(1, sin(radians(ca.lat)) * sin(radians(cb.lat))
@@ -292,12 +293,16 @@ def voice_partners(engine: Engine, numbers: list[str]) -> pd.DataFrame:
             SELECT x, y, cell, row_number() OVER (
                 PARTITION BY x, y ORDER BY count(*) DESC, cell) AS r
             FROM calls WHERE cell IS NOT NULL GROUP BY x, y, cell)
-        SELECT calls.x, calls.y, count(*) AS n_calls, count(DISTINCT t // {DAY_S}) AS days,
-               avg(d) AS mean_duration, min(per_cell.cell) AS cell, min(t) AS first_t,
-               max(t) AS last_t
-        FROM calls LEFT JOIN per_cell
-            ON per_cell.x = calls.x AND per_cell.y = calls.y AND per_cell.r = 1
-        GROUP BY calls.x, calls.y ORDER BY calls.x, calls.y
+        SELECT v.x, v.y, v.n_calls, v.days, v.mean_duration, k.cell_id AS cell, v.first_t,
+               v.last_t
+        FROM (SELECT calls.x, calls.y, count(*) AS n_calls,
+                     count(DISTINCT t // {DAY_S}) AS days, avg(d) AS mean_duration,
+                     min(per_cell.cell) AS cell, min(t) AS first_t, max(t) AS last_t
+              FROM calls LEFT JOIN per_cell
+                  ON per_cell.x = calls.x AND per_cell.y = calls.y AND per_cell.r = 1
+              GROUP BY calls.x, calls.y) AS v
+        LEFT JOIN cell_keys_t k ON k.cell_key = v.cell
+        ORDER BY v.x, v.y
         """,
         "x",
         "y",
@@ -316,10 +321,10 @@ def cell_uses(engine: Engine, numbers: list[str]) -> pd.DataFrame:
             SELECT a AS number, a_cell AS cell FROM touch SEMI JOIN sel ON touch.a = sel.number
             UNION ALL
             SELECT b AS number, b_cell AS cell FROM touch SEMI JOIN sel ON touch.b = sel.number)
-        SELECT u.number, u.cell AS cell_id, c.lat, c.lon, u.n
+        SELECT u.number, k.cell_id, c.lat, c.lon, u.n
         FROM (SELECT number, cell, count(*) AS n FROM uses WHERE cell IS NOT NULL
               GROUP BY number, cell) u
-        JOIN cells_t c ON c.cell_id = u.cell
+        JOIN cell_keys_t k ON k.cell_key = u.cell JOIN cells_t c ON c.cell_id = k.cell_id
         ORDER BY u.number, u.n DESC, u.cell
         """,
         "number",
@@ -378,8 +383,8 @@ def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     return _outgoing(
         engine,
         numbers,
-        "DISTINCT x, a_imei AS imei",
-        "WHERE a_imei IS NOT NULL ORDER BY x, imei",
+        "DISTINCT x, h.imei",
+        "JOIN handsets_t h ON h.handset_id = outs.a_imei ORDER BY x, h.imei",
         "x",
     )
 

@@ -40,8 +40,14 @@ def runners(relays: pd.DataFrame, deal_numbers: set[str], s: LinkSettings) -> pd
     return relays[ok & (relays["n"] >= s.runner_min_relays)]
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, len(a | b))
+def _jaccard(a: set[str], b: set[str], least: float) -> float:
+    """Jaccard index of `a` and `b`, or 0 when it is certainly under `least` (the smaller set
+    over the larger bounds it, and costs no set operation)."""
+    small, large = sorted((len(a), len(b)))
+    if large and small / large < least:
+        return 0.0
+    shared = len(a & b)
+    return shared / max(1, small + large - shared)
 
 
 def link_numbers(
@@ -73,7 +79,7 @@ def link_numbers(
         for a, b in combinations(sorted(set(numbers)), 2):
             link(a, b, "shared handset")
     for a, b in combinations(deal_numbers, 2):
-        share = _jaccard(customers.get(a, set()), customers.get(b, set()))
+        share = _jaccard(customers.get(a, set()), customers.get(b, set()), s.customer_jaccard)
         if share >= s.customer_jaccard:
             link(a, b, f"{share:.0%} shared customers")
     groups = [sorted(c) for c in nx.connected_components(graph)]
