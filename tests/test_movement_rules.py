@@ -11,7 +11,7 @@ import pandas as pd
 from countylines.movement.attribute import AttributionSettings, attribute
 from countylines.movement.lineset import as_lines
 from countylines.movement.rivalry import find_rivalries
-from countylines.movement.travel import road_journeys, vehicles_of_interest
+from countylines.movement.travel import road_journeys, vehicles_of_interest, without_rail_overlaps
 
 DAY = 86_400.0
 
@@ -138,6 +138,15 @@ def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffi
     assert (out.loc["+2", "vrm"], out.loc["+2", "n_vehicles"]) == ("", 2)  # none of the line's
     assert (out.loc["+2", "depart"], out.loc["+2", "arrive"]) == (660.0, 1260.0 + 3600)
     assert (out.loc["+3", "vrm"], out.loc["+3", "route"]) == ("ALONE", "5 ANPR reads")
+
+
+def test_a_phone_on_the_train_is_not_also_in_the_cars_beside_the_railway() -> None:
+    road = pd.DataFrame({"number": ["+1", "+1", "+2"], "depart": [0.0, 9000.0, 0.0],
+                         "arrive": [3600.0, 12000.0, 3600.0], "vrm": ["", "CAR", "CAR2"]})
+    rail = pd.DataFrame({"number": ["+1"], "depart": [1800.0], "arrive": [5400.0]})
+    kept = without_rail_overlaps(road, rail)
+    assert list(zip(kept["number"], kept["depart"], strict=True)) == [("+1", 9000.0), ("+2", 0.0)]
+    assert without_rail_overlaps(road, rail.iloc[:0]).equals(road)
 
 
 def _carried(carried: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:

@@ -93,9 +93,9 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
     carried = tr.co_travel(trips, seen, centres)
     voi = tr.vehicles_of_interest(trips, carried, vehicles, lines.lines)
     rail = tr.rail_journeys(seen, stations.assign(x=sx, y=sy))
-    journeys = pd.concat(
-        [tr.road_journeys(trips, carried, voi), rail], ignore_index=True
-    ).sort_values(["line_id", "number", "depart"])
+    road = tr.without_rail_overlaps(tr.road_journeys(trips, carried, voi), rail)
+    journeys = pd.concat([road, rail], ignore_index=True)
+    journeys = journeys.sort_values(["line_id", "number", "depart"])
     journeys["depart"], journeys["arrive"] = _iso(journeys["depart"]), _iso(journeys["arrive"])
     journeys["n_vehicles"] = journeys["n_vehicles"].astype("Int64")  # empty for rail
     journeys = journeys[list(JOURNEY_COLUMNS)].reset_index(drop=True)

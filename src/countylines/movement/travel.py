@@ -401,6 +401,18 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
                                        "from_place", "to_place", "depart", "arrive", "route"])
 
 
+def without_rail_overlaps(road: pd.DataFrame, rail: pd.DataFrame) -> pd.DataFrame:
+    """`road` journeys less those whose time overlaps a rail journey of the same phone: cars on
+    the road beside the railway keep pace with a train, and a phone seen on rail-corridor cells
+    was on the train. Both frames: number, depart, arrive (seconds)."""
+    if road.empty or rail.empty:
+        return road
+    both = road.reset_index().merge(rail[["number", "depart", "arrive"]], on="number",
+                                    suffixes=("", "_rail"))  # fmt: skip
+    overlap = (both["depart"] < both["arrive_rail"]) & (both["depart_rail"] < both["arrive"])
+    return road[~road.index.isin(set(both.loc[overlap, "index"]))]
+
+
 def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
     """Journeys by rail: a runner phone's run of rail-corridor cells between two places.
     `sightings`: line_id, number, t, x, y, place, corridor (bool); `stations`: name, x, y."""
