@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from countylines.places.backtest import compare
-from countylines.simulate.lines import NO_ROAD_MINUTES
+from countylines.simulate.lines import road_minutes_to
 from countylines.simulate.region import builtin_region
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,10 +80,7 @@ def main() -> None:
     pop = areas["population"].to_numpy(float)
     vul = areas["vulnerability"].to_numpy(float)
     shares = np.array([h.share for h in region.hubs])
-    minutes = np.array(
-        [[region.road_minutes_from(h.name).get(t, NO_ROAD_MINUTES) for t in areas["town"]]
-         for h in region.hubs]
-    )  # fmt: skip
+    minutes = np.array([road_minutes_to(region, h.name, areas["town"]) for h in region.hubs])
     access = np.log((shares[:, None] / shares.sum() * np.exp(-minutes / 60.0)).sum(axis=0))
     centres = gpd.GeoSeries(
         gpd.points_from_xy([t.lon for t in region.towns], [t.lat for t in region.towns]), crs=4326

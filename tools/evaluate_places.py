@@ -38,7 +38,7 @@ from simulated_cases import loaded_case
 
 from countylines.cli_places import backtest_frames
 from countylines.places.simulated import metrics
-from countylines.simulate.lines import NO_ROAD_MINUTES, attractiveness
+from countylines.simulate.lines import attractiveness, road_minutes_to
 from countylines.simulate.params import params_for
 from countylines.simulate.region import builtin_region
 
@@ -66,8 +66,7 @@ def oracle(case: Path, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     shares = np.array([h.share for h in region.hubs])
     plain, noisy = np.zeros(len(towns)), np.zeros(len(towns))
     for hub, share in zip(region.hubs, shares / shares.sum(), strict=True):
-        road = region.road_minutes_from(hub.name)
-        minutes = np.array([road.get(t, NO_ROAD_MINUTES) for t in towns])
+        minutes = road_minutes_to(region, hub.name, towns)
         weight = attractiveness(
             pop, vul, minutes, params.town_population_power, params.town_vulnerability_beta
         )

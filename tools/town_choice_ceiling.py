@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from countylines.places.backtest import compare
-from countylines.simulate.lines import NO_ROAD_MINUTES, attractiveness
+from countylines.simulate.lines import attractiveness, road_minutes_to
 from countylines.simulate.neighbourhoods import Neighbourhoods, choose
 from countylines.simulate.params import Params, params_for
 from countylines.simulate.region import builtin_region
@@ -48,9 +48,8 @@ class Towns:
         shares = np.array([h.share for h in region.hubs])
         self.shares = shares / shares.sum()
         self.minutes = np.array(
-            [[region.road_minutes_from(h.name).get(t, NO_ROAD_MINUTES) for t in areas["town"]]
-             for h in region.hubs]
-        )  # fmt: skip
+            [road_minutes_to(region, h.name, areas["town"]) for h in region.hubs]
+        )
 
     def weights(self, params: Params, vulnerability_linear: bool) -> np.ndarray:
         """Hub x town attractiveness, normalised per hub; `vulnerability_linear`: the form

@@ -9,7 +9,9 @@ that texts the same customers); handsets are swapped more often still.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +19,9 @@ from countylines.simulate.events import HOURLY_LINES, Events, call_durations, ti
 from countylines.simulate.neighbourhoods import choose, homes
 from countylines.simulate.social import bulk_send, local_cells
 from countylines.simulate.world import DAY_S, Account, PhoneKind, World
+
+if TYPE_CHECKING:
+    from countylines.simulate.region import Region
 
 BRANDS = (
     "TOM",
@@ -109,6 +114,13 @@ NO_ROAD_MINUTES = 240.0
 """Road minutes assumed for a town the region's road network does not reach from a hub."""
 
 
+def road_minutes_to(region: Region, hub: str, towns: Sequence[str]) -> np.ndarray:
+    """Shortest road minutes from `hub` to each of `towns` (`NO_ROAD_MINUTES` where the
+    region's roads do not reach)."""
+    road = region.road_minutes_from(hub)
+    return np.array([road.get(t, NO_ROAD_MINUTES) for t in towns], float)
+
+
 def attractiveness(
     population: np.ndarray,
     vulnerability: np.ndarray,
@@ -129,9 +141,8 @@ def attractiveness(
 def town_weights(world: World, hub: int, noise: np.ndarray) -> np.ndarray:
     """The chance a line from `hub` picks each place (0 for hubs): `attractiveness` x noise."""
     places, region = world.places, world.region
-    road = region.road_minutes_from(places.names[hub])
     towns = places.towns
-    minutes = np.array([road.get(places.names[i], NO_ROAD_MINUTES) for i in towns])
+    minutes = road_minutes_to(region, places.names[hub], [places.names[i] for i in towns])
     weights = np.zeros(len(places.names))
     weights[towns] = (
         attractiveness(
