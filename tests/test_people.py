@@ -22,6 +22,7 @@ from countylines.people.assess import (
     PeopleSettings,
     assess_people,
     line_violence,
+    runner_phone_homes,
 )
 from countylines.people.cuckooing import (
     CUCKOO_COLUMNS,
@@ -245,30 +246,29 @@ def test_a_cuckooed_home_is_found_and_explained() -> None:
         CuckooSettings(),
     )  # fmt: skip
     assert list(found.columns) == CUCKOO_COLUMNS
-    # A1: two reports, the occupant named, in contact, vulnerable, on the base cell (8 points).
-    # A2's occupant only uses drugs (one report, on the cell: 3 points), A3's is unknown, A4's
-    # is a child, A6's is vulnerable but nothing ties the address to the line; A5 is 1.8 km
-    # from the base (its nearest cell is T2): a report, in contact, vulnerable (5 points)
-    assert list(found["address_id"]) == ["A1", "A5"]
-    row, near = found.to_dict("records")
-    assert row["line_ids"] == "L001" and row["rank"] == 1 and near["score"] < row["score"]
-    assert "base at a cell (T1, 17" in near["evidence"] and "home points 5" in near["evidence"]
+    # A1: two reports, the occupant named, in contact, vulnerable (7 points). A2's occupant
+    # only uses drugs (one report: 2 points), A3's is unknown, A4's is a child, A6's is
+    # vulnerable but nothing ties the address to the line; A5 has a report, its occupant in
+    # contact and vulnerable, but is served by T2, not by the line's base T1
+    assert list(found["address_id"]) == ["A1"]
+    row = found.to_dict("records")[0]
+    assert row["line_ids"] == "L001" and row["rank"] == 1
     assert row["runner_nights"] == 20 and row["phones_dwelling"] == 2 and row["visitors"] == 30
     for words in ("base at the nearest cell (T1,", "2 line phone(s) there overnight on 20 nights",
                   "30 customers ordered 60 times from it",
                   "mental-health need; drug debt", "in contact with the line",
-                  "2 incident(s) recorded within 50 m of the home (I0, I1), 2 of them reports of "
-                  "drugs or callers, the occupant named in 1", "home points 8",
+                  "2 incident(s) recorded at the home (I0, I1), 2 of them reports of "
+                  "drugs or callers, the occupant named in 1", "home points 7",
                   "1 missing person(s) found"):  # fmt: skip
         assert words in row["evidence"]
-    assert row["score"] == 5 + 8 + 1  # the cell's dwell and visits, the home, the found person
+    assert row["score"] == 5 + 7 + 1  # the cell's dwell and visits, the home, the found person
 
 
 def test_a_home_needs_evidence_tied_to_the_address() -> None:
-    # the line's base is T1; every home is about 1.8 km from it (its nearest cell T2), and every
-    # occupant has a mental-health need and a drug debt (2 points)
+    # the line's base is T2, every home's nearest cell, and every occupant has a mental-health
+    # need and a drug debt (2 points)
     base = pd.DataFrame(
-        {"line_id": ["L001"], "cell_id": ["T1"], "runner_nights": [20], "phones_dwelling": [2],
+        {"line_id": ["L001"], "cell_id": ["T2"], "runner_nights": [20], "phones_dwelling": [2],
          "visitors": [30], "visits": [60], "cell_points": [5]}
     )  # fmt: skip
     lat = [52.2000, 52.2030, 52.1970, 52.2000, 52.2000, 52.2015]
@@ -296,15 +296,60 @@ def test_a_home_needs_evidence_tied_to_the_address() -> None:
     # A0: report 2 + vulnerability 2 = 4; A1: 5 (named); A2: welfare concern naming the
     # occupant, in contact: 1 + 1 + 1 + 2 = 5; A3: the report is not at the home and its
     # occupant's contact is another line's; A4: repeat reports 3 + 2; A5: report and attack 3 + 2
-    assert sorted(found["address_id"]) == ["A1", "A2", "A4", "A5"]
+    assert sorted(found["address_id"]) == ["A0", "A1", "A2", "A4", "A5"]
     why = found.set_index("address_id")["evidence"]
     assert "(I1), 1 of them reports of drugs or callers, the occupant named in 1" in why["A1"]
     assert "in contact with the line" in why["A2"] and "0 of them reports" in why["A2"]
-    assert (found["score"] == 5 + 5).all()
+    assert found.set_index("address_id")["score"].to_dict() == {
+        "A0": 5 + 4, "A1": 5 + 5, "A2": 5 + 5, "A4": 5 + 5, "A5": 5 + 5
+    }
     assert find_cuckooed(
         base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
         CuckooSettings(min_points=6),
     ).empty
+    # the same evidence beside another cell's base is another home's trace, not theirs
+    elsewhere = base.assign(cell_id="T1")
+    assert find_cuckooed(
+        elsewhere, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
+        CuckooSettings(),
+    ).empty
+
+
+def test_a_report_belongs_to_the_nearest_address_only() -> None:
+    # two neighbours 40 m apart; the report is logged 8 m from A1's door, 32 m from A0's
+    addresses = pd.DataFrame(
+        {"address_id": ["A0", "A1", "A2"], "lat": [52.2000, 52.20036, 52.2100],
+         "lon": [-2.2000, -2.2000, -2.2000], "occupant_person_id": ["P0", "P1", "P2"]}
+    )  # fmt: skip
+    incidents = _incidents(
+        [(52.20029, -2.2000, "other", CALLERS, ""),
+         (52.2106, -2.2000, "other", CALLERS, "")]  # 67 m from A2: at no home
+    )  # fmt: skip
+    reported = reported_homes(addresses, incidents, CuckooSettings())
+    assert reported[["person_id", "incident_ids"]].values.tolist() == [["P1", "I0"]]
+    wider = reported_homes(addresses, incidents, CuckooSettings(incident_m=100.0))
+    assert wider["person_id"].tolist() == ["P1", "P2"]
+
+
+def test_a_runner_phone_lives_on_the_cell_serving_its_users_home() -> None:
+    nights = pd.DataFrame(
+        [_night("+44R1", "T1", 3, 10, 120), _night("+44R1", "T3", 1, 2, 30),  # lives on T1
+         _night("+44R2", "HUB", 5, 20, 200), _night("+44R2", "T2", 4, 15, 20)]
+    )  # fmt: skip
+    addresses = pd.DataFrame(
+        {"address_id": ["A0", "A1", "A2", "A3"], "lat": [52.1901, 52.1899, 52.2001, 52.1801],
+         "lon": [-2.2201, -2.2199, -2.2001, -2.2401],
+         "occupant_person_id": ["P0", "P1", "P2", None]}
+    )  # fmt: skip
+    facts = runner_phone_homes(nights, addresses, CELLS, {"+44R1": "L001", "+44R2": "L002"})
+    # T1 serves A0 and A1 (both listed: the cell cannot tell them apart); nobody's home is on
+    # the hub cell where R2 lives, and R2's nights on T2 are not where it lives
+    assert sorted(facts["person_id"]) == ["P0", "P1"]
+    assert (facts["fact"] == "runner_phone_home").all()
+    assert "home A0 is served by T1, the usual cell of runner +44R1 of L001" in set(
+        facts["detail"]
+    )
+    assert POINTS["runner_phone_home"] < POINTS["line_contact"] + POINTS["reported_at_home"]
 
 
 def test_reports_at_a_home_and_violence_near_a_base_are_person_evidence() -> None:

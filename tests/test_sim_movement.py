@@ -97,6 +97,28 @@ def _window(frame: pd.DataFrame, col: str, lo: pd.Timestamp, hi: pd.Timestamp) -
     return frame[(frame[col] >= lo) & (frame[col] <= hi)]
 
 
+def test_a_phone_lives_on_the_cell_serving_its_users_home(
+    case: Path, events: pd.DataFrame, cells: pd.DataFrame
+) -> None:
+    # people who are not customers (customers live in their line's neighbourhoods, whose cell
+    # serves them by construction): the usual cell of a number a subscriber check names is the
+    # cell nearest the person's home
+    subs = _read(case, "subscribers.csv")
+    customers = set(_read(case, "truth/customers.csv")["number"])
+    homes = _read(case, "addresses.csv").astype({"lat": float, "lon": float})
+    named = subs[(subs["person_id"] != "") & ~subs["number"].isin(customers)]
+    named = named.merge(homes, left_on="person_id", right_on="occupant_person_id")
+    usual = events.dropna(subset=["cell"]).groupby("number")["cell"].agg(lambda c: c.mode()[0])
+    lat0 = float(cells["lat"].mean())
+    cell_xy = _xy(cells["lat"].to_numpy(), cells["lon"].to_numpy(), lat0)
+    home_xy = _xy(named["lat"].to_numpy(), named["lon"].to_numpy(), lat0)
+    d = np.hypot(*(home_xy[:, None, :] - cell_xy[None, :, :]).transpose(2, 0, 1))
+    nearest = cells.index.to_numpy()[d.argmin(axis=1)]
+    lives = named["number"].map(usual).to_numpy()
+    assert len(named) >= 20
+    assert (lives == nearest).mean() >= 0.9
+
+
 def test_case_validates_with_movement_tables(case: Path) -> None:
     result = validate_case(case)
     assert result.log.n_errors == 0, [p.to_dict() for p in result.log.problems()][:5]

@@ -42,21 +42,20 @@ WELL_REPORTED = {"cuckoo_report_share": 0.9, "cuckoo_report_delay_days": 7.0}
 average (a sensitivity check of the rules to the reporting assumption); the results go to
 people_accuracy_well_reported.json."""
 HELD_OUT: tuple[tuple[str, str, int, dict], ...] = (
-    ("small", "default", 950, {}),
-    ("small", "default", 951, {}),
-    ("small", "default", 952, {}),
-    ("small", "default", 953, {}),
-    ("small", "default", 976, DENSE),
+    ("small", "default", 6300, {}),
+    ("small", "default", 6301, {}),
+    ("small", "default", 6302, {}),
+    ("small", "default", 6303, {}),
+    ("small", "default", 6304, {}),
+    ("small", "default", 6305, DENSE),
 )
-"""Never used to develop or tune anything: the lead's final held-out seeds of session 6,
-simulated with every simulator change of that session (neighbourhoods, realistic recording,
-address reports) and measured once; before them the helper's fresh seeds 2201-2206 and dense
-2207, measured once after the rules were frozen. The
-development seeds (every one of them looked at while the rules were changed; see
-docs/people.md): small default 2001-2006 and dense 2008 for this version; small default
-1001-1008 and earlier ones for the previous versions. Earlier held-out seeds, each measured
-once with the version of its time: 761-763, 1101-1105, 1111-1115, and the lead's 901-903 and 908
-(session 5)."""
+"""Never used to develop or tune anything: session 7's fresh seeds, simulated with phones
+living on the cell serving their user's home, and measured once after the rules were frozen.
+Development seeds of session 7 (looked at while the rules were changed; see docs/people.md):
+small default 5300-5303 and dense 5304. Earlier held-out seeds, each measured once with the
+version of its time: the lead's 950-953 and dense 976 (session 6), the helper's 2201-2206 and
+dense 2207 (session 6), 761-763, 1101-1105, 1111-1115, and the lead's 901-903 and 908 (session
+5); earlier development seeds: 2001-2006 and dense 2008 (session 6), 1001-1008 and before."""
 
 
 def disparity(scores: pd.DataFrame, exploited: set[str]) -> dict:

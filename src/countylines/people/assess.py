@@ -26,8 +26,8 @@ from countylines.people.cuckooing import (
     line_cells,
     reported_homes,
 )
-from countylines.people.dwell import DwellSettings, dwell_cells
-from countylines.people.geo import to_bng
+from countylines.people.dwell import DwellSettings, dwell_cells, usual_cells
+from countylines.people.geo import nearest_cell, to_bng
 from countylines.people.link import (
     LinkSettings,
     best_links,
@@ -159,6 +159,7 @@ def assess_people(
                 .itertuples(index=False)
             ]),
             line_violence(incidents, evidence_cells, cells, s),
+            runner_phone_homes(nights[nights["number"].isin(run)], addresses, cells, line_of),
         ],
         ignore_index=True,
     )  # fmt: skip
@@ -217,6 +218,24 @@ def line_violence(
     return _facts(g["person_id"], "line_violence", [
         f"named in {n} violent incidents near a base of {ln} ({ids})"
         for n, ln, ids in g[["n", "lines", "ids"]].itertuples(index=False)
+    ])  # fmt: skip
+
+
+def runner_phone_homes(
+    night_cells: pd.DataFrame, addresses: pd.DataFrame, cells: pd.DataFrame, line_of: dict
+) -> pd.DataFrame:
+    """The occupants of `addresses` whose home's nearest cell (British National Grid) is the
+    usual cell of a runner number (`dwell.usual_cells` of its `night_cells`): a phone lives
+    on the cell that serves its user's home, so an adult runner, whose pay-as-you-go phone
+    names nobody, is among the people living there (with every neighbour that cell serves)."""
+    homes = addresses[addresses["occupant_person_id"].fillna("") != ""]
+    if night_cells.empty or homes.empty or cells.empty:
+        return _facts(pd.Series(dtype=object), "runner_phone_home", [])
+    served = homes.assign(cell=nearest_cell(homes[["lat", "lon"]], cells)["cell_id"].to_numpy())
+    m = usual_cells(night_cells).merge(served, on="cell")
+    return _facts(m["occupant_person_id"], "runner_phone_home", [
+        f"home {a} is served by {c}, the usual cell of runner {n} of {line_of[n]}"
+        for a, c, n in m[["address_id", "cell", "number"]].itertuples(index=False)
     ])  # fmt: skip
 
 

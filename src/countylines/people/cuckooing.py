@@ -5,19 +5,19 @@ people who are not victims, so a home is suspected only with evidence tied to th
 itself. A home (its occupant an adult: a child is not the tenant of a home) is listed when a
 *base cell* of a line (a cell where the line's runner or deal phones dwell overnight,
 `dwell.py`, or where its customers order from in volume away from their own usual cell) is
-within `near_m` of it (British National Grid, metres), it has *address evidence* (a report of
-drugs or callers at the home, the occupant named in an incident at the home, or the occupant's
-phone, by subscriber check, in contact with the line), and its *home points* reach `min_points`:
+the home's own cell (its nearest, within `max_cell_m`, British National Grid metres: the cell
+its occupant's phone lives on), it has *address evidence* (a report of drugs or callers at the
+home, the occupant named in an incident at the home, or the occupant's phone, by subscriber
+check, in contact with the line), and its *home points* reach `min_points`:
 
-* a report of drugs or callers at the home (a `drugs` or `other` incident within
-  `incident_m` whose description has `REPORT_WORDS`) 2, and 1 more
-  when there are 2 or more (repeat reports);
+* a report of drugs or callers at the home (a `drugs` or `other` incident whose nearest
+  address is the home, within `incident_m`, and whose description has `REPORT_WORDS`) 2, and 1
+  more when there are 2 or more (repeat reports);
 * the occupant named in an incident at the home 1; another incident at the home (violence,
   a welfare concern, ...) 1;
 * the occupant's phone in contact with the line 1;
 * the occupant's recorded vulnerability (mental-health need or drug debt 2 each, drug use 1):
-  1 at 2 or more, 2 at 4 or more;
-* the base cell is the home's nearest cell (within `max_cell_m`) 1.
+  1 at 2 or more, 2 at 4 or more.
 
 A home is not listed when its occupant is named in more than `max_named_elsewhere` violent
 incidents (violence, robbery, weapons possession) away from the home: such an occupant is more
@@ -72,11 +72,7 @@ class CuckooSettings:
     """Without customer visits, a cell needs this many of the line's phones dwelling there."""
     max_cell_m: float = 3_000.0
     """A home further than this from its nearest cell is not placed on it."""
-    near_m: float = 3_000.0
-    """A base cell of the line this close to a home makes it a candidate (a line's second home
-    in a town may leave no trace at its own cell: runners sleep and customers buy at the
-    first)."""
-    min_points: int = 5
+    min_points: int = 4
     """Home points (see the module docstring) a listed home reaches."""
     max_named_elsewhere: int = 1
     """An occupant named in more VIOLENT incidents than this, away from the home (further than
@@ -149,9 +145,7 @@ def _vulnerability(persons: pd.DataFrame, period_year: int) -> pd.DataFrame:
     """(person_id, vulnerability_points, vulnerability): points and words of each adult (a
     child, or a person of unknown age, is left out)."""
     adult = ages(persons["birth_year"], period_year)["child"].to_numpy() == "no"
-    points = sum(
-        persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items()
-    )
+    points = sum(persons[k].fillna(False).astype(bool) * v for k, v in VULNERABILITY_POINTS.items())
     words = [
         "; ".join(FACTOR_WORDS[k] for k in VULNERABILITY_POINTS if row[k] is True)
         for row in persons[list(VULNERABILITY_POINTS)].astype(object).to_dict("records")
@@ -182,7 +176,7 @@ def find_cuckooed(
         return pd.DataFrame(columns=CUCKOO_COLUMNS)
     adults = _vulnerability(persons, period_year)
     homes = addresses.merge(adults, left_on="occupant_person_id", right_on="person_id")
-    homes = _home_evidence(homes, episodes, incidents, s)
+    homes = _home_evidence(homes, addresses, episodes, incidents, s)
     evidenced = (
         (homes["reports_here"] > 0)
         | (homes["named_here"] > 0)
@@ -198,16 +192,14 @@ def find_cuckooed(
     m["in_contact"] = m.set_index(["address_id", "line_id"]).index.isin(
         contact.set_index(["address_id", "line_id"]).index
     )
-    m["at_cell"] &= m["cell_m"] <= s.max_cell_m
     vulnerability = m["vulnerability_points"]
     m["home_points"] = (
         2 * (m["reports_here"] > 0) + (m["reports_here"] > 1)
         + (m["named_here"] > 0) + (m["incidents_here"] > m["reports_here"])
-        + m["in_contact"] + (vulnerability >= 2) + (vulnerability >= 4) + m["at_cell"]
+        + m["in_contact"] + (vulnerability >= 2) + (vulnerability >= 4)
     )  # fmt: skip
     m = m[
-        (m["cell_m"] <= s.near_m)
-        & ((m["reports_here"] > 0) | (m["named_here"] > 0) | m["in_contact"])
+        ((m["reports_here"] > 0) | (m["named_here"] > 0) | m["in_contact"])
         & (m["home_points"] >= s.min_points)
     ]
     if m.empty:
@@ -237,38 +229,34 @@ def find_cuckooed(
 def _homes_by_base(
     homes: pd.DataFrame, cells_evidence: pd.DataFrame, cells: pd.DataFrame, s: CuckooSettings
 ) -> pd.DataFrame:
-    """(home, base cell) pairs: every base cell within `max(near_m, max_cell_m)` of a home;
-    `at_cell` tells whether it is the home's nearest cell, `cell_m` is the distance in
-    metres."""
-    base = cells_evidence.merge(cells, on="cell_id")
-    if homes.empty or base.empty:
+    """(home, base cell) pairs: a home with a line's base cell as its own, nearest, cell
+    (within `max_cell_m`; `cell_m` the distance in metres). A line's runners sleep, and its
+    customers buy, at each of its homes, so each home's trace is on the cell that serves it,
+    the cell its occupant's phone lives on; a base a cell away is another home's."""
+    if homes.empty or cells_evidence.empty:
         return pd.DataFrame()
     own = nearest_cell(homes[["lat", "lon"]], cells)
-    home_xy, base_xy = to_bng(homes["lat"], homes["lon"]), to_bng(base["lat"], base["lon"])
-    pairs = cKDTree(base_xy).query_ball_point(home_xy, max(s.near_m, s.max_cell_m))
-    hi = np.repeat(np.arange(len(homes)), [len(p) for p in pairs])
-    bi = np.array([j for p in pairs for j in p], dtype=int)
-    m = pd.concat(
-        [homes.iloc[hi].reset_index(drop=True), base.iloc[bi].drop(columns=["lat", "lon"])
-         .reset_index(drop=True)], axis=1,
-    )  # fmt: skip
-    m["cell_m"] = np.hypot(*(home_xy[hi] - base_xy[bi]).T)
-    m["at_cell"] = own["cell_id"].to_numpy()[hi] == m["cell_id"].to_numpy()
-    return m
+    placed = homes.assign(cell_id=own["cell_id"].to_numpy(), cell_m=own["cell_m"].to_numpy())
+    return placed[placed["cell_m"] <= s.max_cell_m].merge(cells_evidence, on="cell_id")
 
 
 def _home_evidence(
-    homes: pd.DataFrame, episodes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSettings
+    homes: pd.DataFrame,
+    addresses: pd.DataFrame,
+    episodes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    s: CuckooSettings,
 ) -> pd.DataFrame:
     """`homes` with `found_here` (missing persons found within `found_within_m`),
-    `incidents_here` (incidents within `incident_m`), `reports_here` (those that are reports of
-    dealing or callers: category `drugs` or `other` with REPORT_WORDS in the description),
+    `incidents_here` (incidents at the home: `at_address` among `addresses`), `reports_here`
+    (those that are reports of dealing or callers: category `drugs` or `other` with
+    REPORT_WORDS in the description),
     `incident_ids` (theirs, `, `-separated), `named_here` (how many of them name the occupant)
     and `named_elsewhere` (VIOLENT incidents further away that name the occupant)."""
     found = episodes.dropna(subset=["found_lat", "found_lon"])
     report = is_report(incidents)
     near_found = _within(homes, found["found_lat"], found["found_lon"], s.found_within_m)
-    near = _within(homes, incidents["lat"], incidents["lon"], s.incident_m)
+    near = at_address(homes, addresses, incidents, s.incident_m)
     ids = incidents["incident_id"].to_numpy()
     named = incidents["person_ids"].fillna("").str.split(";").to_numpy()
     return homes.assign(
@@ -300,7 +288,7 @@ def reported_homes(
     `incident_m` metres."""
     homes = addresses[addresses["occupant_person_id"].fillna("") != ""].reset_index(drop=True)
     rep = incidents[is_report(incidents)]
-    near = _within(homes, rep["lat"], rep["lon"], s.incident_m)
+    near = at_address(homes, addresses, rep, s.incident_m)
     ids = rep["incident_id"].to_numpy()
     out = homes.assign(
         reports=[len(n) for n in near], incident_ids=[", ".join(ids[n]) for n in near]
@@ -323,6 +311,23 @@ def _named_elsewhere(homes: pd.DataFrame, incidents: pd.DataFrame, s: CuckooSett
     return homes["address_id"].map(counts).fillna(0).astype(int).to_numpy()
 
 
+def at_address(
+    homes: pd.DataFrame, addresses: pd.DataFrame, points: pd.DataFrame, within_m: float
+) -> list:
+    """For each home (address_id, of `addresses`), the positions of the `points` (lat, lon,
+    WGS84 degrees) recorded at it: the points whose nearest address is the home, within
+    `within_m` metres (British National Grid). An incident logged at an address belongs to that
+    address, not to every neighbour within a few tens of metres."""
+    if homes.empty or points.empty or addresses.empty:
+        return [np.zeros(0, dtype=int) for _ in range(len(homes))]
+    dist, idx = cKDTree(to_bng(addresses["lat"], addresses["lon"])).query(
+        to_bng(points["lat"], points["lon"])
+    )
+    owner = np.where(dist <= within_m, addresses["address_id"].to_numpy()[idx], None)
+    at = pd.Series(np.arange(len(points))).groupby(owner).apply(np.array).to_dict()
+    return [at.get(a, np.zeros(0, dtype=int)) for a in homes["address_id"]]
+
+
 def _within(homes: pd.DataFrame, lat: pd.Series, lon: pd.Series, within_m: float) -> list:
     """For each home (lat, lon), the positions of the points (`lat`, `lon`, WGS84 degrees)
     within `within_m` metres of it (on the British National Grid)."""
@@ -336,7 +341,6 @@ def _within(homes: pd.DataFrame, lat: pd.Series, lon: pd.Series, within_m: float
 
 
 def _why(r: dict, s: CuckooSettings) -> str:
-    where = "the nearest cell" if r["at_cell"] else "a cell"
     parts = []
     if r["runner_nights"]:
         parts.append(
@@ -356,13 +360,12 @@ def _why(r: dict, s: CuckooSettings) -> str:
     if r["incidents_here"]:
         named = f", the occupant named in {r['named_here']}" if r["named_here"] else ""
         parts.append(
-            f"{r['incidents_here']} incident(s) recorded within {s.incident_m:.0f} m of the home "
+            f"{r['incidents_here']} incident(s) recorded at the home "
             f"({r['incident_ids']}), {r['reports_here']} of them reports of drugs or callers"
             f"{named}"
         )
     parts.append(f"home points {r['home_points']}")
     if r["found_here"]:
         parts.append(f"{r['found_here']} missing person(s) found within {s.found_within_m:.0f} m")
-    return f"{r['line_id']}: base at {where} ({r['cell_id']}, {r['cell_m']:.0f} m): " + "; ".join(
-        parts
-    )
+    where = f"{r['line_id']}: base at the nearest cell ({r['cell_id']}, {r['cell_m']:.0f} m): "
+    return where + "; ".join(parts)

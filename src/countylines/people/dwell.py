@@ -25,6 +25,13 @@ class DwellSettings:
     """Distance of the cell from the phone's most used cell."""
 
 
+def usual_cells(night_cells: pd.DataFrame) -> pd.DataFrame:
+    """(number, cell): each number's most used cell in `night_cells` (ties by cell id): where
+    the phone lives, the cell that serves its user's home."""
+    top = night_cells.sort_values(["number", "n_all", "cell"], ascending=[True, False, True])
+    return top.drop_duplicates("number")[["number", "cell"]].reset_index(drop=True)
+
+
 def dwell_cells(night_cells: pd.DataFrame, cells: pd.DataFrame, s: DwellSettings) -> pd.DataFrame:
     """(number, cell, nights): the cells each phone dwells at overnight, away from home.
     `cells` (cell_id, lat, lon) places them; a cell not in it is never a dwell cell."""
@@ -32,8 +39,7 @@ def dwell_cells(night_cells: pd.DataFrame, cells: pd.DataFrame, s: DwellSettings
         return pd.DataFrame(
             {"number": pd.Series(dtype=object), "cell": pd.Series(dtype=object), "nights": 0}
         )
-    top = night_cells.sort_values(["number", "n_all", "cell"], ascending=[True, False, True])
-    home = top.drop_duplicates("number").set_index("number")["cell"]
+    home = usual_cells(night_cells).set_index("number")["cell"]
     at = cells.set_index("cell_id")[["lat", "lon"]]
     here = at.reindex(night_cells["cell"]).to_numpy()
     there = at.reindex(night_cells["number"].map(home)).to_numpy()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from countylines.people.dwell import usual_cells
 from countylines.people.geo import distance_m
 
 LINK_COLUMNS = ["number", "person_id", "link", "link_evidence"]
@@ -132,6 +133,5 @@ def home_positions(night_cells: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFra
     """(number, lat, lon): each number's most used cell (`night_cells` from `features`)."""
     if night_cells.empty:
         return pd.DataFrame({"number": pd.Series(dtype=object), "lat": 0.0, "lon": 0.0})
-    top = night_cells.sort_values(["number", "n_all", "cell"], ascending=[True, False, True])
-    top = top.drop_duplicates("number")
+    top = usual_cells(night_cells)
     return top.merge(cells, left_on="cell", right_on="cell_id")[["number", "lat", "lon"]]

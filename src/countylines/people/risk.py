@@ -31,13 +31,16 @@ POINTS = {
     "found_in_line_town": 2,
     "line_violence": 2,
     "reported_at_home": 1,
+    "runner_phone_home": 1,
 }
 """Points per fact. Runner: a runner number is linked to the person; cuckooed_occupant: the
 person occupies a suspected cuckooed home; line_contact: a number registered to the person was
 in contact with a deal line or runner; found_in_line_town: found, during a missing episode, near
 a cell where a line's phones dwell or its customers buy; line_violence: named in 2 or more
 violent incidents near such a cell; reported_at_home: a report of dealing or callers at the
-person's home; missing: one or two missing episodes, missing_repeat: three or more."""
+person's home; runner_phone_home: the person's home is served by the cell a runner number
+lives on (its most used cell), one of the homes that cell serves; missing: one or two missing
+episodes, missing_repeat: three or more."""
 WORDS = {
     "child": "child (under 18)",
     "possibly_child": "possibly a child (17 or 18 at the start of the period)",
@@ -47,6 +50,7 @@ WORDS = {
     "known_to_care": "known to care services",
     "line_violence": "named in violence near a line's base",
     "reported_at_home": "reports of dealing or callers at home",
+    "runner_phone_home": "home served by a runner phone's usual cell",
 }
 FACTORS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
 BANDS = ((18, "under 18"), (25, "18-24"), (45, "25-44"), (65, "45-64"))

@@ -774,7 +774,11 @@ class _Plan:
         hub_home = np.full(n_phones, -1, dtype=np.int64)
         for phone in self.children:
             hub = int(st[st[:, 0] == phone][0, 3])
-            hub_home[phone] = int(w.rng.choice(w.cells.by_place[hub]))
+            w.rng.choice(w.cells.by_place[hub])  # drawn before homes had cells: kept in step
+            home = w.person["address"][w.phone["person"][phone]]
+            hub_home[phone] = w.serving_cells(
+                np.array([hub]), w.address["lat"][[home]], w.address["lon"][[home]]
+            )[0]
         rail = [(i, j) for i, j in enumerate(js) if j.mode == RAIL]
         rail_key = np.concatenate(
             [i * KEY + j.depart + np.round(j.route.at).astype(np.int64) for i, j in rail]

@@ -159,6 +159,37 @@ class World:
         pick = (self.rng.random(len(place)) * cells.count[place]).astype(np.int64)
         return cells.table[place, pick]
 
+    def serving_cells(self, place: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """The cell of each `place` nearest each point (WGS84 degrees; flat-earth metres): the
+        cell that serves a home there, where its occupant's phone spends the night."""
+        out = np.empty(len(place), dtype=np.int64)
+        for p in np.unique(place):
+            m = np.flatnonzero(place == p)
+            own = self.cells.by_place[p]
+            dy = (self.cells.lat[own][None, :] - lat[m, None]) * METRES_PER_DEGREE
+            dx = (self.cells.lon[own][None, :] - lon[m, None]) * (
+                METRES_PER_DEGREE * np.cos(np.radians(lat[m, None]))
+            )
+            out[m] = own[np.argmin(dx * dx + dy * dy, axis=1)]
+        return out
+
+    def home_cells(self, person: np.ndarray, place: np.ndarray) -> np.ndarray:
+        """Where each phone of `person` (-1: nobody) based in `place` sleeps: the cell of
+        `place` serving the person's home when they live there, else a random cell of `place`
+        (drawn for every phone, so the random stream is the same either way)."""
+        cells = self.cells_near(place)
+        person = np.asarray(person)
+        at = np.flatnonzero(person >= 0)
+        if len(at) == 0:
+            return cells
+        lives = np.concatenate(self.persons.columns["place"])[person[at]]
+        at = at[lives == place[at]]
+        address = np.concatenate(self.persons.columns["address"])[person[at]]
+        lat = np.concatenate(self.addresses.columns["lat"])[address]
+        lon = np.concatenate(self.addresses.columns["lon"])[address]
+        cells[at] = self.serving_cells(place[at], lat, lon)
+        return cells
+
     def add_persons(
         self,
         place: np.ndarray,
@@ -205,13 +236,13 @@ class World:
         end_day: np.ndarray | None = None,
         handset: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Phones (numbers) with a home cell in `place`; returns phone ids."""
+        """Phones (numbers) with a home cell in `place` (`home_cells`); returns phone ids."""
         n = len(place)
         return self.phones.add(
             kind=np.full(n, int(kind), dtype=np.int8),
             person=person,
             place=place,
-            home_cell=self.cells_near(place),
+            home_cell=self.home_cells(person, place),
             account=account,
             registered=registered,
             start_day=np.zeros(n, dtype=np.int64) if start_day is None else start_day,
