@@ -147,8 +147,12 @@ def _score_numbers(
 
 
 def _sets(frame: pd.DataFrame, key: str, value: str) -> dict[str, set[str]]:
-    """{key: set of values} from two columns of `frame`."""
-    return {str(k): set(g[value]) for k, g in frame.groupby(key)}
+    """{key: set of values} from two columns of `frame` (rows with a missing key left out)."""
+    sets: dict[str, set[str]] = {}
+    for k, v in zip(frame[key].tolist(), frame[value].tolist(), strict=True):
+        if isinstance(k, str):
+            sets.setdefault(k, set()).add(v)
+    return sets
 
 
 def _line_ids(groups: list[list[str]], first_seen: dict[str, float]) -> dict[str, str]:
