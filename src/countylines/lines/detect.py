@@ -22,6 +22,7 @@ from countylines.lines.link import (
     holders,
     link_numbers,
     runners,
+    sets_of,
     successors,
 )
 from countylines.lines.model import DealLineModel
@@ -146,11 +147,6 @@ def _score_numbers(
     return raw, n
 
 
-def _sets(frame: pd.DataFrame, key: str, value: str) -> dict[str, set[str]]:
-    """{key: set of values} from two columns of `frame`."""
-    return {str(k): set(g[value]) for k, g in frame.groupby(key)}
-
-
 def _line_ids(groups: list[list[str]], first_seen: dict[str, float]) -> dict[str, str]:
     """L001, L002, ... in order of each line's first activity (then its first number)."""
     order = sorted(groups, key=lambda g: (min(first_seen[n] for n in g), g[0]))
@@ -185,10 +181,10 @@ def _find_lines(engine: Engine, s: LineSettings, model: DealLineModel) -> LineRe
     runner_set = set(run["y"])
     cust = fx.customers(engine, sorted(deal_set), s.features)
     cust = cust[~cust["c"].isin(deal_set | runner_set)]
-    cust_of = _sets(cust, "x", "c")
+    cust_of = sets_of(cust, "x", "c")
     imeis = fx.handsets(engine, sorted(deal_set))
     groups, reasons = link_numbers(
-        sorted(deal_set), run, cust_of, _sets(imeis, "x", "imei"), s.link
+        sorted(deal_set), run, cust_of, sets_of(imeis, "x", "imei"), s.link
     )
     first_seen = dict(zip(raw["number"], raw["first_seen"], strict=True))
     line_of = _line_ids(groups, first_seen)
