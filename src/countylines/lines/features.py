@@ -36,6 +36,12 @@ class FeatureSettings:
     """A bulk-text burst is counted per window of this length."""
     burst_min_recipients: int = 20
     """Texts from one number within one window that make a burst."""
+    list_burst_min_recipients: int = 10
+    """Distinct recipients within one window that make a burst when they are also at least
+    `list_burst_share` of the sender's distinct inbound contacts: a small line texting most of
+    its own customer list (a 15-customer line never reaches 20 texts in one window)."""
+    list_burst_share: float = 0.5
+    """Share of the sender's distinct inbound contacts that a list burst must reach."""
     callback_window_s: int = 1800
     """A customer's contact is 'called back' by another number within this time."""
     candidate_min_contacts: int = 30
@@ -79,25 +85,39 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
 
 def _burst_windows_sql(s: FeatureSettings) -> str:
     """`burst_windows(x, w, n)`: the windows `w` (`t // burst_window_s`) in which the number `x`
-    sent `n` >= `burst_min_recipients` texts.
+    sent a bulk-text burst of `n` texts: at least `burst_min_recipients` texts, or a *list
+    burst*: at least `list_burst_min_recipients` distinct recipients who are also at least
+    `list_burst_share` of the distinct numbers that ever contacted `x` (a line texting most of
+    its own customers, however few they are).
 
     Counting texts per number and window is a hash aggregation with almost one group per text.
     A window lies inside one *period* (a whole number of windows, about a day), and a period
     holds at least as many of a number's texts as any of its windows, so the texts are first
     counted per number and period (a few times fewer groups), and only the texts of the numbers
-    and periods that reach the threshold are counted per window: the same windows, at half the
-    cost on the full scenario (see docs/lines.md, Speed)."""
+    and periods that reach the smaller threshold are counted per window: the same windows, at
+    half the cost on the full scenario (see docs/lines.md, Speed)."""
     window, least = s.burst_window_s, s.burst_min_recipients
+    floor = min(least, s.list_burst_min_recipients)
     period = window * max(1, DAY_S // window)
     return f"""
         WITH busy AS (
             SELECT a AS x, t // {period} AS p FROM ev WHERE sms
-            GROUP BY a, t // {period} HAVING count(*) >= {least}),
+            GROUP BY a, t // {period} HAVING count(*) >= {floor}),
         senders AS (SELECT DISTINCT x FROM busy),
-        texts AS (SELECT ev.a, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x WHERE sms)
-        SELECT a AS x, t // {window} AS w, count(*) AS n
-        FROM texts SEMI JOIN busy ON texts.a = busy.x AND texts.t // {period} = busy.p
-        GROUP BY a, t // {window} HAVING count(*) >= {least}
+        texts AS (SELECT ev.a, ev.b, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x
+                  WHERE sms),
+        windows AS (
+            SELECT a AS x, t // {window} AS w, count(*) AS n, count(DISTINCT b) AS r
+            FROM texts SEMI JOIN busy ON texts.a = busy.x AND texts.t // {period} = busy.p
+            GROUP BY a, t // {window} HAVING count(*) >= {floor}),
+        listed AS (SELECT DISTINCT x FROM windows WHERE n < {least}),
+        reach AS (
+            SELECT b AS x, count(DISTINCT a) AS contacts FROM ev
+            SEMI JOIN listed ON ev.b = listed.x GROUP BY b)
+        SELECT windows.x, windows.w, windows.n FROM windows LEFT JOIN reach USING (x)
+        WHERE windows.n >= {least}
+           OR (windows.r >= {s.list_burst_min_recipients}
+               AND windows.r >= {s.list_burst_share} * coalesce(reach.contacts, 0))
         """
 
 
