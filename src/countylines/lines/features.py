@@ -398,6 +398,53 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
     return pd.concat([bulk, served]).drop_duplicates(ignore_index=True)
 
 
+def runner_triangles(
+    engine: Engine, runners: list[str], s: FeatureSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Callback triangles through the numbers `runners`, whoever relayed them: (x, y, c, n), n
+    messages from x to the runner y within `callback_window_s` after c contacted x, followed by
+    y contacting c, all within the window of c's contact (the candidates' triangle, for numbers
+    that need not be candidates); and (x, first_t, last_t), the span of each such x's contacts
+    with runners and callers (seconds since 1970 UTC). Three scans of the events, each
+    filtered by one integer column; the joins are over these few events only."""
+    _select(engine, runners)
+    w = s.callback_window_s
+    engine.create(
+        "to_runners",
+        "SELECT a AS x, b AS y, t FROM ev SEMI JOIN sel ON ev.b = sel.number WHERE a <> b",
+    )
+    engine.create(
+        "runner_orders",
+        "WITH xs AS (SELECT DISTINCT x FROM to_runners) "
+        "SELECT a AS c, b AS x, t FROM ev SEMI JOIN xs ON ev.b = xs.x",
+    )
+    triangles = _named(
+        engine,
+        f"""
+        WITH backs AS (SELECT a AS y, b AS c, t FROM ev SEMI JOIN sel ON ev.a = sel.number),
+        relayed AS (
+            SELECT DISTINCT r.x, r.y, o.c, r.t FROM to_runners r
+            JOIN runner_orders o ON o.x = r.x AND o.t <= r.t AND r.t - o.t <= {w}
+            JOIN backs b ON b.y = r.y AND b.c = o.c AND b.t >= r.t AND b.t - o.t <= {w}
+            WHERE o.c <> r.y)
+        SELECT x, y, c, count(*) AS n FROM relayed GROUP BY x, y, c ORDER BY x, y, c
+        """,
+        "x",
+        "y",
+        "c",
+    )
+    spans = _named(
+        engine,
+        """
+        SELECT x, min(t) AS first_t, max(t) AS last_t FROM (
+            SELECT x, t FROM to_runners UNION ALL SELECT x, t FROM runner_orders) AS u
+        GROUP BY x ORDER BY x
+        """,
+        "x",
+    )
+    return triangles, spans
+
+
 def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, imei): handsets `numbers` were used in."""
     return _outgoing(
