@@ -55,11 +55,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/line-eval"))
     parser.add_argument("--only", default="", help="comma-separated scales to run")
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="instead of HELD_OUT: comma-separated scale:behaviour:seed, e.g. small:evasive:6106",
+    )
+    parser.add_argument("--result", default="lines_accuracy", help="bench/results/NAME.json")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
+    chosen = [tuple(c.split(":")) for c in args.cases.split(",") if c]
+    cases = [(c[0], c[1], int(c[2])) for c in chosen] or HELD_OUT
+    cases = [c for c in cases if not args.only or c[0] in args.only.split(",")]
     rows = [run_case(args.work, *c) for c in cases]
-    write_accuracy("lines_accuracy", rows)
+    write_accuracy(args.result, rows)
 
 
 if __name__ == "__main__":

@@ -336,6 +336,7 @@ def _profile(
     everyone = sorted(set().union(*line_customers.values())) if line_customers else []
     uses = fx.cell_uses(engine, everyone + sorted(numbers["number"]))
     town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
+    uses["in_area"] = uses["cell_id"].isin(town_of_cell.index)
     main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
     uses_of = dict(tuple(uses[uses["number"].isin(numbers["number"])].groupby("number")))
     texts = fx.bulk_texts(engine, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
