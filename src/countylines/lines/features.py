@@ -277,11 +277,11 @@ def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _select(engine: Engine, numbers: list[str]) -> None:
-    """`sel(number)`: the ids of the numbers the next query is about."""
-    engine.register("sel_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+def _select(engine: Engine, numbers: list[str], name: str = "sel") -> None:
+    """`sel(number)` (or the table `name`): the ids of the numbers the next query is about."""
+    engine.register(f"{name}_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
     engine.create(
-        "sel", "SELECT n.number_id AS number FROM sel_numbers JOIN numbers_t n USING (number)"
+        name, f"SELECT n.number_id AS number FROM {name}_numbers JOIN numbers_t n USING (number)"
     )
 
 
@@ -399,19 +399,22 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
 
 
 def runner_triangles(
-    engine: Engine, runners: list[str], s: FeatureSettings
+    engine: Engine, runners: list[str], known: list[str], s: FeatureSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Callback triangles through the numbers `runners`, whoever relayed them: (x, y, c, n), n
+    """Callback triangles through the numbers `runners`, relayed by anyone but the numbers
+    `known` (the lines' deal numbers, whose triangles are counted already): (x, y, c, n), n
     messages from x to the runner y within `callback_window_s` after c contacted x, followed by
     y contacting c, all within the window of c's contact (the candidates' triangle, for numbers
     that need not be candidates); and (x, first_t, last_t), the span of each such x's contacts
     with runners and callers (seconds since 1970 UTC). Three scans of the events, each
     filtered by one integer column; the joins are over these few events only."""
+    _select(engine, known, "known")
     _select(engine, runners)
     w = s.callback_window_s
     engine.create(
         "to_runners",
-        "SELECT a AS x, b AS y, t FROM ev SEMI JOIN sel ON ev.b = sel.number WHERE a <> b",
+        "SELECT a AS x, b AS y, t FROM ev SEMI JOIN sel ON ev.b = sel.number "
+        "ANTI JOIN known ON ev.a = known.number WHERE a <> b",
     )
     engine.create(
         "runner_orders",
