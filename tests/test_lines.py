@@ -167,6 +167,13 @@ def test_hub_is_voted_by_every_cell_within_the_radius() -> None:
     far = pd.DataFrame({"lat": [51.2], "lon": [0.4], "n": [5]})  # 45 km from central London
     london = pd.DataFrame({"name": ["London"], "lat": [51.5085], "lon": [-0.1257]})
     assert hub_of(far, london, towns) == "London"
+    # A city cell outside every area of the case votes, though a small town's neighbourhood
+    # centroid is nearer than the hub centre (Wolverhampton's edge beside Albrighton).
+    edge = pd.DataFrame({"lat": [52.6336], "lon": [-2.1748], "n": [20]})
+    albrighton = pd.DataFrame({"lat": [52.637], "lon": [-2.228]})
+    assert hub_of(edge, hubs, albrighton) is None
+    assert hub_of(edge.assign(in_area=False), hubs, albrighton) == "Wolverhampton"
+    assert hub_of(edge.assign(in_area=True), hubs, albrighton) is None
 
 
 def test_model_round_trip_and_wrong_features(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The two-step bulk-text burst count (per number and period, then per window) finds exactly
 the windows a direct count per number and window finds, for windows that divide a day and
-windows that do not."""
+windows that do not: windows with enough texts, and list bursts (enough distinct recipients who
+are also a large enough share of the sender's inbound contacts)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def _database(path: Path, seed: int) -> Path:
     midnight = START + fx.DAY_S + np.r_[np.arange(-90, 0, 9), np.arange(9, 99, 9)]
     parts.append(pd.DataFrame({"t": midnight, "a": 31, "sms": True}))
     ev = pd.concat(parts, ignore_index=True)
-    ev["b"] = rng.integers(32, 400, len(ev))
+    # recipients: mostly other numbers, some of them the senders (so senders have inbound
+    # contacts of their own, and a list burst must reach a share of them)
+    ev["b"] = np.where(rng.random(len(ev)) < 0.2, rng.integers(1, 32, len(ev)),
+                       rng.integers(32, 400, len(ev)))  # fmt: skip
     ev["start_time"] = pd.to_datetime(ev["t"], unit="s", utc=True)
     ev["event_type"] = np.where(ev["sms"], "sms", "call")
     database = path / "case.duckdb"
@@ -69,28 +73,45 @@ def _database(path: Path, seed: int) -> Path:
     return database
 
 
-@pytest.mark.parametrize(("window", "least"), [(600, 20), (700, 15), (3600, 30)])
-def test_two_step_bursts_are_the_direct_count(tmp_path: Path, window: int, least: int) -> None:
+@pytest.mark.parametrize(
+    ("window", "least", "listed", "share"),
+    [(600, 20, 10, 0.5), (700, 15, 8, 0.2), (3600, 30, 40, 0.5), (600, 20, 10, 0.9)],
+)
+def test_two_step_bursts_are_the_direct_count(
+    tmp_path: Path, window: int, least: int, listed: int, share: float
+) -> None:
     database = _database(tmp_path, window)
-    s = fx.FeatureSettings(burst_window_s=window, burst_min_recipients=least)
+    s = fx.FeatureSettings(
+        burst_window_s=window,
+        burst_min_recipients=least,
+        list_burst_min_recipients=listed,
+        list_burst_share=share,
+    )
     engine = DuckDBEngine(database)
     try:
         fx.find_candidates(engine, s)
         found = engine.frame("SELECT x, w, n FROM burst_windows ORDER BY x, w")
-        texts = engine.frame(
-            "SELECT a_number_id AS a, CAST(epoch(start_time) AS BIGINT) AS t FROM events_t "
-            "WHERE event_type = 'sms'"
+        events = engine.frame(
+            "SELECT a_number_id AS a, b_number_id AS b, event_type = 'sms' AS sms, "
+            "CAST(epoch(start_time) AS BIGINT) AS t FROM events_t"
         )
     finally:
         engine.close()
-    direct = texts.groupby([texts["a"], texts["t"] // window]).size()
-    direct = direct[direct >= least]
-    assert len(direct) >= 5  # the case has bursts to find
+    texts = events[events["sms"]]
+    contacts = events.groupby("b")["a"].nunique()
+    per = texts.groupby([texts["a"], texts["t"] // window]).agg(n=("b", "size"), r=("b", "nunique"))
+    reach = contacts.reindex(per.index.get_level_values(0)).fillna(0).to_numpy()
+    listed_burst = (per["r"] >= listed) & (per["r"] >= share * reach)
+    direct = per[(per["n"] >= least) | listed_burst]
+    assert (per["n"] >= least).sum() >= 5  # the case has bursts to find
+    if listed < least:  # some windows are list bursts only, and some are too small a share
+        assert (listed_burst & (per["n"] < least)).sum() >= 1
+        assert ((per["r"] >= listed) & ~listed_burst).sum() >= 1 or share < 0.9
     expected = pd.DataFrame(
         {
             "x": direct.index.get_level_values(0),
             "w": direct.index.get_level_values(1),
-            "n": direct.to_numpy(),
+            "n": direct["n"].to_numpy(),
         }
     )
     pd.testing.assert_frame_equal(found, expected, check_dtype=False)

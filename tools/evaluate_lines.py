@@ -14,12 +14,14 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from simulated_cases import loaded_case, write_accuracy
 
 from countylines.evaluate import evaluate
 from countylines.lines.detect import find_lines
 from countylines.lines.report import write_outputs
+from countylines.simulate.params import parse_override
 
 HELD_OUT = (
     ("small", "default", 950),
@@ -38,28 +40,40 @@ large hubs beyond a fixed radius; they were retired from measurement. The faults
 on the training seeds and the model was refitted after the simulator fix.)"""
 
 
-def run_case(work: Path, scale: str, behaviour: str, seed: int) -> dict:
-    case, database = loaded_case(work, scale, behaviour, seed)
-    out = work / f"{scale}-{behaviour}-{seed}-lines"
+def run_case(work: Path, scale: str, behaviour: str, seed: int, **overrides: Any) -> dict:
+    case, database = loaded_case(work, scale, behaviour, seed, **overrides)
+    out = work / f"{case.name}-lines"
     start = time.perf_counter()
     result = find_lines(database)
     seconds = time.perf_counter() - start
     write_outputs(result, out)
     metrics = evaluate(case, out)["lines"]
     print(case.name, json.dumps(metrics))
-    return {"scale": scale, "behaviour": behaviour, "seed": seed, "lines_s": round(seconds, 1),
-            **metrics}  # fmt: skip
+    return {"scale": scale, "behaviour": behaviour, "seed": seed, **overrides,
+            "lines_s": round(seconds, 1), **metrics}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/line-eval"))
     parser.add_argument("--only", default="", help="comma-separated scales to run")
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="instead of HELD_OUT: comma-separated scale:behaviour:seed, e.g. small:evasive:6106",
+    )
+    parser.add_argument("--result", default="lines_accuracy", help="bench/results/NAME.json")
+    parser.add_argument(
+        "--set", action="append", default=[], help="simulator parameter NAME=VALUE (repeatable)"
+    )
     args = parser.parse_args()
+    overrides = dict(parse_override(text) for text in args.set)
     args.work.mkdir(parents=True, exist_ok=True)
-    cases = [c for c in HELD_OUT if not args.only or c[0] in args.only.split(",")]
-    rows = [run_case(args.work, *c) for c in cases]
-    write_accuracy("lines_accuracy", rows)
+    chosen = [tuple(c.split(":")) for c in args.cases.split(",") if c]
+    cases = [(c[0], c[1], int(c[2])) for c in chosen] or HELD_OUT
+    cases = [c for c in cases if not args.only or c[0] in args.only.split(",")]
+    rows = [run_case(args.work, *c, **overrides) for c in cases]
+    write_accuracy(args.result, rows)
 
 
 if __name__ == "__main__":

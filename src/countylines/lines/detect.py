@@ -21,6 +21,7 @@ from countylines.lines.link import (
     LinkSettings,
     holders,
     link_numbers,
+    relay_successors,
     runners,
     sets_of,
     successors,
@@ -206,8 +207,11 @@ def _find_lines(engine: Engine, s: LineSettings, model: DealLineModel) -> LineRe
         ]
     run = runners(relays, deal_set, s.link)
     run = run.assign(line_id=run["x"].map(line_of))
+    relayed = _relay_successors(engine, line_of, run, line_customers, s)
+    line_of.update(zip(relayed["number"], relayed["line_id"], strict=True))
+    deal_set.update(relayed["number"])
 
-    numbers = _number_rows(raw, deal_set, line_of, run)
+    numbers = _number_rows(raw, deal_set, line_of, run, relayed)
     active_days = {
         str(line): max(1, math.ceil((g["last_seen"].max() - g["first_seen"].min()) / fx.DAY_S))
         for line, g in numbers.groupby("line_id")
@@ -248,10 +252,43 @@ def _find_lines(engine: Engine, s: LineSettings, model: DealLineModel) -> LineRe
     return LineResult(lines, numbers[list(NUMBER_COLUMNS)], raw, n_candidates)
 
 
-def _number_rows(
-    raw: pd.DataFrame, deal_set: set[str], line_of: dict[str, str], run: pd.DataFrame
+def _relay_successors(
+    engine: Engine,
+    line_of: dict[str, str],
+    run: pd.DataFrame,
+    line_customers: dict[str, set[str]],
+    s: LineSettings,
 ) -> pd.DataFrame:
-    deal = raw[raw["number"].isin(deal_set)]
+    """Numbers that took a line's orders and passed them to its runners after a number change,
+    too short-lived to score (`link.relay_successors`), with the columns of a number row."""
+    members = {**line_of, **dict(zip(run["y"], run["line_id"], strict=True))}
+    triangles, spans = fx.runner_triangles(
+        engine, sorted(set(run["y"])), sorted(line_of), s.features
+    )
+    found = relay_successors(triangles, members, line_customers, s.link)
+    found = found.merge(spans.rename(columns={"x": "number"}), on="number")
+    found["evidence"] = [
+        f"relayed {n} orders to {line}'s runners; {share:.0%} of the callers served are its "
+        "customers"
+        for line, n, share in zip(found["line_id"], found["n"], found["share"], strict=True)
+    ]
+    return found.rename(columns={"share": "score", "first_t": "first_seen", "last_t": "last_seen"})
+
+
+def _number_rows(
+    raw: pd.DataFrame,
+    deal_set: set[str],
+    line_of: dict[str, str],
+    run: pd.DataFrame,
+    relayed: pd.DataFrame,
+) -> pd.DataFrame:
+    """Deal-number rows (candidates from `raw`, then the `relayed` successors) and runner rows."""
+    columns = ["number", "first_seen", "last_seen", "score", "evidence"]
+    deal = pd.concat(
+        [raw.loc[raw["number"].isin(deal_set - set(relayed["number"])), columns],
+         relayed[columns]],
+        ignore_index=True,
+    )  # fmt: skip
     deal_rows = pd.DataFrame(
         {
             "line_id": deal["number"].map(line_of),
@@ -297,6 +334,7 @@ def _profile(
     everyone = sorted(set().union(*line_customers.values())) if line_customers else []
     uses = fx.cell_uses(engine, everyone + sorted(numbers["number"]))
     town_of_cell = cell_towns(uses[["cell_id", "lat", "lon"]].drop_duplicates("cell_id"), areas)
+    uses["in_area"] = uses["cell_id"].isin(town_of_cell.index)
     main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
     uses_of = dict(tuple(uses[uses["number"].isin(numbers["number"])].groupby("number")))
     texts = fx.bulk_texts(engine, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))

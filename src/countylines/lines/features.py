@@ -36,6 +36,12 @@ class FeatureSettings:
     """A bulk-text burst is counted per window of this length."""
     burst_min_recipients: int = 20
     """Texts from one number within one window that make a burst."""
+    list_burst_min_recipients: int = 10
+    """Distinct recipients within one window that make a burst when they are also at least
+    `list_burst_share` of the sender's distinct inbound contacts: a small line texting most of
+    its own customer list (a 15-customer line never reaches 20 texts in one window)."""
+    list_burst_share: float = 0.5
+    """Share of the sender's distinct inbound contacts that a list burst must reach."""
     callback_window_s: int = 1800
     """A customer's contact is 'called back' by another number within this time."""
     candidate_min_contacts: int = 30
@@ -81,28 +87,42 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
 
 def _burst_windows_sql(s: FeatureSettings) -> str:
     """`burst_windows(x, w, n)`: the windows `w` (`t // burst_window_s`) in which the number `x`
-    sent `n` >= `burst_min_recipients` texts.
+    sent a bulk-text burst of `n` texts: at least `burst_min_recipients` texts, or a *list
+    burst*: at least `list_burst_min_recipients` distinct recipients who are also at least
+    `list_burst_share` of the distinct numbers that ever contacted `x` (a line texting most of
+    its own customers, however few they are).
 
     Counting texts per number and window is a hash aggregation with almost one group per text.
     A window lies inside one *period* (a whole number of windows, about a day), and a period
     holds at least as many of a number's texts as any of its windows, so the texts are first
     counted per number and period (a few times fewer groups), and only the texts of the numbers
-    and periods that reach the threshold are counted per window: the same windows, at half the
-    cost on the full scenario (see docs/lines.md, Speed). Both counts group by the time first:
-    DuckDB then lays its counting array out period by period (window by window), so the counts
-    of events stored in time order (as a load stores a time-ordered export) stay within a small
-    part of the array at a time: half the CPU time of grouping by the number first."""
+    and periods that reach the smaller threshold are counted per window: the same windows, at
+    half the cost on the full scenario (see docs/lines.md, Speed). Both counts group by the time
+    first: DuckDB then lays its counting array out period by period (window by window), so the
+    counts of events stored in time order (as a load stores a time-ordered export) stay within a
+    small part of the array at a time: half the CPU time of grouping by the number first."""
     window, least = s.burst_window_s, s.burst_min_recipients
+    floor = min(least, s.list_burst_min_recipients)
     period = window * max(1, DAY_S // window)
     return f"""
         WITH busy AS (
             SELECT a AS x, t // {period} AS p FROM ev WHERE sms
-            GROUP BY t // {period}, a HAVING count(*) >= {least}),
+            GROUP BY t // {period}, a HAVING count(*) >= {floor}),
         senders AS (SELECT DISTINCT x FROM busy),
-        texts AS (SELECT ev.a, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x WHERE sms)
-        SELECT a AS x, t // {window} AS w, count(*) AS n
-        FROM texts SEMI JOIN busy ON texts.a = busy.x AND texts.t // {period} = busy.p
-        GROUP BY t // {window}, a HAVING count(*) >= {least}
+        texts AS (SELECT ev.a, ev.b, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x
+                  WHERE sms),
+        windows AS (
+            SELECT a AS x, t // {window} AS w, count(*) AS n, count(DISTINCT b) AS r
+            FROM texts SEMI JOIN busy ON texts.a = busy.x AND texts.t // {period} = busy.p
+            GROUP BY t // {window}, a HAVING count(*) >= {floor}),
+        listed AS (SELECT DISTINCT x FROM windows WHERE n < {least}),
+        reach AS (
+            SELECT b AS x, count(DISTINCT a) AS contacts FROM ev
+            SEMI JOIN listed ON ev.b = listed.x GROUP BY b)
+        SELECT windows.x, windows.w, windows.n FROM windows LEFT JOIN reach USING (x)
+        WHERE windows.n >= {least}
+           OR (windows.r >= {s.list_burst_min_recipients}
+               AND windows.r >= {s.list_burst_share} * coalesce(reach.contacts, 0))
         """
 
 
@@ -262,11 +282,11 @@ def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _select(engine: Engine, numbers: list[str]) -> None:
-    """`sel(number)`: the ids of the numbers the next query is about."""
-    engine.register("sel_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
+def _select(engine: Engine, numbers: list[str], name: str = "sel") -> None:
+    """`sel(number)` (or the table `name`): the ids of the numbers the next query is about."""
+    engine.register(f"{name}_numbers", pd.DataFrame({"number": pd.Series(numbers, dtype=object)}))
     engine.create(
-        "sel", "SELECT n.number_id AS number FROM sel_numbers JOIN numbers_t n USING (number)"
+        name, f"SELECT n.number_id AS number FROM {name}_numbers JOIN numbers_t n USING (number)"
     )
 
 
@@ -381,6 +401,56 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
         "c",
     )
     return pd.concat([bulk, served]).drop_duplicates(ignore_index=True)
+
+
+def runner_triangles(
+    engine: Engine, runners: list[str], known: list[str], s: FeatureSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Callback triangles through the numbers `runners`, relayed by anyone but the numbers
+    `known` (the lines' deal numbers, whose triangles are counted already): (x, y, c, n), n
+    messages from x to the runner y within `callback_window_s` after c contacted x, followed by
+    y contacting c, all within the window of c's contact (the candidates' triangle, for numbers
+    that need not be candidates); and (x, first_t, last_t), the span of each such x's contacts
+    with runners and callers (seconds since 1970 UTC). Three scans of the events, each
+    filtered by one integer column; the joins are over these few events only."""
+    _select(engine, known, "known")
+    _select(engine, runners)
+    w = s.callback_window_s
+    engine.create(
+        "to_runners",
+        "SELECT a AS x, b AS y, t FROM ev SEMI JOIN sel ON ev.b = sel.number "
+        "ANTI JOIN known ON ev.a = known.number WHERE a <> b",
+    )
+    engine.create(
+        "runner_orders",
+        "WITH xs AS (SELECT DISTINCT x FROM to_runners) "
+        "SELECT a AS c, b AS x, t FROM ev SEMI JOIN xs ON ev.b = xs.x",
+    )
+    triangles = _named(
+        engine,
+        f"""
+        WITH backs AS (SELECT a AS y, b AS c, t FROM ev SEMI JOIN sel ON ev.a = sel.number),
+        relayed AS (
+            SELECT DISTINCT r.x, r.y, o.c, r.t FROM to_runners r
+            JOIN runner_orders o ON o.x = r.x AND o.t <= r.t AND r.t - o.t <= {w}
+            JOIN backs b ON b.y = r.y AND b.c = o.c AND b.t >= r.t AND b.t - o.t <= {w}
+            WHERE o.c <> r.y)
+        SELECT x, y, c, count(*) AS n FROM relayed GROUP BY x, y, c ORDER BY x, y, c
+        """,
+        "x",
+        "y",
+        "c",
+    )
+    spans = _named(
+        engine,
+        """
+        SELECT x, min(t) AS first_t, max(t) AS last_t FROM (
+            SELECT x, t FROM to_runners UNION ALL SELECT x, t FROM runner_orders) AS u
+        GROUP BY x ORDER BY x
+        """,
+        "x",
+    )
+    return triangles, spans
 
 
 def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:

@@ -32,6 +32,11 @@ class LinkSettings:
     """Share of a bulk texter's recipients who are a line's customers that makes it a new
     number of that line (the re-text after a number change)."""
     successor_min_recipients: int = 10
+    relay_successor_min_triangles: int = 2
+    """Callback triangles through a line's runners that make a number a new number of that
+    line (one too short-lived to score: a few hours of orders after a number change)."""
+    relay_successor_min_customers: int = 2
+    """Distinct customers of the line served through those triangles."""
 
 
 def sets_of(frame: pd.DataFrame, key: str, value: str) -> dict[str, set[str]]:
@@ -114,6 +119,38 @@ def successors(
         if best[0] >= s.successor_overlap:
             rows.append((number, best[1], best[0]))
     return pd.DataFrame(rows, columns=["number", "line_id", "share"])
+
+
+def relay_successors(
+    triangles: pd.DataFrame,
+    line_of: dict[str, str],
+    line_customers: dict[str, set[str]],
+    s: LinkSettings,
+) -> pd.DataFrame:
+    """(number, line_id, share, n): numbers that took a line's orders and passed them to its
+    runners, though too short-lived to score: at least `relay_successor_min_triangles` callback
+    triangles (x, y, c, n: `features.runner_triangles`) through the line's runners, serving at
+    least `relay_successor_min_customers` distinct callers of whom at least `successor_overlap`
+    are the line's customers. `line_of` maps every number of a line (deal numbers and runners)
+    to it; a number of a line, or a customer of any line, is never one."""
+    everyone = set().union(*line_customers.values()) if line_customers else set()
+    tri = triangles.assign(line_id=triangles["y"].map(line_of)).dropna(subset=["line_id"])
+    tri = tri[~tri["x"].isin(line_of.keys() | everyone)]
+    rows = []
+    for (x, line_id), g in tri.groupby(["x", "line_id"]):
+        served = set(g["c"])
+        theirs = len(served & line_customers.get(str(line_id), set()))
+        share = theirs / len(served)
+        if (
+            int(g["n"].sum()) >= s.relay_successor_min_triangles
+            and theirs >= s.relay_successor_min_customers
+            and share >= s.successor_overlap
+        ):
+            rows.append((x, line_id, share, int(g["n"].sum())))
+    found = pd.DataFrame(rows, columns=["number", "line_id", "share", "n"])
+    # a number that passed orders to two lines' runners joins the one it relayed most to
+    found = found.sort_values(["number", "n", "line_id"], ascending=[True, False, True])
+    return found.drop_duplicates("number", ignore_index=True)
 
 
 def holders(

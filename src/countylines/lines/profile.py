@@ -56,11 +56,13 @@ def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) 
 
 def hub_of(uses: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame) -> str | None:
     """The hub where a phone is. Each cell it used (`lat`, `lon`, `n` uses) votes for its
-    nearest hub if that hub is within `HUB_RADIUS_KM` and nearer than every area centroid of the
-    case (`towns`: `lat`, `lon`), so a large city's outer cells still count and a cell in one of
-    the case's own towns never does; the winner needs more than half of all uses. Voting over
-    every cell, not the single most used one, keeps the edge of one city (which can be nearer a
-    neighbouring hub) from deciding."""
+    nearest hub if that hub is within `HUB_RADIUS_KM` and either nearer than every area
+    centroid of the case (`towns`: `lat`, `lon`) or the cell lies outside every area of the
+    case (optional boolean column `in_area` of `uses`; absent: every cell counts as inside). So
+    a large city's outer cells still count, even beside a neighbourhood of a small town of the
+    case, and a cell in one of the case's own towns never does; the winner needs more than half
+    of all uses. Voting over every cell, not the single most used one, keeps the edge of one
+    city (which can be nearer a neighbouring hub) from deciding."""
     if hubs.empty or uses.empty:
         return None
     lat, lon = uses["lat"].to_numpy(float)[:, None], uses["lon"].to_numpy(float)[:, None]
@@ -74,7 +76,8 @@ def hub_of(uses: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame) -> str |
         if len(towns)
         else np.full(len(uses), np.inf)
     )
-    near = (hub_km <= HUB_RADIUS_KM) & (hub_km < town_km)
+    inside = uses["in_area"].to_numpy(bool) if "in_area" in uses else np.ones(len(uses), bool)
+    near = (hub_km <= HUB_RADIUS_KM) & ((hub_km < town_km) | ~inside)
     votes = np.bincount(nearest[near], weights=uses["n"].to_numpy(float)[near], minlength=len(hubs))
     if votes.max() * 2 <= uses["n"].sum():
         return None
