@@ -33,8 +33,12 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   for the line drives little else; a legitimate taxi or hire car on the same roads all month
   carries a runner by chance now and then, among many other fares).
   Its line is the one it carried most.
-* **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
-  more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
+* **Rail journeys.** A runner phone seen on a run of railway cells (cells beside a rail link,
+  in any place) between a sighting in one place and a sighting in another, passing a third place
+  or more than one cell (`rail_journeys`). A road journey overlapping a train of the same phone
+  is left out, unless one of the line's own vehicles of interest carried it
+  (`without_overlaps`); two journeys meeting at a hub within `HUB_STOP_S` are one
+  (`through_hubs`).
 """
 
 from __future__ import annotations
