@@ -361,8 +361,9 @@ def test_describe_names_the_weapon_only_when_asked() -> None:
 
 def test_a_rivalry_assault_names_its_victims_the_attacked_lines_runners() -> None:
     # no suspects named at all: only the victims of assaults are, as a crime record names them
-    b = _build(params_for("tiny", seed=13, months=4, n_lines=10, rivalry_prob=1.0,
-                          line_suspect_named_share=0.0, rivalry_victim_named_share=1.0))  # fmt: skip
+    params = params_for("tiny", seed=13, months=4, n_lines=10, rivalry_prob=1.0,
+                        line_suspect_named_share=0.0, rivalry_victim_named_share=1.0)  # fmt: skip
+    b = _build(params)
     rows = _line_rows(b)
     rivalry = rows[rows.motive == "rivalry"]
     assert (rivalry.category == "violence").sum() >= 5
