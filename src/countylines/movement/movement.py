@@ -43,14 +43,11 @@ def _places(db: CaseTables) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def _placed(frame: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame,
             areas: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
-    """`frame` (lat, lon) with x, y (EPSG:27700), in_town (the town area containing the point,
-    "" for none), place and hub (whether the place is a hub)."""
+    """`frame` (lat, lon) with x, y (EPSG:27700), place and hub (whether the place is a hub)."""
     x, y = to_bng(frame["lat"], frame["lon"])
-    in_town = town_of(x, y, areas)
-    place = tr.place_names(x, y, in_town, hubs, towns)
+    place = tr.place_names(x, y, town_of(x, y, areas), hubs, towns)
     return frame.assign(
-        x=x, y=y, in_town=in_town, place=place,
-        hub=pd.Series(place).isin(set(hubs["name"])).to_numpy(),
+        x=x, y=y, place=place, hub=pd.Series(place).isin(set(hubs["name"])).to_numpy()
     )
 
 

@@ -426,8 +426,8 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
 def without_overlaps(road: pd.DataFrame, rail: pd.DataFrame) -> pd.DataFrame:
     """`road` journeys less those whose time overlaps a `rail` journey of the same phone (or
     the other way round): cars on the road beside the railway keep pace with a train, and a
-    phone seen on rail-corridor cells was on the train. A journey's time is its car's trip or
-    its corridor cells and, when given (`ta`, `tb`), the phone's move: a car on the same road
+    phone seen on railway cells was on the train. A journey's time is its car's trip or its
+    railway cells and, when given (`ta`, `tb`), the phone's move: a car on the same road
     an hour before the train matches the move too. Both frames: number, depart, arrive
     (seconds)."""
     if road.empty or rail.empty:
