@@ -202,7 +202,7 @@ def test_co_travel_needs_the_phone_at_both_ends_and_nowhere_else() -> None:
     out = co_travel(trips, seen, CENTRES)
     assert out.to_dict("records") == [
         {"trip": 0, "number": "+1", "line_id": "L1", "move": 0, "a": "Birmingham",
-         "b": "Ludlow", "hub_town": True, "exact": True}
+         "b": "Ludlow", "hub_town": True, "exact": True, "ta": 10.5 * hour, "tb": 12.5 * hour}
     ]  # fmt: skip
 
 

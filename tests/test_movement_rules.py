@@ -11,7 +11,15 @@ import pandas as pd
 from countylines.movement.attribute import AttributionSettings, attribute
 from countylines.movement.lineset import as_lines
 from countylines.movement.rivalry import find_rivalries
-from countylines.movement.travel import road_journeys, vehicles_of_interest, without_rail_overlaps
+from countylines.movement.travel import (
+    HUB_STOP_S,
+    corridor_cells,
+    rail_journeys,
+    road_journeys,
+    through_hubs,
+    vehicles_of_interest,
+    without_overlaps,
+)
 
 DAY = 86_400.0
 
@@ -144,21 +152,23 @@ def test_a_phone_on_the_train_is_not_also_in_the_cars_beside_the_railway() -> No
     road = pd.DataFrame({"number": ["+1", "+1", "+2"], "depart": [0.0, 9000.0, 0.0],
                          "arrive": [3600.0, 12000.0, 3600.0], "vrm": ["", "CAR", "CAR2"]})
     rail = pd.DataFrame({"number": ["+1"], "depart": [1800.0], "arrive": [5400.0]})
-    kept = without_rail_overlaps(road, rail)
+    kept = without_overlaps(road, rail)
     assert list(zip(kept["number"], kept["depart"], strict=True)) == [("+1", 9000.0), ("+2", 0.0)]
-    assert without_rail_overlaps(road, rail.iloc[:0]).equals(road)
+    assert without_overlaps(road, rail.iloc[:0]).equals(road)
 
 
 def _carried(carried: pd.DataFrame, trips: pd.DataFrame) -> pd.DataFrame:
     """`co_travel` rows for `carried` (trip, number, line_id, move), read by the trips' own
     cameras between a hub and a town."""
-    places = trips.set_index("trip")[["from_place", "to_place"]]
+    places = trips.set_index("trip")
     carried = carried[carried["trip"].isin(trips["trip"])]
     return carried.assign(
         a=carried["trip"].map(places["from_place"]),
         b=carried["trip"].map(places["to_place"]),
         hub_town=True,
         exact=True,
+        ta=carried["trip"].map(places["t0"]) if "t0" in places else 0.0,
+        tb=carried["trip"].map(places["t1"]) if "t1" in places else 0.0,
     )
 
 
@@ -223,3 +233,55 @@ def test_a_busy_registered_line_car_counts_by_its_own_cameras() -> None:
     out = vehicles_of_interest(trips, carried, vehicles, LINES)
     assert list(out["vrm"]) == ["BUSYLINE"]
     assert out.iloc[0]["n_co_travel_trips"] == 8
+
+
+def test_a_train_is_a_run_of_railway_cells_between_two_places_not_a_phone_at_home() -> None:
+    hour = 3600.0
+    links = pd.DataFrame({"x0": [0.0], "y0": [0.0], "x1": [40_000.0], "y1": [0.0]})
+    cells = pd.DataFrame({"x": [10_000.0, 20_000.0, 30_000.0, 20_000.0, 200.0],
+                          "y": [100.0, -250.0, 0.0, 2_000.0, 0.0]})  # fmt: skip
+    # on the line, off it by 2 km, and within `STATION_M` of a station
+    assert corridor_cells(cells, links).tolist() == [True, True, True, False, False]
+    stations = pd.DataFrame({"name": ["A", "B"], "x": [0.0, 40_000.0], "y": [0.0, 0.0]})
+
+    def seen(places: list[str], rail: list[bool], cells: list[str]) -> pd.DataFrame:
+        n = len(places)
+        return pd.DataFrame({"line_id": "L1", "number": "+1", "t": [h * hour for h in range(n)],
+                             "x": [10_000.0] * n, "y": 0.0, "cell_id": cells, "place": places,
+                             "corridor": rail})  # fmt: skip
+
+    # home in Birmingham, then two railway cells (the second outside any place), then Ludlow:
+    # the last sighting before is hours earlier, still the journey's start
+    train = seen(["Birmingham", "Birmingham", "", "Ludlow"], [False, True, True, False],
+                 ["C1", "C2", "C3", "C4"])  # fmt: skip
+    train.loc[0, "t"] = -8 * hour
+    out = rail_journeys(train, stations)
+    assert out[["from_place", "to_place", "depart", "arrive"]].values.tolist() == [
+        ["Birmingham", "Ludlow", hour, 2 * hour]
+    ]
+    # a phone at home on a cell beside the railway: the same place either side
+    home = seen(["Birmingham", "Birmingham", "Birmingham"], [False, True, False], ["C1"] * 3)
+    assert rail_journeys(home, stations).empty
+    # one railway cell of the town it arrives in, passing no other place: a car, not a train
+    car = seen(["Birmingham", "Ludlow", "Ludlow"], [False, True, False], ["C1", "C5", "C6"])
+    assert rail_journeys(car, stations).empty
+
+
+def test_a_short_stop_at_a_hub_joins_two_legs_into_one_journey() -> None:
+    hour = 3600.0
+    legs = pd.DataFrame({
+        "line_id": "L1", "number": ["+1", "+1", "+1", "+2", "+2"], "mode": "rail", "vrm": "",
+        "from_place": ["London", "Birmingham", "Malvern", "London", "Birmingham"],
+        "to_place": ["Birmingham", "Malvern", "Birmingham", "Birmingham", "Malvern"],
+        "depart": [0.0, 2 * hour, 50 * hour, 0.0, 1.5 * hour + HUB_STOP_S + 60],
+        "arrive": [1.5 * hour, 3 * hour, 51 * hour, 1.5 * hour, 5 * hour],
+        "route": ["EUS;BHM", "BHM;GMV", "GMV;BHM", "EUS;BHM", "BHM;GMV"],
+    })  # fmt: skip
+    out = through_hubs(legs, {"London", "Birmingham"})
+    one = out[out["number"] == "+1"]
+    assert one[["from_place", "to_place", "depart", "arrive"]].values.tolist() == [
+        ["London", "Malvern", 0.0, 3 * hour], ["Malvern", "Birmingham", 50 * hour, 51 * hour]
+    ]
+    assert "BHM;GMV" in one["route"].iloc[0] and "EUS;BHM" in one["route"].iloc[0]
+    # a stop longer than HUB_STOP_S is a stay: two journeys
+    assert len(out[out["number"] == "+2"]) == 2

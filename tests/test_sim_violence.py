@@ -357,3 +357,20 @@ def test_describe_names_the_weapon_only_when_asked() -> None:
             for x in np.linspace(0, 0.999, 7):
                 w = np.full(20, x)
                 assert describe(w, category, weapon, x < 0.5, "taxing" if x > 0.8 else None, 0.5)
+
+
+def test_a_rivalry_assault_names_its_victims_the_attacked_lines_runners() -> None:
+    # no suspects named at all: only the victims of assaults are, as a crime record names them
+    params = params_for("tiny", seed=13, months=4, n_lines=10, rivalry_prob=1.0,
+                        line_suspect_named_share=0.0, rivalry_victim_named_share=1.0)  # fmt: skip
+    b = _build(params)
+    rows = _line_rows(b)
+    rivalry = rows[rows.motive == "rivalry"]
+    assert (rivalry.category == "violence").sum() >= 5
+    for r in rivalry.itertuples():
+        named = set(filter(None, r.person_ids.split(";")))
+        victims = _runner_ids(b.world, b.by_id[r.rival_line_id])
+        if r.category == "violence":
+            assert named and named <= victims, r.incident_id
+        else:
+            assert not named, r.incident_id

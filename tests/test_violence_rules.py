@@ -2,7 +2,8 @@
 a named person's associate line is the one most of their other incidents point to, a runner-up
 whose runner rang its deal line or the only other line of a stated rivalry's town is the other
 side, a tied runner-up is not, a stated line motive lets a line that leads alone attribute,
-and a resident of a line's hub named in its market town is evidence for it."""
+a resident of a line's hub named in its market town is evidence for it, and lines that only
+rob each other's runners (taxing) are not rivals."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from countylines.movement.attribute import (
     attribute,
     hub_resident_evidence,
 )
+from countylines.movement.rivalry import find_rivalries
 
 
 def _evidence(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -110,3 +112,23 @@ def test_a_resident_of_the_line_hub_named_in_its_town_is_evidence_for_it() -> No
     assert _hub_case([("P1", 410_000.0, 290_000.0, "Redditch")], {"L1": "Birmingham"}).empty
     far = ("P1", 407_000.0 + HUB_HOME_M + 1_000.0, 287_000.0, "")
     assert _hub_case([far], {"L1": "Birmingham"}).empty
+
+
+def test_lines_robbing_each_others_runners_are_taxing_not_a_rivalry() -> None:
+    day = 86_400
+    violence = pd.DataFrame(
+        {
+            "incident_id": ["I1", "I2", "I3", "I4"],
+            "t": [5 * day, 9 * day, 12 * day, 20 * day],
+            "town": "Ludlow",
+            "weapon": "knife",
+            "category": ["robbery", "violence", "robbery", "violence"],
+            "motive_text": ["", "taxing", "", ""],
+            "line_id": ["L1", "L2", "L3", "L4"],
+            "rival_line_id": ["L2", "L1", "L4", "L3"],
+        }
+    )
+    lines = pd.DataFrame({"line_id": ["L1", "L2", "L3", "L4"], "market_towns": [["Ludlow"]] * 4})
+    # L1 and L2 only rob each other's runners and argue over a debt; L3 and L4 also fight
+    out = find_rivalries(violence, lines, 0.0, 1)
+    assert out[["line_a", "line_b", "incident_ids"]].values.tolist() == [["L3", "L4", "I4"]]

@@ -68,6 +68,17 @@ class CaseTables:
             return pd.DataFrame({"name": [], "lat": [], "lon": []})
         return self.frame(f"SELECT {name} AS name, lat, lon FROM db.{table} ORDER BY name")
 
+    def rail_links(self) -> pd.DataFrame:
+        """lat0, lon0, lat1, lon1 of the two stations of each rail link (empty without the
+        `rail_links` or `stations` table; links naming an unknown station are left out)."""
+        if not (self.has("rail_links") and self.has("stations")):
+            return pd.DataFrame({"lat0": [], "lon0": [], "lat1": [], "lon1": []})
+        return self.frame(
+            "SELECT a.lat AS lat0, a.lon AS lon0, b.lat AS lat1, b.lon AS lon1 "
+            "FROM db.rail_links l JOIN db.stations a ON a.code = l.from_code "
+            "JOIN db.stations b ON b.code = l.to_code ORDER BY l.from_code, l.to_code"
+        )
+
     def towns(self) -> pd.DataFrame:
         """Areas as towns: town (the `town` column where present, else `name`), x, y (EPSG:27700
         centroid, metres), geometry_wkb (EPSG:27700)."""

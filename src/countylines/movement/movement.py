@@ -51,6 +51,17 @@ def _placed(frame: pd.DataFrame, hubs: pd.DataFrame, towns: pd.DataFrame,
     )
 
 
+def _rail_links(db: CaseTables, stations: pd.DataFrame) -> pd.DataFrame:
+    """x0, y0, x1, y1 (EPSG:27700) of the case's rail links, or of every pair of `stations`
+    (name, x, y) when the case has no `rail_links` table."""
+    links = db.rail_links()
+    if links.empty:
+        return tr.station_pairs(stations)
+    x0, y0 = to_bng(links["lat0"], links["lon0"])
+    x1, y1 = to_bng(links["lat1"], links["lon1"])
+    return pd.DataFrame({"x0": x0, "y0": y0, "x1": x1, "y1": y1})
+
+
 def _iso(seconds: pd.Series) -> pd.Series:
     return pd.to_datetime(seconds, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -84,7 +95,8 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
         cells = _placed(db.cells(), hubs, towns, areas)
         stations = db.places("stations", "name")
         sx, sy = to_bng(stations["lat"], stations["lon"])
-        cells["corridor"] = tr.corridor_cells(cells, stations.assign(x=sx, y=sy))
+        stations = stations.assign(x=sx, y=sy)
+        cells["corridor"] = tr.corridor_cells(cells, _rail_links(db, stations))
         runners = lines.role("runner")[["line_id", "number"]].drop_duplicates()
         seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
     seen = seen.merge(cells[["cell_id", "x", "y", "place", "corridor"]], on="cell_id")
@@ -92,9 +104,15 @@ def find_movement(database: Path, lines: Lines) -> MovementResult:
     centres = pd.concat([hubs.assign(hub=True), towns.assign(hub=False)], ignore_index=True)
     carried = tr.co_travel(trips, seen, centres)
     voi = tr.vehicles_of_interest(trips, carried, vehicles, lines.lines)
-    rail = tr.rail_journeys(seen, stations.assign(x=sx, y=sy))
-    road = tr.without_rail_overlaps(tr.road_journeys(trips, carried, voi), rail)
-    journeys = pd.concat([road, rail], ignore_index=True)
+    road = tr.road_journeys(trips, carried, voi)
+    # a phone at a town cell next to the railway while a line's own car drove it was not on a
+    # train; otherwise the train wins over the cars that kept pace with it on the road
+    driven = road.merge(voi[["vrm", "line_id"]], on=["vrm", "line_id"])
+    rail = tr.without_overlaps(tr.rail_journeys(seen, stations), driven)
+    road = tr.without_overlaps(road, rail)
+    names = set(hubs["name"])
+    journeys = pd.concat([tr.through_hubs(road, names), tr.through_hubs(rail, names)],
+                         ignore_index=True)  # fmt: skip
     journeys = journeys.sort_values(["line_id", "number", "depart"])
     journeys["depart"], journeys["arrive"] = _iso(journeys["depart"]), _iso(journeys["arrive"])
     journeys["n_vehicles"] = journeys["n_vehicles"].astype("Int64")  # empty for rail

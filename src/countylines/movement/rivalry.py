@@ -1,6 +1,7 @@
 """Rivalries between lines: pairs of lines with violence between them, and how it escalates.
 
-A pair of lines is a rivalry when at least one incident is attributed to both (one as the line,
+A pair of lines is a rivalry when at least one incident other than taxing (a robbery, or a
+description stating a drug debt) is attributed to both (one as the line,
 one as the other side) and they share a market town, or the incident happened in a market town
 of either; or when violence between them repeats: at least `min_repeated` incidents in a market
 town of either are attributed to one line with weaker evidence (`min_rival_stated`) for the
@@ -60,6 +61,15 @@ def _repeated(violence: pd.DataFrame, towns: dict[str, set[str]],
     return weak[size >= s.min_repeated]
 
 
+def taxing(violence: pd.DataFrame) -> pd.Series:
+    """Whether each incident is taxing rather than a feud: a robbery (of drugs, cash or a
+    phone: robbing another line's runner is taxing) or a description stating a drug debt.
+    `violence`: optional columns category and motive_text (without them, no incident is)."""
+    robbery = violence.get("category", pd.Series("", index=violence.index)) == "robbery"
+    debt = violence.get("motive_text", pd.Series("", index=violence.index)) == "taxing"
+    return robbery | debt
+
+
 def find_rivalries(
     violence: pd.DataFrame,
     lines: pd.DataFrame,
@@ -68,9 +78,10 @@ def find_rivalries(
     settings: AttributionSettings | None = None,
 ) -> pd.DataFrame:
     """One row per rivalry (columns RIVALRY_COLUMNS). `violence`: incident_id, t, town, weapon,
-    line_id, rival_line_id and (optional) second_line_id, second_score; `lines`: line_id,
-    market_towns (lists)."""
+    line_id, rival_line_id and (optional) second_line_id, second_score, category, motive_text
+    (`taxing` incidents make no rivalry); `lines`: line_id, market_towns (lists)."""
     s = settings or AttributionSettings()
+    violence = violence[~taxing(violence)]
     towns: dict[str, set[str]] = {
         str(line): set(market)
         for line, market in zip(

@@ -33,8 +33,12 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   for the line drives little else; a legitimate taxi or hire car on the same roads all month
   carries a runner by chance now and then, among many other fares).
   Its line is the one it carried most.
-* **Rail journeys.** A runner phone seen on a rail-corridor cell (a cell outside every area and
-  more than `PLACE_M` from every hub) between a sighting in one place and a sighting in another.
+* **Rail journeys.** A runner phone seen on a run of railway cells (cells beside a rail link,
+  in any place) between a sighting in one place and a sighting in another, passing a third place
+  or more than one cell (`rail_journeys`). A road journey overlapping a train of the same phone
+  is left out, unless one of the line's own vehicles of interest carried it
+  (`without_overlaps`); two journeys meeting at a hub within `HUB_STOP_S` are one
+  (`through_hubs`).
 """
 
 from __future__ import annotations
@@ -52,8 +56,12 @@ MIN_CO_TRAVEL_WEIGHT = 1.0
 MIN_HUB_TOWN_SHARE = 0.5
 MIN_FLEET_WEIGHT_SHARE = 0.04
 CORRIDOR_M = 300.0
-STATION_M = 3_000.0
+CORRIDOR_SHARE = 0.01
+STATION_M = 500.0
 RAIL_GAP_S = 3 * 3600
+RAIL_MIN_CELLS = 2
+RAIL_END_S = 12 * 3600
+HUB_STOP_S = 90 * 60
 ROUTE_OFF_M = 10_000.0
 ROUTE_OFF_SHARE = 0.3
 MIN_PROGRESS = 0.25
@@ -99,24 +107,33 @@ def place_names(
     return out
 
 
-def corridor_cells(cells: pd.DataFrame, stations: pd.DataFrame) -> np.ndarray:
-    """Whether each cell (`cells`: x, y, place) is a rail-corridor cell: in no place, within
-    `CORRIDOR_M` of the straight line between two stations and over `STATION_M` from both."""
+def station_pairs(stations: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of stations (`stations`: x, y) as x0, y0, x1, y1: the rail links to assume
+    when the case has no `rail_links` table."""
+    i, j = np.triu_indices(len(stations), k=1)
+    x, y = stations["x"].to_numpy(float), stations["y"].to_numpy(float)
+    return pd.DataFrame({"x0": x[i], "y0": y[i], "x1": x[j], "y1": y[j]})
+
+
+def corridor_cells(cells: pd.DataFrame, links: pd.DataFrame) -> np.ndarray:
+    """Whether each cell (`cells`: x, y) lies on a railway: within `CORRIDOR_M` of the straight
+    line of a rail link (`links`: x0, y0, x1, y1 of its two stations, metres) and more than
+    `STATION_M` from both of its stations. Towns' and cities' own cells stand near their
+    railways too: `rail_journeys` tells a train from a phone at home."""
     out = np.zeros(len(cells), dtype=bool)
-    if len(stations) < 2 or len(cells) == 0:
+    if len(links) == 0 or len(cells) == 0:
         return out
     px, py = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
-    sx, sy = stations["x"].to_numpy(float), stations["y"].to_numpy(float)
-    for i in range(len(sx)):
-        for j in range(i + 1, len(sx)):
-            dx, dy = sx[j] - sx[i], sy[j] - sy[i]
-            length = float(np.hypot(dx, dy))
-            if length <= 2 * STATION_M:
-                continue
-            along = ((px - sx[i]) * dx + (py - sy[i]) * dy) / length
-            off = np.abs((px - sx[i]) * dy - (py - sy[i]) * dx) / length
-            out |= (off <= CORRIDOR_M) & (along > STATION_M) & (along < length - STATION_M)
-    return out & (cells["place"].to_numpy(dtype=object) == "")
+    for x0, y0, x1, y1 in links[["x0", "y0", "x1", "y1"]].to_numpy(float):
+        dx, dy = x1 - x0, y1 - y0
+        length = float(np.hypot(dx, dy))
+        if length <= 2 * STATION_M:
+            continue
+        along = ((px - x0) * dx + (py - y0) * dy) / length
+        off = np.abs((px - x0) * dy - (py - y0) * dx) / length
+        near = off <= max(CORRIDOR_M, CORRIDOR_SHARE * length)
+        out |= near & (along > STATION_M) & (along < length - STATION_M)
+    return out
 
 
 def _turns(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[int]:
@@ -213,14 +230,15 @@ def _along(ends: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> 
 
 
 def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFrame) -> pd.DataFrame:
-    """(trip, number, line_id, move, a, b, hub_town, exact) for each trip that carried a runner
-    phone while the phone moved from place `a` to place `b` (`hub_town`: one of the two is a
-    hub; `exact`: the trip's own first and last cameras stand in `a` and `b`). `trips`:
+    """(trip, number, line_id, move, a, b, hub_town, exact, ta, tb) for each trip that carried
+    a runner phone while the phone moved from place `a` to place `b` (`hub_town`: one of the
+    two is a hub; `exact`: the trip's own first and last cameras stand in `a` and `b`; `ta`,
+    `tb`: the phone's sightings either side of the move, seconds). `trips`:
     `vehicle_trips`; `sightings`: line_id, number, t, place; `centres`: name, x, y, hub (bool)
     of every hub and town. A trip is checked in full when it runs from `a` to `b` by its own
     places or, as a car's first and last cameras can stand in a neighbouring town or a hub on
     the way, when its reads run along the way from `a` to `b` (`_along`)."""
-    columns = ["trip", "number", "line_id", "move", "a", "b", "hub_town", "exact"]
+    columns = ["trip", "number", "line_id", "move", "a", "b", "hub_town", "exact", "ta", "tb"]
     if trips.empty or sightings.empty:
         return pd.DataFrame(columns=columns)
     trips = trips.sort_values("t0")
@@ -237,7 +255,7 @@ def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFram
     where = {str(n): (float(x), float(y)) for n, x, y in zip(
         centres["name"], centres["x"], centres["y"], strict=True)}  # fmt: skip
     hubs = set(centres.loc[centres["hub"].astype(bool), "name"])
-    rows: set[tuple[int, str, str, int, str, str, bool, bool]] = set()
+    rows: set[tuple[int, str, str, int, str, str, bool, bool, float, float]] = set()
     moves = _moves(sightings)
     for move, (line, number, a, b, ta, tb) in enumerate(zip(
         *(moves[c].tolist() for c in ("line_id", "number", "a", "b", "ta", "tb")), strict=True
@@ -253,7 +271,8 @@ def co_travel(trips: pd.DataFrame, sightings: pd.DataFrame, centres: pd.DataFram
         for i in np.flatnonzero(fits) + lo:
             if _carried(t, place, t0s[i], t1s[i], str(a), str(b)):
                 rows.add((int(ids[i]), str(number), str(line), move, str(a), str(b),
-                          (a in hubs) != (b in hubs), bool(exact[i - lo])))  # fmt: skip
+                          (a in hubs) != (b in hubs), bool(exact[i - lo]), float(ta),
+                          float(tb)))  # fmt: skip
     return pd.DataFrame(sorted(rows), columns=columns)
 
 
@@ -380,7 +399,8 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
     cars on the road at the time can match one move; the journey then names the one vehicle of
     interest of the runner's line among them (`vehicles`: vrm, line_id), or none when that is
     not a single vehicle, and counts them all (`n_vehicles`). Times are the named car's trip,
-    else the span of the matching trips."""
+    else the span of the matching trips; `ta`, `tb` the phone's sightings either side of its
+    move."""
     ours = vehicles[["vrm", "line_id"]].drop_duplicates().assign(ours=True)
     c = carried.merge(trips, on="trip").merge(ours, on=["vrm", "line_id"], how="left")
     c["ours"] = c["ours"].fillna(False).astype(bool)
@@ -396,26 +416,77 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
             "depart": one["t0"].min(), "arrive": one["t1"].max(),
             "route": (f"{int(one['n_reads'].max())} ANPR reads" if len(named) == 1
                       else f"{len(cars)} vehicles on the road then"),
+            "ta": group["ta"].min(), "tb": group["tb"].max(),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=["line_id", "number", "mode", "vrm", "n_vehicles",
-                                       "from_place", "to_place", "depart", "arrive", "route"])
+                                       "from_place", "to_place", "depart", "arrive", "route",
+                                       "ta", "tb"])
 
 
-def without_rail_overlaps(road: pd.DataFrame, rail: pd.DataFrame) -> pd.DataFrame:
-    """`road` journeys less those whose time overlaps a rail journey of the same phone: cars on
-    the road beside the railway keep pace with a train, and a phone seen on rail-corridor cells
-    was on the train. Both frames: number, depart, arrive (seconds)."""
+def without_overlaps(road: pd.DataFrame, rail: pd.DataFrame) -> pd.DataFrame:
+    """`road` journeys less those whose time overlaps a `rail` journey of the same phone (or
+    the other way round): cars on the road beside the railway keep pace with a train, and a
+    phone seen on railway cells was on the train. A journey's time is its car's trip or its
+    railway cells and, when given (`ta`, `tb`), the phone's move: a car on the same road
+    an hour before the train matches the move too. Both frames: number, depart, arrive
+    (seconds)."""
     if road.empty or rail.empty:
         return road
     both = road.reset_index().merge(rail[["number", "depart", "arrive"]], on="number",
                                     suffixes=("", "_rail"))  # fmt: skip
-    overlap = (both["depart"] < both["arrive_rail"]) & (both["depart_rail"] < both["arrive"])
+    start, end = both["depart"].to_numpy(float), both["arrive"].to_numpy(float)
+    if "ta" in both.columns:
+        start = np.minimum(start, both["ta"].to_numpy(float))
+        end = np.maximum(end, both["tb"].to_numpy(float))
+    overlap = (start < both["arrive_rail"]) & (both["depart_rail"] < end)
     return road[~road.index.isin(set(both.loc[overlap, "index"]))]
 
 
+def through_hubs(journeys: pd.DataFrame, hubs: set[str]) -> pd.DataFrame:
+    """`journeys` with each pair of consecutive journeys of one phone by the same mode that meet
+    at a hub, the second leaving within `HUB_STOP_S` of the first's arrival, made one journey
+    (London to Birmingham, then on to Malvern: London to Malvern, its route naming both legs).
+    Columns as `rail_journeys` (road journeys also vrm, n_vehicles); times in seconds."""
+    if journeys.empty:
+        return journeys
+    rows = journeys.sort_values(["number", "depart"]).to_dict("records")
+    out = [rows[0]]
+    for row in rows[1:]:
+        last = out[-1]
+        if (row["number"] == last["number"] and row["mode"] == last["mode"]
+                and last["to_place"] in hubs and row["from_place"] == last["to_place"]
+                and row["to_place"] != last["from_place"]
+                and 0 <= row["depart"] - last["arrive"] <= HUB_STOP_S):  # fmt: skip
+            merged = {**last, "to_place": row["to_place"], "arrive": row["arrive"],
+                      "route": f"{last['route']} | {row['to_place']}: {row['route']}"}  # fmt: skip
+            if "vrm" in last and last["vrm"] != row["vrm"]:
+                merged["vrm"] = ""
+            if "n_vehicles" in last:
+                merged["n_vehicles"] = max(last["n_vehicles"], row["n_vehicles"])
+            out[-1] = merged
+        else:
+            out.append(row)
+    return pd.DataFrame(out, columns=journeys.columns)
+
+
+def _placed_near(t: np.ndarray, place: np.ndarray, on: np.ndarray, k: int, step: int) -> str:
+    """The place of the nearest sighting off the railway and in a place, from `k` going by
+    `step` (-1: back, 1: on), within `RAIL_END_S` of sighting `k - step`; "" for none."""
+    t_run = t[k - step]
+    while 0 <= k < len(t) and abs(t[k] - t_run) <= RAIL_END_S:
+        if not on[k] and place[k]:
+            return str(place[k])
+        k += step
+    return ""
+
+
 def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFrame:
-    """Journeys by rail: a runner phone's run of rail-corridor cells between two places.
-    `sightings`: line_id, number, t, x, y, place, corridor (bool); `stations`: name, x, y."""
+    """Journeys by rail: a runner phone's run of railway cells (`corridor_cells`; gaps under
+    `RAIL_GAP_S`) from one place to another: the places of its last sighting off the railway
+    before and first after, within `RAIL_END_S`, differ, and on the run the phone passed a
+    third place or `RAIL_MIN_CELLS` cells (a phone at home next to the railway does neither).
+    `sightings`: line_id, number, t, x, y, cell_id, place, corridor (bool); `stations`: name,
+    x, y."""
     rows = []
     for (line, number), seen in sightings.sort_values("t").groupby(["line_id", "number"]):
         on = seen["corridor"].to_numpy(bool)
@@ -424,6 +495,7 @@ def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFra
         t = seen["t"].to_numpy(float)
         place = seen["place"].to_numpy(dtype=object)
         xs, ys = seen["x"].to_numpy(float), seen["y"].to_numpy(float)
+        cell = seen["cell_id"].to_numpy(dtype=object)
         i = 0
         while i < len(seen):
             if not on[i]:
@@ -432,22 +504,17 @@ def rail_journeys(sightings: pd.DataFrame, stations: pd.DataFrame) -> pd.DataFra
             j = i
             while j + 1 < len(seen) and on[j + 1] and t[j + 1] - t[j] <= RAIL_GAP_S:
                 j += 1
-            before = i - 1 if i > 0 and t[i] - t[i - 1] <= RAIL_GAP_S else -1
-            after = j + 1 if j + 1 < len(seen) and t[j + 1] - t[j] <= RAIL_GAP_S else -1
-            via = nearest_place(xs[i : j + 1], ys[i : j + 1], stations, np.inf)
-            rows.append(
-                {
-                    "line_id": line,
-                    "number": number,
-                    "mode": "rail",
-                    "vrm": "",
-                    "from_place": place[before] if before >= 0 else "",
-                    "to_place": place[after] if after >= 0 else "",
-                    "depart": t[before] if before >= 0 else t[i],
-                    "arrive": t[after] if after >= 0 else t[j],
+            start = _placed_near(t, place, on, i - 1, -1) if i > 0 else ""
+            end = _placed_near(t, place, on, j + 1, 1) if j + 1 < len(seen) else ""
+            passed = set(place[i : j + 1]) - {start, end, ""}
+            moving = bool(passed) or len(set(cell[i : j + 1])) >= RAIL_MIN_CELLS
+            if start and end and start != end and moving:
+                via = nearest_place(xs[i : j + 1], ys[i : j + 1], stations, np.inf)
+                rows.append({
+                    "line_id": line, "number": number, "mode": "rail", "vrm": "",
+                    "from_place": start, "to_place": end, "depart": t[i], "arrive": t[j],
                     "route": ";".join(dict.fromkeys(v for v in via if v)),
-                }
-            )
+                })  # fmt: skip
             i = j + 1
     return pd.DataFrame(
         rows,

@@ -376,6 +376,13 @@ class Params:
     line_suspect_named_share: float = _p(
         0.7, "share of line incidents in which the line's runners are named", "choice"
     )
+    rivalry_victim_named_share: float = _p(
+        0.9,
+        "share of rivalry assaults (category violence) in which the attacked line's runners, the "
+        "victims, are named",
+        "choice: a crime record of violence names its victim (Home Office Counting Rules); "
+        "the injured are identified through A&E even when they will not support a prosecution",
+    )
     motive_mention_share: float = _p(
         0.35, "share of line incident descriptions that mention the motive", "choice"
     )

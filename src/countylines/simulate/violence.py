@@ -646,12 +646,17 @@ class _Builder:
                     lat, lon = self._spot([first, second], rv.town, int(day), 0.5)
                     t = _time(world, int(day))
                     ra, rb = self._runners(first, 2), self._runners(second, 2)
+                    category = _category(world, "rivalry")
+                    # `first` attacks `second`: in an assault the injured side is the crime
+                    # report's victim, identified far more often than the attackers.
+                    hurt = category == "violence"
                     persons = []
                     if rng.random() < p.line_suspect_named_share:
                         persons += [self._person(r) for r in ra]
-                    if rng.random() < p.line_suspect_named_share:
+                    if rng.random() < (
+                        p.rivalry_victim_named_share if hurt else p.line_suspect_named_share
+                    ):
                         persons += [self._person(r) for r in rb]
-                    category = _category(world, "rivalry")
                     weapon = _weapon(world, weights, category)
                     mine.append(len(self.records))
                     self.records.append(
