@@ -500,10 +500,34 @@ def write_hostile_results(folder: Path) -> Path:
     people = folder / "people"
     people.mkdir(exist_ok=True)
     pd.DataFrame(
-        [[1, "P0007", "under 18", "yes", "male", 12, "high", f"runner +5; {XSS[0]}", "drug_use",
-          f"runner {NUMBER} of L001; person P0007 found near base", "referral to MASH today"]],
-        columns=["rank", "person_id", "age_band", "child", "sex", "score", "priority", "reasons",
-                 "unknown", "evidence", "suggested_action"],
+        [
+            [
+                1,
+                "P0007",
+                "under 18",
+                "yes",
+                "male",
+                12,
+                "high",
+                f"runner +5; {XSS[0]}",
+                "drug_use",
+                f"runner {NUMBER} of L001; person P0007 found near base",
+                "referral to MASH today",
+            ]
+        ],
+        columns=[
+            "rank",
+            "person_id",
+            "age_band",
+            "child",
+            "sex",
+            "score",
+            "priority",
+            "reasons",
+            "unknown",
+            "evidence",
+            "suggested_action",
+        ],
     ).to_parquet(people / "safeguarding.parquet")
     pd.DataFrame(
         [[1, "A0001", "L001", "P0009", 9, 40, 120, XSS[1], "occupant P0009 vulnerable"]],

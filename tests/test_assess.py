@@ -126,3 +126,12 @@ def test_cli_refuses_a_missing_case_or_an_output_inside_it(tmp_path: Path) -> No
     (tmp_path / "case").mkdir()
     res = cli("assess", tmp_path / "case", "--out", tmp_path / "case" / "out")
     assert res.exit_code == 2 and "inside the case folder" in res.stderr
+
+
+def test_evaluate_reads_an_assess_folder(assessed: tuple[Path, Path]) -> None:
+    from countylines.evaluate import evaluate
+
+    case, out = assessed
+    metrics = evaluate(case, out, KEY)
+    assert set(metrics) == {"lines", "places", "people", "violence", "movement"}
+    assert metrics["lines"]["deal_numbers"]["f1"] > 0.5

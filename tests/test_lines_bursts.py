@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from countylines.lines import features as fx
-from countylines.lines.engine import DuckDBEngine
+from countylines.lines.engine import PERFECT_HASH_BITS, DuckDBEngine
 
 START = 1_538_352_000  # 2018-10-01T00:00:00Z
 
@@ -91,6 +91,9 @@ def test_two_step_bursts_are_the_direct_count(
     try:
         fx.find_candidates(engine, s)
         found = engine.frame("SELECT x, w, n FROM burst_windows ORDER BY x, w")
+        # the wide array bound is for the burst count only (a wider one costs memory elsewhere)
+        bound = engine.frame("SELECT current_setting('perfect_ht_threshold') AS b")["b"][0]
+        assert int(bound) == PERFECT_HASH_BITS
         events = engine.frame(
             "SELECT a_number_id AS a, b_number_id AS b, event_type = 'sms' AS sms, "
             "CAST(epoch(start_time) AS BIGINT) AS t FROM events_t"

@@ -126,8 +126,10 @@ LINES = pd.DataFrame({"line_id": ["L1"], "hub": ["Birmingham"], "market_towns": 
 def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffic() -> None:
     there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
     trips = pd.concat(
-        [_trips(vrm, there_and_back, first) for vrm, first in
-         (("LINE1", 0), ("BUSY1", 10), ("BUSY2", 20), ("ALONE", 30))],
+        [
+            _trips(vrm, there_and_back, first)
+            for vrm, first in (("LINE1", 0), ("BUSY1", 10), ("BUSY2", 20), ("ALONE", 30))
+        ],
         ignore_index=True,
     ).assign(t0=lambda f: f["trip"] * 60.0, t1=lambda f: f["trip"] * 60.0 + 3600, n_reads=5)
     carried = pd.DataFrame(
@@ -149,8 +151,14 @@ def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffi
 
 
 def test_a_phone_on_the_train_is_not_also_in_the_cars_beside_the_railway() -> None:
-    road = pd.DataFrame({"number": ["+1", "+1", "+2"], "depart": [0.0, 9000.0, 0.0],
-                         "arrive": [3600.0, 12000.0, 3600.0], "vrm": ["", "CAR", "CAR2"]})
+    road = pd.DataFrame(
+        {
+            "number": ["+1", "+1", "+2"],
+            "depart": [0.0, 9000.0, 0.0],
+            "arrive": [3600.0, 12000.0, 3600.0],
+            "vrm": ["", "CAR", "CAR2"],
+        }
+    )
     rail = pd.DataFrame({"number": ["+1"], "depart": [1800.0], "arrive": [5400.0]})
     kept = without_overlaps(road, rail)
     assert list(zip(kept["number"], kept["depart"], strict=True)) == [("+1", 9000.0), ("+2", 0.0)]
@@ -280,7 +288,8 @@ def test_a_short_stop_at_a_hub_joins_two_legs_into_one_journey() -> None:
     out = through_hubs(legs, {"London", "Birmingham"})
     one = out[out["number"] == "+1"]
     assert one[["from_place", "to_place", "depart", "arrive"]].values.tolist() == [
-        ["London", "Malvern", 0.0, 3 * hour], ["Malvern", "Birmingham", 50 * hour, 51 * hour]
+        ["London", "Malvern", 0.0, 3 * hour],
+        ["Malvern", "Birmingham", 50 * hour, 51 * hour],
     ]
     assert "BHM;GMV" in one["route"].iloc[0] and "EUS;BHM" in one["route"].iloc[0]
     # a stop longer than HUB_STOP_S is a stay: two journeys

@@ -301,18 +301,21 @@ def test_a_home_needs_evidence_tied_to_the_address() -> None:
     assert "(I1), 1 of them reports of drugs or callers, the occupant named in 1" in why["A1"]
     assert "in contact with the line" in why["A2"] and "0 of them reports" in why["A2"]
     assert found.set_index("address_id")["score"].to_dict() == {
-        "A0": 5 + 4, "A1": 5 + 5, "A2": 5 + 5, "A4": 5 + 5, "A5": 5 + 5
+        "A0": 5 + 4,
+        "A1": 5 + 5,
+        "A2": 5 + 5,
+        "A4": 5 + 5,
+        "A5": 5 + 5,
     }
-    assert find_cuckooed(
-        base, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
-        CuckooSettings(min_points=6),
-    ).empty
+
+    def listed(bases: pd.DataFrame, settings: CuckooSettings) -> pd.DataFrame:
+        return find_cuckooed(
+            bases, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018, settings
+        )
+
+    assert listed(base, CuckooSettings(min_points=6)).empty
     # the same evidence beside another cell's base is another home's trace, not theirs
-    elsewhere = base.assign(cell_id="T1")
-    assert find_cuckooed(
-        elsewhere, addresses, CELLS, persons, contacts, no_episodes, incidents, 2018,
-        CuckooSettings(),
-    ).empty
+    assert listed(base.assign(cell_id="T1"), CuckooSettings()).empty
 
 
 def test_a_report_belongs_to_the_nearest_address_only() -> None:
@@ -346,9 +349,7 @@ def test_a_runner_phone_lives_on_the_cell_serving_its_users_home() -> None:
     # the hub cell where R2 lives, and R2's nights on T2 are not where it lives
     assert sorted(facts["person_id"]) == ["P0", "P1"]
     assert (facts["fact"] == "runner_phone_home").all()
-    assert "home A0 is served by T1, the usual cell of runner +44R1 of L001" in set(
-        facts["detail"]
-    )
+    assert "home A0 is served by T1, the usual cell of runner +44R1 of L001" in set(facts["detail"])
     assert POINTS["runner_phone_home"] < POINTS["line_contact"] + POINTS["reported_at_home"]
 
 

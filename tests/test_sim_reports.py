@@ -63,7 +63,8 @@ def test_cuckooed_homes_are_reported_after_the_takeover_and_not_all(default) -> 
     assert len(mine) > 0
     start = pd.Timestamp(world.params.start, tz="UTC")
     for (line, address), t in zip(
-        mine[["line_id", "address_id"]].itertuples(index=False), f.loc[mine.index, "time"],
+        mine[["line_id", "address_id"]].itertuples(index=False),
+        f.loc[mine.index, "time"],
         strict=True,
     ):
         taken = homes[(line, address)]

@@ -102,9 +102,7 @@ def _hub_case(homes: list[tuple[str, float, float, str]], hubs_of: dict[str, str
 def test_a_resident_of_the_line_hub_named_in_its_town_is_evidence_for_it() -> None:
     brum = ("P1", 410_000.0, 290_000.0, "")
     found = _hub_case([brum], {"L1": "Birmingham", "L2": "London"})
-    assert list(zip(found["line_id"], found["kind"], strict=True)) == [
-        ("L1", "hub_resident_named")
-    ]
+    assert list(zip(found["line_id"], found["kind"], strict=True)) == [("L1", "hub_resident_named")]
     assert WEIGHTS["hub_resident_named"] + WEIGHTS["market_town"] >= AttributionSettings().min_score
     # two lines of that hub work the town: the person does not say which
     assert _hub_case([brum], {"L1": "Birmingham", "L2": "Birmingham"}).empty

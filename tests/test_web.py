@@ -359,10 +359,22 @@ def test_downloads_refuse_paths_outside_the_offered_files(
     _login(client, "admin")
     offered = _offered(client)
     assert offered and not any("escape" in p or "case" in p or "secret" in p for p in offered)
-    for path in ("work/case.duckdb", "steps.json", "places/escape.csv", "places/case.csv",
-                 "exports/secret.csv", "places/.hidden.csv", "places/../work/case.duckdb",
-                 "%2e%2e/secret.csv", "places/%2e%2e/work/case.duckdb", "/etc/passwd",
-                 "%2Fetc%2Fpasswd", "lines/..%2F..%2Fsecret.csv", "nothing.csv", "places"):
+    for path in (
+        "work/case.duckdb",
+        "steps.json",
+        "places/escape.csv",
+        "places/case.csv",
+        "exports/secret.csv",
+        "places/.hidden.csv",
+        "places/../work/case.duckdb",
+        "%2e%2e/secret.csv",
+        "places/%2e%2e/work/case.duckdb",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        "lines/..%2F..%2Fsecret.csv",
+        "nothing.csv",
+        "places",
+    ):
         response = client.get(f"/download/{path}")
         assert response.status_code == 404, path
         assert b"outside the results" not in response.content

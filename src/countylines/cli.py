@@ -485,7 +485,10 @@ def movement(
 @app.command()
 def evaluate(
     case: Annotated[Path, typer.Argument(help="The simulated case folder (with truth/).")],
-    out_dir: Annotated[Path, typer.Argument(help="The folder with the analysis outputs.")],
+    out_dir: Annotated[
+        Path,
+        typer.Argument(help="The folder with the analysis outputs (a command's or `assess`'s)."),
+    ],
     as_json: JsonOpt = False,
     home: cli_security.HomeOpt = None,
 ) -> None:

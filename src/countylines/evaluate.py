@@ -193,28 +193,38 @@ def evaluate_people(truth: Path, out: Path, real: Real = None) -> dict[str, Any]
     return metrics
 
 
+def _outputs(out: Path, step: str, marker: str) -> Path | None:
+    """The folder holding `step`'s outputs: `out` itself (an analysis command's folder) or
+    `out/step` (an `assess` folder); None when neither holds `marker`."""
+    for folder in (Path(out), Path(out) / step):
+        if (folder / marker).exists():
+            return folder
+    return None
+
+
 def evaluate(case: Path, out: Path, key: bytes | None = None) -> dict[str, Any]:
     """Every metric that the outputs in `out` allow, against `case/truth`; `key` reads
-    pseudonymised outputs (the workspace's key that wrote them)."""
+    pseudonymised outputs (the workspace's key that wrote them). `out` is an analysis command's
+    folder or an `assess` folder (its `lines/`, `places/`, `people/`, `violence/`, `movement/`)."""
     truth = Path(case) / "truth"
     if not truth.is_dir():
         raise CaseError(f"{case} has no truth/ folder: only simulated cases can be evaluated")
     real = truth_values(truth, key) if key is not None else None
     results: dict[str, Any] = {}
-    if (Path(out) / "lines.csv").exists():
-        results["lines"] = evaluate_lines(truth, Path(out), real)
-    if (Path(out) / "towns.csv").exists() and (truth / "infiltration.csv").exists():
-        results["places"] = evaluate_places(truth, Path(out))
-    if (Path(out) / "person_scores.parquet").exists():
-        results["people"] = evaluate_people(truth, Path(out), real)
-    if (Path(out) / "violence.csv").exists():
+    if lines := _outputs(out, "lines", "lines.csv"):
+        results["lines"] = evaluate_lines(truth, lines, real)
+    if (places := _outputs(out, "places", "towns.csv")) and (truth / "infiltration.csv").exists():
+        results["places"] = evaluate_places(truth, places)
+    if people := _outputs(out, "people", "person_scores.parquet"):
+        results["people"] = evaluate_people(truth, people, real)
+    if violence := _outputs(out, "violence", "violence.csv"):
         from countylines.movement.scoring import evaluate_violence
 
-        results["violence"] = evaluate_violence(truth, Path(out), real)
-    if (Path(out) / "vehicles_of_interest.csv").exists():
+        results["violence"] = evaluate_violence(truth, violence, real)
+    if movement := _outputs(out, "movement", "vehicles_of_interest.csv"):
         from countylines.movement.scoring import evaluate_movement
 
-        results["movement"] = evaluate_movement(truth, Path(out), real)
+        results["movement"] = evaluate_movement(truth, movement, real)
     if not results:
         raise CaseError(
             f"{out} holds no outputs to evaluate; run `countylines lines`, `places`, `people`, "

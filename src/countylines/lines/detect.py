@@ -262,10 +262,9 @@ def _relay_successors(
     """Numbers that took a line's orders and passed them to its runners after a number change,
     too short-lived to score (`link.relay_successors`), with the columns of a number row."""
     members = {**line_of, **dict(zip(run["y"], run["line_id"], strict=True))}
-    triangles, spans = fx.runner_triangles(
-        engine, sorted(set(run["y"])), sorted(line_of), s.features
-    )
+    triangles = fx.runner_triangles(engine, sorted(set(run["y"])), sorted(line_of), s.features)
     found = relay_successors(triangles, members, line_customers, s.link)
+    spans = fx.relay_spans(engine, sorted(found["number"]))
     found = found.merge(spans.rename(columns={"x": "number"}), on="number")
     found["evidence"] = [
         f"relayed {n} orders to {line}'s runners; {share:.0%} of the callers served are its "

@@ -45,12 +45,18 @@ EMPTY_TABLES = {
 """Empty stand-ins (same columns as read) for the optional case tables."""
 
 
-PERFECT_HASH_BITS = 26
+PERFECT_HASH_BITS = 20
 """Up to this many bits of group key range (from the columns' statistics), DuckDB aggregates
-into an array instead of a hash table (its default, 12, is too few for the bulk-text count per
-number and day: 17 bits of number ids and 8-9 of days on the full scenario, which the array
-counts in three quarters of the CPU time and less memory). Larger ranges fall back to a hash
-table by themselves."""
+into an array instead of a hash table: its default, 12, is too few for the per-number counts of
+the full scenario (17 bits of number ids). The array is allocated for the whole key range, so
+the bound also bounds its memory (a million groups)."""
+
+DENSE_PERFECT_HASH_BITS = 26
+"""The same bound for the tables created with `dense_keys`: the bulk-text count per number and
+day (17 bits of number ids and 8-9 of days on the full scenario), which the array counts in three
+quarters of the CPU time. Not for every query: over a range this large, a query with wider
+aggregate states (the voice partners of a medium case) needs gigabytes outside DuckDB's memory
+limit."""
 
 DYNAMIC_FILTER_MAX = 10_000
 """Up to this many join keys, DuckDB pushes the build side of a join into the probe side's scan
@@ -70,8 +76,10 @@ class Engine(Protocol):
         """Whether the case has the table `table` (one of CASE_TABLES)."""
         ...
 
-    def create(self, name: str, sql: str) -> None:
-        """Materialise the result of `sql` as the table `name` (replacing it)."""
+    def create(self, name: str, sql: str, dense_keys: bool = False) -> None:
+        """Materialise the result of `sql` as the table `name` (replacing it); `dense_keys`: an
+        aggregation whose group keys span a small dense range (number id by day), which an engine
+        may count in an array."""
         ...
 
     def view(self, name: str, sql: str) -> None:
@@ -157,8 +165,15 @@ class DuckDBEngine:
     def has_table(self, table: str) -> bool:
         return table in self._present
 
-    def create(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    def create(self, name: str, sql: str, dense_keys: bool = False) -> None:
+        if not dense_keys:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+            return
+        self.con.execute(f"SET perfect_ht_threshold = {DENSE_PERFECT_HASH_BITS}")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        finally:
+            self.con.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}")
 
     def view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")

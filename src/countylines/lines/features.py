@@ -68,7 +68,7 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
         WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """,
     )
-    engine.create("burst_windows", _burst_windows_sql(s))
+    engine.create("burst_windows", _burst_windows_sql(s), dense_keys=True)
     engine.create(
         "bursts",
         "SELECT x AS number, count(*) AS n_bursts, max(n) AS max_burst FROM burst_windows "
@@ -112,17 +112,22 @@ def _burst_windows_sql(s: FeatureSettings) -> str:
         texts AS (SELECT ev.a, ev.b, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x
                   WHERE sms),
         windows AS (
-            SELECT a AS x, t // {window} AS w, count(*) AS n, count(DISTINCT b) AS r
+            SELECT a AS x, t // {window} AS w, count(*) AS n
             FROM texts SEMI JOIN busy ON texts.a = busy.x AND texts.t // {period} = busy.p
             GROUP BY t // {window}, a HAVING count(*) >= {floor}),
-        listed AS (SELECT DISTINCT x FROM windows WHERE n < {least}),
+        small AS (SELECT x, w FROM windows WHERE n < {least}),
+        spread AS (
+            SELECT a AS x, t // {window} AS w, count(DISTINCT b) AS r
+            FROM texts SEMI JOIN small ON texts.a = small.x AND texts.t // {window} = small.w
+            GROUP BY a, t // {window} HAVING count(DISTINCT b) >= {s.list_burst_min_recipients}),
+        listed AS (SELECT DISTINCT x FROM spread),
         reach AS (
             SELECT b AS x, count(DISTINCT a) AS contacts FROM ev
             SEMI JOIN listed ON ev.b = listed.x GROUP BY b)
-        SELECT windows.x, windows.w, windows.n FROM windows LEFT JOIN reach USING (x)
-        WHERE windows.n >= {least}
-           OR (windows.r >= {s.list_burst_min_recipients}
-               AND windows.r >= {s.list_burst_share} * coalesce(reach.contacts, 0))
+        SELECT x, w, n FROM windows WHERE n >= {least}
+        UNION ALL
+        SELECT x, w, windows.n FROM spread JOIN windows USING (x, w) LEFT JOIN reach USING (x)
+        WHERE spread.r >= {s.list_burst_share} * coalesce(reach.contacts, 0)
         """
 
 
@@ -405,14 +410,14 @@ def customers(engine: Engine, numbers: list[str], s: FeatureSettings) -> pd.Data
 
 def runner_triangles(
     engine: Engine, runners: list[str], known: list[str], s: FeatureSettings
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> pd.DataFrame:
     """Callback triangles through the numbers `runners`, relayed by anyone but the numbers
     `known` (the lines' deal numbers, whose triangles are counted already): (x, y, c, n), n
     messages from x to the runner y within `callback_window_s` after c contacted x, followed by
     y contacting c, all within the window of c's contact (the candidates' triangle, for numbers
-    that need not be candidates); and (x, first_t, last_t), the span of each such x's contacts
-    with runners and callers (seconds since 1970 UTC). Three scans of the events, each
-    filtered by one integer column; the joins are over these few events only."""
+    that need not be candidates). Leaves `to_runners` (x, y, t) for `relay_spans`. Three scans
+    of the events, each filtered by integer columns (a caller must be someone a runner
+    contacted); the joins are over these few events only."""
     _select(engine, known, "known")
     _select(engine, runners)
     w = s.callback_window_s
@@ -421,16 +426,16 @@ def runner_triangles(
         "SELECT a AS x, b AS y, t FROM ev SEMI JOIN sel ON ev.b = sel.number "
         "ANTI JOIN known ON ev.a = known.number WHERE a <> b",
     )
+    engine.create("backs", "SELECT a AS y, b AS c, t FROM ev SEMI JOIN sel ON ev.a = sel.number")
     engine.create(
         "runner_orders",
-        "WITH xs AS (SELECT DISTINCT x FROM to_runners) "
-        "SELECT a AS c, b AS x, t FROM ev SEMI JOIN xs ON ev.b = xs.x",
+        "WITH xs AS (SELECT DISTINCT x FROM to_runners), cs AS (SELECT DISTINCT c FROM backs) "
+        "SELECT a AS c, b AS x, t FROM ev SEMI JOIN xs ON ev.b = xs.x SEMI JOIN cs ON ev.a = cs.c",
     )
-    triangles = _named(
+    return _named(
         engine,
         f"""
-        WITH backs AS (SELECT a AS y, b AS c, t FROM ev SEMI JOIN sel ON ev.a = sel.number),
-        relayed AS (
+        WITH relayed AS (
             SELECT DISTINCT r.x, r.y, o.c, r.t FROM to_runners r
             JOIN runner_orders o ON o.x = r.x AND o.t <= r.t AND r.t - o.t <= {w}
             JOIN backs b ON b.y = r.y AND b.c = o.c AND b.t >= r.t AND b.t - o.t <= {w}
@@ -441,16 +446,22 @@ def runner_triangles(
         "y",
         "c",
     )
-    spans = _named(
+
+
+def relay_spans(engine: Engine, numbers: list[str]) -> pd.DataFrame:
+    """(x, first_t, last_t): the span of each of `numbers`' messages to runners (`to_runners`
+    of the last `runner_triangles`) and of everyone's contacts with it, seconds since 1970 UTC."""
+    _select(engine, numbers)
+    return _named(
         engine,
         """
         SELECT x, min(t) AS first_t, max(t) AS last_t FROM (
-            SELECT x, t FROM to_runners UNION ALL SELECT x, t FROM runner_orders) AS u
+            SELECT x, t FROM to_runners SEMI JOIN sel ON to_runners.x = sel.number
+            UNION ALL SELECT b AS x, t FROM ev SEMI JOIN sel ON ev.b = sel.number) AS u
         GROUP BY x ORDER BY x
         """,
         "x",
     )
-    return triangles, spans
 
 
 def handsets(engine: Engine, numbers: list[str]) -> pd.DataFrame:

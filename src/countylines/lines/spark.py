@@ -113,7 +113,7 @@ class SparkEngine:
     def has_table(self, table: str) -> bool:
         return table in self._present
 
-    def create(self, name: str, sql: str) -> None:
+    def create(self, name: str, sql: str, dense_keys: bool = False) -> None:
         self._sql(sql).cache().createOrReplaceTempView(name)
 
     def view(self, name: str, sql: str) -> None:

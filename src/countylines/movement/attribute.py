@@ -158,7 +158,10 @@ def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataF
 
 
 def hub_resident_evidence(
-    incidents: pd.DataFrame, homes: pd.DataFrame, hubs: pd.DataFrame, lines: pd.DataFrame,
+    incidents: pd.DataFrame,
+    homes: pd.DataFrame,
+    hubs: pd.DataFrame,
+    lines: pd.DataFrame,
     towns: pd.DataFrame,
 ) -> pd.DataFrame:
     """Incidents in a line's market town (`towns`: `town_evidence` rows) naming a person who

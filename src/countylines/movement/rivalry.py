@@ -20,9 +20,19 @@ from countylines.movement.attribute import AttributionSettings
 DAY_S = 86_400
 MONTH_S = 30 * DAY_S
 RIVALRY_COLUMNS = (
-    "line_a", "line_b", "towns", "shared_towns", "first_incident", "last_incident",
-    "n_incidents", "incidents_by_month", "serious_by_month", "serious_weapons", "trend_per_month",
-    "escalating", "incident_ids",
+    "line_a",
+    "line_b",
+    "towns",
+    "shared_towns",
+    "first_incident",
+    "last_incident",
+    "n_incidents",
+    "incidents_by_month",
+    "serious_by_month",
+    "serious_weapons",
+    "trend_per_month",
+    "escalating",
+    "incident_ids",
 )
 
 

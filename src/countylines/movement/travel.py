@@ -418,9 +418,23 @@ def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
                       else f"{len(cars)} vehicles on the road then"),
             "ta": group["ta"].min(), "tb": group["tb"].max(),
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["line_id", "number", "mode", "vrm", "n_vehicles",
-                                       "from_place", "to_place", "depart", "arrive", "route",
-                                       "ta", "tb"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "line_id",
+            "number",
+            "mode",
+            "vrm",
+            "n_vehicles",
+            "from_place",
+            "to_place",
+            "depart",
+            "arrive",
+            "route",
+            "ta",
+            "tb",
+        ],
+    )
 
 
 def without_overlaps(road: pd.DataFrame, rail: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,6 @@ is refused (an API token only, so no cross-site request can upload). Every kept 
 row, column) and changes nothing.
 """
 
-
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
