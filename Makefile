@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
 	$(BIN)/countylines demo --out $(DEMO_OUT)
-	$(BIN)/countylines evaluate $(DEMO_OUT)/case $(DEMO_OUT)/assessment/lines
+	$(BIN)/countylines evaluate $(DEMO_OUT)/case $(DEMO_OUT)/assessment
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
