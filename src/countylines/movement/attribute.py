@@ -231,6 +231,10 @@ def attribute(
         return out
     ev = evidence.drop_duplicates().copy()
     ev["weight"] = ev["kind"].map(WEIGHTS)
+    # named customers count once: drug users of one line are named together in ordinary
+    # incidents of their own towns
+    ev.loc[(ev["kind"] == "customer_named")
+           & ev.duplicated(["incident_id", "line_id", "kind"]), "weight"] = 0.0  # fmt: skip
     scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
     scores["rank"] = scores.groupby("incident_id").cumcount()

@@ -25,6 +25,7 @@ MIN_EPISODES = 2
 MIN_EPISODE_SHARE = 0.5
 AWAY_M = 20_000.0
 ARRIVED_S = 14 * 3600
+LEFT_S = 12 * 3600
 
 
 def _count(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, px: np.ndarray,
@@ -54,10 +55,12 @@ def link_missing(episodes: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFram
         before = np.searchsorted(t, start - ARRIVED_S)
         lo = np.searchsorted(t, start)
         hi = np.searchsorted(t, end, side="right")
+        after = np.searchsorted(t, end + LEFT_S, side="right")
         e = np.flatnonzero(hi - lo >= MIN_SIGHTINGS)
         near = _count(x, y, lo[e], hi[e], ex[e], ey[e], lambda d: d <= NEAR_M)
         came = _count(x, y, before[e], lo[e], ex[e], ey[e], lambda d: d > AWAY_M)
-        for k in e[(near / (hi[e] - lo[e]) >= MIN_NEAR_SHARE) & (came > 0)]:
+        left = _count(x, y, hi[e], after[e], ex[e], ey[e], lambda d: d > AWAY_M)
+        for k in e[(near / (hi[e] - lo[e]) >= MIN_NEAR_SHARE) & (came > 0) & (left > 0)]:
             rows.append((line, who[k], k, number))
     if not rows:
         return pd.DataFrame(columns=columns)
