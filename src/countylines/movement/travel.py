@@ -37,6 +37,9 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   cars share each move, and the shared evidence of a hire car driving only for the line falls
   under any bar; a legitimate taxi on the same roads carries a line's runner on a few of its
   many fares). Its line is the one it carried most.
+* **Road journeys.** One per runner-phone move that one of its line's vehicles of interest
+  matched (`road_journeys`): the line's runners travel in the line's cars, and a move that
+  only other cars matched is a car keeping pace with the phone by chance.
 * **Rail journeys.** A runner phone seen on a run of railway cells (cells beside a rail link,
   in any place) between a sighting in one place and a sighting in another, passing a third place
   or more than one cell (`rail_journeys`). A road journey overlapping a train of the same phone
