@@ -37,7 +37,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _seconds(times: pd.Series) -> np.ndarray:
-    return pd.to_datetime(times, utc=True).astype("int64").to_numpy() // 10**9
+    return pd.to_datetime(times, utc=True).dt.as_unit("s").astype("int64").to_numpy()
 
 
 def _runner_calls(events: Path, numbers: pd.DataFrame) -> pd.DataFrame:
@@ -88,19 +88,17 @@ def rivalry_traces(case: Path) -> pd.DataFrame:
         return bool(lo < len(times) and times[lo] <= row.t + CALL_AFTER_S)
 
     rows = []
-    for riv in rivalries.itertuples():
-        pair = {riv.line_a, riv.line_b}
+    for line_a, line_b, town, n in rivalries[["line_a", "line_b", "town", "n_incidents"]].to_numpy(
+        dtype=str
+    ):
+        pair = {line_a, line_b}
         mine = inc[inc["line_id"].isin(pair) & inc["rival_line_id"].isin(pair)]
-        sides = np.array(
-            [[traced(row, riv.line_a), traced(row, riv.line_b)] for row in mine.itertuples()],
-            dtype=bool,
-        ).reshape(-1, 2)
-        a, b = bool(sides[:, 0].any()), bool(sides[:, 1].any())
-        both = bool(sides.all(axis=1).any())
+        sides = [(traced(row, line_a), traced(row, line_b)) for row in mine.itertuples()]
+        a, b = any(s[0] for s in sides), any(s[1] for s in sides)
+        both = any(s[0] and s[1] for s in sides)
         observability = ("observable" if both else "split" if a and b
                          else "one_side" if a or b else "no_trace")  # fmt: skip
-        rows.append((riv.line_a, riv.line_b, riv.town, int(riv.n_incidents), a, b, both,
-                     observability))  # fmt: skip
+        rows.append((line_a, line_b, town, int(n), a, b, both, observability))
     return pd.DataFrame(rows, columns=["line_a", "line_b", "town", "n_incidents", "traced_a",
                                        "traced_b", "both", "observability"])  # fmt: skip
 
