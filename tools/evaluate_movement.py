@@ -4,7 +4,8 @@ Simulates, loads and runs the line detector on each case below unless its folder
 --work (the `tools/evaluate_lines.py` layout: CASE, CASE-db, CASE-lines; full-scale cases are
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
-metric to bench/results/movement_accuracy.json. Run from the project root:
+metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
+movement_accuracy_rivalry8.json). Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
 """

@@ -19,8 +19,14 @@ with a weight):
   customers (a number that contacted its deal numbers at least twice);
 * `hub_resident_named` (1.5 per person): a person living in the line's hub city named in an
   incident in its market town, when no other line of that hub works the town;
+* `town_resident_named` (1.5 per person): a person living in another of the line's market
+  towns named in an incident in its market town, when no other line working the town also
+  works the person's home town;
 * `market_town` (0.5): the incident is in one of the line's market towns during its active
   period.
+
+A named person is evidence for one line only in an incident: the line with the highest total
+among the lines the person is evidence for (`one_side_per_person`).
 
 The line with the highest total is the incident's line when the total reaches
 `AttributionSettings.min_score`, or leads alone when the description states a line's motive;
