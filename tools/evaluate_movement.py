@@ -41,12 +41,14 @@ rules: small 5500-5503 and medium 5510-5511; session 8's rivalry rules: small 76
 read for the missed rivalries). Never used for the recorded numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
-                       955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507)  # fmt: skip
+                       955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
+                       8102, 8103, 8104, 8105, 8110, 8111)  # fmt: skip
 """Each measured once with the rules of its time (docs/movement.md): 861-864 and 41 for the
 first round, 1221-1226 for the third, the lead's 901-903 and 906-907 for session 5 (902 and 903
 were then looked at for the vehicle misses), the helper's 2301-2308 for session 6 (2302 and 2303
 then looked at for the attribution misses), the lead's 954-956 and 977-978 for session 6, the
-helper's 6500-6505 and 6507 for session 7."""
+helper's 6500-6505 and 6507 for session 7, the helper's 8100-8105 and 8110-8111 (`--set
+rivalry8`) for session 8's rivalry rules (their missed rivalries then read)."""
 HELD_OUT = (
     ("small", 980),
     ("small", 981),
