@@ -273,6 +273,10 @@ def test_evaluation_scores_both_commands(small_outputs, session_home: Path) -> N
     # background crime is almost never pinned on a line, and most line violence is
     assert violence["false_attribution_rate"] < 0.01
     assert violence["attribution_accuracy"] > 0.5
+    # the rivalry recall's breakdown covers the same true rivalries
+    breakdown = violence["rivalry_breakdown"]
+    assert breakdown["true_rivalries"] == violence["counts"]["true_rivalries_with_incidents"]
+    assert sum(breakdown["by_observability"].values()) == breakdown["true_rivalries"]
     assert movement["vehicles_of_interest"]["precision"] > 0.8
     assert movement["vehicles_of_interest"]["recall"] > 0.6
     assert movement["road_journey_recall"] > 0.5

@@ -221,6 +221,11 @@ def evaluate(case: Path, out: Path, key: bytes | None = None) -> dict[str, Any]:
         from countylines.movement.scoring import evaluate_violence
 
         results["violence"] = evaluate_violence(truth, violence, real)
+        from countylines.movement.observable import rivalry_breakdown
+        from countylines.movement.scoring import found_rivalries
+
+        found = found_rivalries(truth, violence, real)
+        results["violence"]["rivalry_breakdown"] = rivalry_breakdown(Path(case), *found)
     if movement := _outputs(out, "movement", "vehicles_of_interest.csv"):
         from countylines.movement.scoring import evaluate_movement
 

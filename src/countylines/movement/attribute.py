@@ -20,8 +20,14 @@ with a weight):
   the line's customers (a number that contacted its deal numbers at least twice);
 * `hub_resident_named` (1.5 per person): a person living in the line's hub city named in an
   incident in its market town, when no other line of that hub works the town;
+* `town_resident_named` (1.5 per person): a person living in another of the line's market
+  towns named in an incident in its market town, when no other line working the town also
+  works the person's home town;
 * `market_town` (0.5): the incident is in one of the line's market towns during its active
   period.
+
+A named person is evidence for one line only in an incident: the line with the highest total
+among the lines the person is evidence for (`one_side_per_person`).
 
 The line with the highest total is the incident's line when the total reaches
 `AttributionSettings.min_score`, or leads alone when the description states a line's motive;
@@ -42,7 +48,8 @@ import pandas as pd
 
 WEIGHTS = {
     "member_named": 3.0, "runner_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
-    "customer_named": 1.0, "hub_resident_named": 1.5, "market_town": 0.5,
+    "customer_named": 1.0, "hub_resident_named": 1.5, "town_resident_named": 1.5,
+    "market_town": 0.5,
 }  # fmt: skip
 CALL_BEFORE_S = 300
 CALL_AFTER_S = 1800
@@ -50,9 +57,12 @@ CALL_RADIUS_M = 10_000.0
 HUB_HOME_M = 20_000.0
 SERIOUS = ("bladed", "firearm", "corrosive")
 LINE_MOTIVES = ("taxing", "rivalry", "show_of_strength")
-AT_SCENE = ("call", "call_far", "hub_resident_named")
+PERSON_KINDS = ("member_named", "runner_named", "associate_named", "customer_named",
+                "hub_resident_named", "town_resident_named")  # fmt: skip
+"""Evidence that is a person named in the incident (`detail` is the person id)."""
+AT_SCENE = ("call", "call_far", "hub_resident_named", "town_resident_named")
 """Evidence that a line's own people were at the incident: its runner rang its deal line, or a
-resident of its hub was named."""
+resident of its hub or of another of its market towns was named."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,29 @@ def hub_resident_evidence(
     return hits.assign(kind="hub_resident_named", detail=hits["person_id"])[columns]
 
 
+def town_resident_evidence(
+    incidents: pd.DataFrame, homes: pd.DataFrame, lines: pd.DataFrame, towns: pd.DataFrame
+) -> pd.DataFrame:
+    """Incidents in a line's market town (`towns`: `town_evidence` rows) naming a person who
+    lives in another of the line's market towns, when no other line working the incident's town
+    then also works the person's home town: a runner the line brought from one of its towns to
+    another. `homes`: person_id, town (the area containing the home, "" for none); `lines`:
+    line_id, market_towns (lists)."""
+    columns = ["incident_id", "line_id", "kind", "detail"]
+    if homes.empty or towns.empty:
+        return pd.DataFrame(columns=columns)
+    works = lines[["line_id", "market_towns"]].explode("market_towns").dropna()
+    works = works.rename(columns={"market_towns": "home_town"})
+    there = towns[["incident_id", "line_id", "detail"]].merge(works, on="line_id")
+    there = there[there["home_town"] != there["detail"]]
+    there = there[there.groupby(["incident_id", "home_town"])["line_id"].transform("size") == 1]
+    home = homes.loc[homes["town"] != "", ["person_id", "town"]]
+    named = _explode_persons(incidents).merge(home.rename(columns={"town": "home_town"}),
+                                              on="person_id")  # fmt: skip
+    hits = named.merge(there, on=["incident_id", "home_town"])
+    return hits.assign(kind="town_resident_named", detail=hits["person_id"])[columns]
+
+
 def town_evidence(incidents: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """Incidents in a line's market town during its active period. `incidents`: incident_id,
     t, town; `lines`: line_id, market_towns (lists), start, end (s)."""
@@ -208,10 +241,23 @@ def _words(group: pd.DataFrame) -> str:
             "associate_named": "names associate",
             "customer_named": "names customer",
             "hub_resident_named": "names resident of the line's hub",
+            "town_resident_named": "names resident of another of the line's towns",
             "market_town": "in market town",
         }[str(kind)]
         parts.append(f"{label} {', '.join(details[:3])}" + (" …" if len(details) > 3 else ""))
     return "; ".join(parts)
+
+
+def one_side_per_person(ev: pd.DataFrame) -> pd.DataFrame:
+    """`ev` (evidence rows with weight) without a named person's evidence for a line when the
+    same person is evidence for a line with a higher total in the same incident: one person is
+    on one side of an incident (a runner named beside both sides in earlier fights is an
+    associate of both, but is evidence only for the side the incident points to)."""
+    total = ev.groupby(["incident_id", "line_id"])["weight"].transform("sum")
+    person = ev["kind"].isin(PERSON_KINDS)
+    best = total[person].groupby([ev.loc[person, "incident_id"], ev.loc[person, "detail"]]
+                                 ).transform("max")  # fmt: skip
+    return ev[~person | (total >= best.reindex(ev.index))]
 
 
 def attribute(
@@ -236,6 +282,7 @@ def attribute(
     # incidents of their own towns
     ev.loc[(ev["kind"] == "customer_named")
            & ev.duplicated(["incident_id", "line_id", "kind"]), "weight"] = 0.0  # fmt: skip
+    ev = one_side_per_person(ev)
     scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
     scores["rank"] = scores.groupby("incident_id").cumcount()

@@ -33,6 +33,23 @@ def _share(hits: pd.Series) -> float:
     return round(float(hits.mean()), 4) if len(hits) else 0.0
 
 
+def _true_pairs(rivalries: pd.DataFrame, mapping: dict[str, str]) -> set[frozenset[str]]:
+    """The detected rivalries (line_a, line_b) as pairs of the true lines they stand for."""
+    return {
+        frozenset((mapping.get(a, ""), mapping.get(b, "")))
+        for a, b in rivalries[["line_a", "line_b"]].to_numpy()
+    }
+
+
+def found_rivalries(
+    truth: Path, out: Path, real: Real = None
+) -> tuple[set[frozenset[str]], set[str]]:
+    """The `violence` outputs' rivalries as pairs of true line ids, and the true lines that the
+    detected lines stand for."""
+    mapping = line_map(truth, read_output(out / "violence_lines.csv", real))
+    return _true_pairs(read_output(out / "rivalries.csv", real), mapping), set(mapping.values())
+
+
 def evaluate_violence(truth: Path, out: Path, real: Real = None) -> dict[str, Any]:
     """Incident attribution, weapon and motive accuracy, rivalry recall and precision."""
     mapping = line_map(truth, read_output(out / "violence_lines.csv", real))
@@ -69,10 +86,7 @@ def evaluate_violence(truth: Path, out: Path, real: Real = None) -> dict[str, An
     t_riv = t_riv[t_riv["n_incidents"].astype(int) > 0]
     true_pairs = {frozenset((a, b)) for a, b in t_riv[["line_a", "line_b"]].to_numpy()}
     p_riv = read_output(out / "rivalries.csv", real)
-    found_pairs = {
-        frozenset((mapping.get(a, ""), mapping.get(b, "")))
-        for a, b in p_riv[["line_a", "line_b"]].to_numpy()
-    }
+    found_pairs = _true_pairs(p_riv, mapping)
     hit = true_pairs & found_pairs
     metrics["rivalry_recall"] = round(len(hit) / len(true_pairs), 4) if true_pairs else None
     metrics["rivalry_precision"] = round(len(hit) / len(found_pairs), 4) if found_pairs else None

@@ -3,8 +3,8 @@
 Steps: read the incidents and place them (British National Grid, town by point-in-area),
 classify weapon and stated motive from the fields and text (`weapons`), gather the evidence
 linking incidents to lines (`attribute`: named members and customers through subscriber checks,
-calls within a line just after the incident, residents of a line's hub named in its market town,
-market towns), decide line, other side and motive,
+calls within a line just after the incident, residents of a line's hub or of another of its
+market towns named in its market town, market towns), decide line, other side and motive,
 then pair lines into rivalries (`rivalry`).
 """
 
@@ -105,7 +105,8 @@ def find_violence(
         homes = _placed(db.person_homes())
         homes["town"] = town_of(homes["x"].to_numpy(), homes["y"].to_numpy(), areas)
         hubs = _placed(db.places("hubs", "name"))
-        evidence = [towns, at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns)]
+        evidence = [towns, at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns),
+                    at.town_resident_evidence(inc, homes, lines.lines, towns)]
         if lines.numbers.empty:
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:
