@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -71,6 +71,8 @@ class Engine(Protocol):
     """Runs the features' SQL. Names created are temporary and private to the engine."""
 
     name: str
+    memo: dict[str, Any]
+    """What the features read once and keep for the engine's life (the case never changes)."""
 
     def has_table(self, table: str) -> bool:
         """Whether the case has the table `table` (one of CASE_TABLES)."""
@@ -136,6 +138,7 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, database: Path) -> None:
+        self.memo: dict[str, Any] = {}
         self.con = attach_case(database)
         self.con.execute("SET preserve_insertion_order = false")  # every result is ordered
         # A join with the candidates (a few thousand numbers) filters the events' scan first,
