@@ -118,3 +118,41 @@ def test_two_step_bursts_are_the_direct_count(
         }
     )
     pd.testing.assert_frame_equal(found, expected, check_dtype=False)
+
+
+def _busy(events: pd.DataFrame, s: fx.FeatureSettings) -> set[tuple[int, int]]:
+    """(number, day) pairs the slot pre-filter keeps for texts (t, a)."""
+    con = duckdb.connect()
+    con.register("ev_df", events)
+    con.execute("CREATE VIEW ev AS SELECT t, a, true AS sms FROM ev_df")
+    sql = f"WITH {fx._busy_periods_sql(s, fx.DAY_S)} SELECT x, p FROM busy"
+    return {(int(x), int(p)) for x, p in con.execute(sql).fetchall()}
+
+
+def test_busy_periods_are_those_with_a_full_slot() -> None:
+    """A day is kept when one of its 3-hour slots has as many texts as the smaller threshold,
+    or the day has `burst_min_recipients` texts; 15 texts spread over three slots are not
+    enough (no window can hold 10 of them), nor are 9 in one window; days before 1970 too."""
+    day = 17_805 * fx.DAY_S
+    runs = {
+        1: day + 3 * 3600 + np.arange(15) * 30,  # 15 in one window: kept
+        2: day + np.r_[0:5, 240:245, 480:485] * 60,  # 5 + 5 + 5 (minutes 0, 240, 480)
+        3: day + np.arange(25) * 3000,  # 25 spread over the day: kept (the count)
+        4: day + np.arange(9) * 10,  # 9: too few
+        5: -3 * fx.DAY_S + 7200 + np.arange(10) * 20,  # before 1970, 10 in one window: kept
+        6: day + 3 * 3600 - 300 + np.arange(12) * 50,  # 12 across a slot's edge (6 + 6)
+    }
+    events = pd.concat(
+        [pd.DataFrame({"t": np.asarray(t, dtype="int64"), "a": a}) for a, t in runs.items()]
+    )
+    kept = _busy(events, fx.FeatureSettings())
+    assert kept == {(1, 17_805), (3, 17_805), (5, -2)}
+    # with a lower count threshold, the day count alone keeps the spread days
+    lower = _busy(events, fx.FeatureSettings(burst_min_recipients=12))
+    assert lower == {(1, 17_805), (2, 17_805), (3, 17_805), (5, -2), (6, 17_805)}
+
+
+def test_burst_threshold_is_bounded() -> None:
+    """The packed slot counts hold counts under 2**26 exactly (a DOUBLE's 53 bits)."""
+    with pytest.raises(ValueError, match="burst_min_recipients"):
+        fx.FeatureSettings(burst_min_recipients=2**26)

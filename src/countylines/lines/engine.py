@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -51,12 +51,15 @@ into an array instead of a hash table: its default, 12, is too few for the per-n
 the full scenario (17 bits of number ids). The array is allocated for the whole key range, so
 the bound also bounds its memory (a million groups)."""
 
-DENSE_PERFECT_HASH_BITS = 26
+DENSE_PERFECT_HASH_BITS = 25
 """The same bound for the tables created with `dense_keys`: the bulk-text count per number and
-day (17 bits of number ids and 8-9 of days on the full scenario), which the array counts in three
+day (17 bits of number ids and 7-8 of days on the full scenario), which the array counts in three
 quarters of the CPU time. Not for every query: over a range this large, a query with wider
 aggregate states (the voice partners of a medium case) needs gigabytes outside DuckDB's memory
-limit."""
+limit. 25, not 26: the count's state is a DOUBLE sum of packed slot counts (16 bytes a group),
+and over 26 bits (case 41's texts grouped by quarter days) that query alone peaked at 3.7 GB
+(2.2 GB with a bare count's 8 bytes); over 25 bits it peaked at 2.1 GB. A wider range is
+counted in a hash table (on those quarter days: 11.9 CPU seconds against 8.3, 1.9 GB)."""
 
 DYNAMIC_FILTER_MAX = 10_000
 """Up to this many join keys, DuckDB pushes the build side of a join into the probe side's scan
@@ -71,6 +74,8 @@ class Engine(Protocol):
     """Runs the features' SQL. Names created are temporary and private to the engine."""
 
     name: str
+    memo: dict[str, Any]
+    """What the features read once and keep for the engine's life (the case never changes)."""
 
     def has_table(self, table: str) -> bool:
         """Whether the case has the table `table` (one of CASE_TABLES)."""
@@ -136,6 +141,7 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, database: Path) -> None:
+        self.memo: dict[str, Any] = {}
         self.con = attach_case(database)
         self.con.execute("SET preserve_insertion_order = false")  # every result is ordered
         # A join with the candidates (a few thousand numbers) filters the events' scan first,

@@ -52,11 +52,16 @@ class FeatureSettings:
     min_span_days: float = 0.25
     """Floor on a number's active span when turning counts into rates per day."""
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.burst_min_recipients < 2**26:
+            raise ValueError("burst_min_recipients must be from 1 to 2**26 - 1")
+
 
 def find_candidates(engine: Engine, s: FeatureSettings) -> int:
-    """Create `cand(number)`; returns how many numbers could be deal lines (the distinct
-    (number, contact) pairs are found first and then counted: cheaper than a count(DISTINCT)
-    per number)."""
+    """Create `contacts(x, contacts)` (the distinct numbers that contacted each number: the
+    distinct (number, contact) pairs are found first and then counted, cheaper than a
+    count(DISTINCT) per number) and `cand(number)`; returns how many numbers could be deal
+    lines."""
     check_events(engine)
     engine.view(
         "ev",
@@ -68,6 +73,11 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
         WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """,
     )
+    engine.create(
+        "contacts",
+        "SELECT b AS x, count(*) AS contacts FROM (SELECT b FROM ev GROUP BY b, a) AS pairs "
+        "GROUP BY b",
+    )
     engine.create("burst_windows", _burst_windows_sql(s), dense_keys=True)
     engine.create(
         "bursts",
@@ -77,37 +87,74 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
     engine.create(
         "cand",
         f"""
-        SELECT b AS number FROM (SELECT b FROM ev GROUP BY b, a) AS pairs GROUP BY b
-        HAVING count(*) >= {s.candidate_min_contacts}
+        SELECT x AS number FROM contacts WHERE contacts >= {s.candidate_min_contacts}
         UNION SELECT number FROM bursts
         """,
     )
     return int(engine.frame("SELECT count(*) AS n FROM cand")["n"].iloc[0])
 
 
+FIELD_BITS_MAX = 53
+"""Bits of a DOUBLE's significand: the packed slot counts of `_busy_periods_sql` are exact
+integers below 2**53."""
+
+
+def _busy_periods_sql(s: FeatureSettings, period: int) -> str:
+    """`busy(x, p)`: the periods `p` (`t // period`) in which the number `x` sent at least as
+    many texts, within one slot of the period, as the smaller burst threshold. A window lies
+    inside one slot (a whole number of windows), so these are the only periods whose texts can
+    hold a burst window: an exact pre-filter, far narrower than the period's count alone
+    (ordinary people send 10-20 texts on many days, rarely 10 within a few hours).
+
+    One grouped pass per (period, number) sums, per text, 2**high + 2**(bits * slot) as a
+    DOUBLE: the sum's high part is the period's count, and, while that count is under
+    `burst_min_recipients` (so no slot's count can carry into the next field and every partial
+    sum is an exact integer under 2**53), its fields are the slots' counts. From the count
+    upwards the period is kept whatever its fields (a sum of non-negative doubles never rounds
+    below a partial sum, so it stays at or above the threshold). A second aggregate (a count
+    beside a sum) costs twice the first on the full scenario; this one costs a third more
+    than a bare count (docs/lines.md, Speed)."""
+    window, least = s.burst_window_s, s.burst_min_recipients
+    floor = min(least, s.list_burst_min_recipients)
+    bits = max(1, (least - 1).bit_length())
+    high_room = FIELD_BITS_MAX - least.bit_length()
+    slots = max(1, min(8, high_room // bits))
+    per_slot = window * -(-(period // window) // slots)
+    slots = -(-period // per_slot)
+    high = bits * slots
+    slot = f"(abs(t % {period}) // {per_slot})"  # windows truncate towards 0 before 1970 too
+    total = f"sum(CAST({1 << high} + (CAST(1 AS BIGINT) << ({bits} * {slot})) AS DOUBLE))"
+    fields = " OR ".join(f"v // {1 << (bits * i)} % {1 << bits} >= {floor}" for i in range(slots))
+    return f"""
+        sent AS (
+            SELECT a AS x, t // {period} AS p, {total} AS s FROM ev WHERE sms
+            GROUP BY t // {period}, a HAVING {total} >= {floor << high}),
+        slotted AS (
+            SELECT x, p, CASE WHEN s < {least << high} THEN CAST(s AS BIGINT) END AS v FROM sent),
+        busy AS (SELECT x, p FROM slotted WHERE v IS NULL OR {fields})"""
+
+
 def _burst_windows_sql(s: FeatureSettings) -> str:
     """`burst_windows(x, w, n)`: the windows `w` (`t // burst_window_s`) in which the number `x`
     sent a bulk-text burst of `n` texts: at least `burst_min_recipients` texts, or a *list
     burst*: at least `list_burst_min_recipients` distinct recipients who are also at least
-    `list_burst_share` of the distinct numbers that ever contacted `x` (a line texting most of
-    its own customers, however few they are).
+    `list_burst_share` of the distinct numbers that ever contacted `x` (`contacts`: a line
+    texting most of its own customers, however few they are).
 
     Counting texts per number and window is a hash aggregation with almost one group per text.
-    A window lies inside one *period* (a whole number of windows, about a day), and a period
-    holds at least as many of a number's texts as any of its windows, so the texts are first
-    counted per number and period (a few times fewer groups), and only the texts of the numbers
-    and periods that reach the smaller threshold are counted per window: the same windows, at
-    half the cost on the full scenario (see docs/lines.md, Speed). Both counts group by the time
-    first: DuckDB then lays its counting array out period by period (window by window), so the
-    counts of events stored in time order (as a load stores a time-ordered export) stay within a
-    small part of the array at a time: half the CPU time of grouping by the number first."""
+    A window lies inside one *period* (a whole number of windows, about a day), so the periods
+    that can hold a burst are found first (`_busy_periods_sql`), and only their texts are
+    counted per window: the same windows, exactly, for any `burst_window_s`. The texts are
+    picked by sender first (an integer column, which DuckDB pushes into the scan as an IN
+    filter when the senders are few). The first count groups by the time first: DuckDB then
+    lays its counting array out period by period, so the counts of events stored in time order
+    (as a load stores a time-ordered export) stay within a small part of the array at a time:
+    half the CPU time of grouping by the number first."""
     window, least = s.burst_window_s, s.burst_min_recipients
     floor = min(least, s.list_burst_min_recipients)
     period = window * max(1, DAY_S // window)
     return f"""
-        WITH busy AS (
-            SELECT a AS x, t // {period} AS p FROM ev WHERE sms
-            GROUP BY t // {period}, a HAVING count(*) >= {floor}),
+        WITH {_busy_periods_sql(s, period)},
         senders AS (SELECT DISTINCT x FROM busy),
         texts AS (SELECT ev.a, ev.b, ev.t FROM ev SEMI JOIN senders ON ev.a = senders.x
                   WHERE sms),
@@ -119,15 +166,11 @@ def _burst_windows_sql(s: FeatureSettings) -> str:
         spread AS (
             SELECT a AS x, t // {window} AS w, count(DISTINCT b) AS r
             FROM texts SEMI JOIN small ON texts.a = small.x AND texts.t // {window} = small.w
-            GROUP BY a, t // {window} HAVING count(DISTINCT b) >= {s.list_burst_min_recipients}),
-        listed AS (SELECT DISTINCT x FROM spread),
-        reach AS (
-            SELECT b AS x, count(DISTINCT a) AS contacts FROM ev
-            SEMI JOIN listed ON ev.b = listed.x GROUP BY b)
+            GROUP BY a, t // {window} HAVING count(DISTINCT b) >= {s.list_burst_min_recipients})
         SELECT x, w, n FROM windows WHERE n >= {least}
         UNION ALL
-        SELECT x, w, windows.n FROM spread JOIN windows USING (x, w) LEFT JOIN reach USING (x)
-        WHERE spread.r >= {s.list_burst_share} * coalesce(reach.contacts, 0)
+        SELECT x, w, windows.n FROM spread JOIN windows USING (x, w) LEFT JOIN contacts USING (x)
+        WHERE spread.r >= {s.list_burst_share} * coalesce(contacts.contacts, 0)
         """
 
 
@@ -279,12 +322,21 @@ def _named(engine: Engine, sql: str, *columns: str) -> pd.DataFrame:
     the engine types text: an empty column stays `object`, as DuckDB returns it)."""
     frame = engine.frame(sql)
     if columns:
-        names = engine.frame("SELECT number_id, number FROM numbers_t")
-        lookup = pd.Series(names["number"].to_numpy(object), index=names["number_id"].to_numpy())
+        if "numbers" not in engine.memo:  # read once per engine: 0.1 s a time at full scale
+            names = engine.frame("SELECT number_id, number FROM numbers_t")
+            engine.memo["numbers"] = pd.Series(
+                names["number"].to_numpy(object), index=names["number_id"].to_numpy()
+            )
+        lookup = engine.memo["numbers"]
         for column in columns:
             ids = frame[column].to_numpy()
             frame[column] = pd.Series(lookup.reindex(ids).to_numpy(), index=frame.index)
     return frame
+
+
+def _empty(**dtypes: object) -> pd.DataFrame:
+    """An empty frame with the columns and types a query's empty result has."""
+    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in dtypes.items()})  # type: ignore[call-overload]
 
 
 def _select(engine: Engine, numbers: list[str], name: str = "sel") -> None:
@@ -417,7 +469,9 @@ def runner_triangles(
     y contacting c, all within the window of c's contact (the candidates' triangle, for numbers
     that need not be candidates). Leaves `to_runners` (x, y, t) for `relay_spans`. Three scans
     of the events, each filtered by integer columns (a caller must be someone a runner
-    contacted); the joins are over these few events only."""
+    contacted); the joins are over these few events only. No runners: no scan, no triangle."""
+    if not runners:
+        return _empty(x=object, y=object, c=object, n="int64")
     _select(engine, known, "known")
     _select(engine, runners)
     w = s.callback_window_s
@@ -450,7 +504,10 @@ def runner_triangles(
 
 def relay_spans(engine: Engine, numbers: list[str]) -> pd.DataFrame:
     """(x, first_t, last_t): the span of each of `numbers`' messages to runners (`to_runners`
-    of the last `runner_triangles`) and of everyone's contacts with it, seconds since 1970 UTC."""
+    of the last `runner_triangles`) and of everyone's contacts with it, seconds since 1970 UTC
+    (no numbers: no scan)."""
+    if not numbers:
+        return _empty(x=object, first_t="int64", last_t="int64")
     _select(engine, numbers)
     return _named(
         engine,

@@ -4,15 +4,16 @@ Plain pandas in and out, no database: the inputs are the relay pairs, the custom
 handsets and the voice partners of the numbers scored as deal lines (`features.py`). Two deal
 numbers belong to the same line when they share a runner, a handset, or most of their customers
 (a new number re-texts the old customer list; a second phone of the same line texts the same
-list); lines are the connected components of that graph (networkx).
+list); lines are the connected components of that graph (a union-find: networkx costs
+more to import than the linking takes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
-import networkx as nx
 import pandas as pd
 
 
@@ -74,14 +75,10 @@ def link_numbers(
 ) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]]:
     """Group deal numbers into lines; returns the groups (each sorted, groups ordered by their
     first number) and, per linked pair, the reasons."""
-    graph = nx.Graph()
-    graph.add_nodes_from(deal_numbers)
     reasons: dict[tuple[str, str], list[str]] = {}
 
     def link(a: str, b: str, why: str) -> None:
-        key = (min(a, b), max(a, b))
-        reasons.setdefault(key, []).append(why)
-        graph.add_edge(*key)
+        reasons.setdefault((min(a, b), max(a, b)), []).append(why)
 
     for _, group in runner_pairs.groupby("y"):
         for a, b in combinations(sorted(set(group["x"])), 2):
@@ -97,8 +94,31 @@ def link_numbers(
         share = _jaccard(customers.get(a, set()), customers.get(b, set()), s.customer_jaccard)
         if share >= s.customer_jaccard:
             link(a, b, f"{share:.0%} shared customers")
-    groups = [sorted(c) for c in nx.connected_components(graph)]
-    return sorted(groups, key=lambda g: g[0]), reasons
+    return components(deal_numbers, reasons), reasons
+
+
+def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """Connected components of the graph of `nodes` and `edges` (an edge's ends are nodes too):
+    each sorted, ordered by their first node."""
+    parent: dict[str, str] = {}
+
+    def root(n: str) -> str:
+        parent.setdefault(n, n)
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for n in nodes:
+        root(n)
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[str]] = {}
+    for n in list(parent):
+        groups.setdefault(root(n), []).append(n)
+    return sorted(sorted(g) for g in groups.values())
 
 
 def successors(

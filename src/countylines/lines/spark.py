@@ -77,6 +77,7 @@ class SparkEngine:
     def __init__(
         self, tables: dict[str, Path], session: Any = None, cleanup: Path | None = None
     ) -> None:
+        self.memo: dict[str, Any] = {}
         _, self._sqlglot = _require_spark()
         self.session = session or local_session()
         self._cleanup = cleanup
