@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from conftest import shared_case
+
 from countylines.simulate.params import params_for
 from countylines.simulate.region import builtin_region
 from countylines.simulate.run import build
@@ -54,8 +54,8 @@ def test_a_seizure_follows_an_arrest_in_the_lines_own_incident(case: Path) -> No
     incidents = _read(case, "incidents.csv").set_index("incident_id").loc[seized["incident_id"]]
     truth = _read(case, "truth/incidents.csv").set_index("incident_id").loc[seized["incident_id"]]
     assert (truth["line_id"].to_numpy() == seized["line_id"].to_numpy()).all()
-    named = [p in ids.split(";") for p, ids in zip(seized["person_id"], incidents["person_ids"])]
-    assert all(named)
+    named = zip(seized["person_id"], incidents["person_ids"], strict=True)
+    assert all(p in ids.split(";") for p, ids in named)
     category = incidents["category"].to_numpy()
     assert set(category) <= {"weapons_possession", "robbery", "violence"}
     at = pd.to_datetime(seized["time"]).to_numpy()
@@ -71,10 +71,10 @@ def test_a_seized_number_is_in_use_when_it_is_seized(case: Path) -> None:
     span = (
         duckdb.connect()
         .execute(
-            "SELECT n AS number, min(start_time) AS first, max(start_time) AS last FROM ("
+            "SELECT n AS number, min(start_time) AS first FROM ("
             " SELECT a_number AS n, start_time FROM read_parquet($p) UNION ALL"
-            " SELECT b_number, start_time FROM read_parquet($p)) WHERE n IN (SELECT UNNEST($numbers))"
-            " GROUP BY n",
+            " SELECT b_number, start_time FROM read_parquet($p))"
+            " WHERE n IN (SELECT UNNEST($numbers)) GROUP BY n",
             {"p": str(case / "events.parquet"), "numbers": list(seized["number"])},
         )
         .df()
@@ -90,7 +90,11 @@ def test_share_zero_seizes_nothing_and_changes_nothing_else() -> None:
 
     def violence(share: float) -> Violence:
         params = params_for(
-            "tiny", seed=5, n_lines=6, suspect_later_arrest_share=1.0, arrest_phone_seized_share=share
+            "tiny",
+            seed=5,
+            n_lines=6,
+            suspect_later_arrest_share=1.0,
+            arrest_phone_seized_share=share,
         )
         _, _, models = build(region, params)
         (model,) = [m for m in models if isinstance(m, Violence)]

@@ -5,9 +5,9 @@ Simulates, loads and runs the line detector on each case below unless its folder
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
 metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
-movement_accuracy_rivalry8.json; `--set seized8 --param arrest_phone_seized_share=0`: the seized-phone
-comparison, written to movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the
-project root:
+movement_accuracy_rivalry8.json; `--set seized8 --param
+arrest_phone_seized_share=0`: the seized-phone comparison, written to
+movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
 """
@@ -33,7 +33,7 @@ DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 100
                1013, 1201, 1202, 1203, 1204, 1205, 1206, 2001, 2002, 2003, 2004, 2011,
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
                7610, 7611, 980, 981, 982, 986, 987, 7700, 7701, 7702, 7703,
-               7710)  # fmt: skip
+               7710, 7711)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -42,7 +42,8 @@ vehicle rules: small 2001-2004 and medium 2011-2012; session 7's rail, hub-stop 
 rules: small 5500-5503 and medium 5510-5511; session 8's rivalry rules: small 7600-7605, medium
 7610-7611 and the lead's session-7 held-out 980-982, 986-987 (measured once by the lead, then
 read for the missed rivalries); session 8's seized-phone comparison: small 7700-7703 and medium
-7710 (rules unchanged, so they measure the simulator change). Never used for held-out numbers."""
+7710-7711 (rules unchanged, so they measure the simulator change). Never used for held-out
+numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
@@ -66,7 +67,7 @@ the line detector then ran out of memory on it, a fault the lead fixed before th
 SESSION8 = (*(("small", s) for s in range(8100, 8106)), ("medium", 8110), ("medium", 8111))
 """Session 8's rivalry measurement: simulated, loaded and their lines found before the rules
 were frozen, never looked at before the numbers of docs/movement.md were recorded."""
-SEIZED8 = (*(("small", s) for s in range(7700, 7704)), ("medium", 7710))
+SEIZED8 = (*(("small", s) for s in range(7700, 7704)), ("medium", 7710), ("medium", 7711))
 """Session 8's seized-phone comparison (development seeds: the simulator with and without
 seizures, the rules unchanged; `--param arrest_phone_seized_share=0` is the old simulator)."""
 SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "seized8": SEIZED8}
@@ -119,8 +120,12 @@ def run_case(work: Path, scale: str, seed: int, overrides: dict[str, float]) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mv-eval"))
-    parser.add_argument("--set", default="lead7", choices=sorted(SETS),
-                        help="which held-out cases to run (default: the lead's session-7 seeds)")
+    parser.add_argument(
+        "--set",
+        default="lead7",
+        choices=sorted(SETS),
+        help="which held-out cases to run (default: the lead's session-7 seeds)",
+    )
     parser.add_argument(
         "--only",
         default="",
@@ -142,8 +147,13 @@ def main() -> None:
         last = json.loads(results.read_text())["cases"] if results.exists() else []
         rows += [r for r in last if (r["scale"], r["seed"]) in set(held_out) - set(cases)]
         rows.sort(key=lambda r: held_out.index((r["scale"], r["seed"])))
-    write_accuracy(name, rows, parameters=overrides, development_seeds=list(DEVELOPMENT),
-                   previously_held_out_seeds=list(PREVIOUSLY_HELD_OUT))
+    write_accuracy(
+        name,
+        rows,
+        parameters=overrides,
+        development_seeds=list(DEVELOPMENT),
+        previously_held_out_seeds=list(PREVIOUSLY_HELD_OUT),
+    )
 
 
 if __name__ == "__main__":

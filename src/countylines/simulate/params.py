@@ -395,8 +395,8 @@ class Params:
     )
     suspect_later_arrest_share: float = _p(
         0.5,
-        "share of the line's runners named as suspects of a robbery or an assault who are "
-        "arrested 1-14 days later (a weapons find arrests them at the scene)",
+        "share of a line's robberies and assaults naming its runners as suspects in which they "
+        "are arrested, 1-14 days later (a weapons find arrests them at the scene)",
         "choice: a named suspect of a violent offence is normally arrested; some are never "
         "found or the victim withdraws first",
     )

@@ -52,7 +52,9 @@ def seize_phones(world: World, incidents: list[Suspects]) -> pd.DataFrame:
     for inc in incidents:
         if inc.category == "weapons_possession":
             t = inc.t
-        elif inc.category in ("robbery", "violence") and rng.random() < p.suspect_later_arrest_share:
+        elif inc.category in ("robbery", "violence"):
+            if rng.random() >= p.suspect_later_arrest_share:
+                continue
             t = inc.t + int(rng.integers(*LATER_ARREST_DAYS, endpoint=True)) * DAY_S
         else:
             continue
