@@ -129,18 +129,22 @@ def test_a_missing_child_is_linked_to_the_line_whose_runner_travelled_with_them(
     hour = 3600.0
     episodes = pd.DataFrame(
         {
-            "person_id": ["P1", "P1", "P2"],
-            "start": [10 * hour, 100 * hour, 10 * hour],
-            "end": [20 * hour, 110 * hour, 20 * hour],
-            "x": [0.0, 0.0, 0.0],
-            "y": [0.0, 0.0, 0.0],
+            "person_id": ["P1", "P1", "P2", "P3", "P3"],
+            "start": [10 * hour, 100 * hour, 10 * hour, 200 * hour, 300 * hour],
+            "end": [20 * hour, 110 * hour, 20 * hour, 210 * hour, 310 * hour],
+            "x": 0.0,
+            "y": 0.0,
         }
     )
     rows = []
     for base in (10 * hour, 100 * hour):
         rows.append(("L1", "+1", base - 3 * hour, 90_000.0, 0.0))  # travelling in from the hub
         rows += [("L1", "+1", base + k * hour, 500.0, 0.0) for k in (1, 3, 5, 7)]
+        rows.append(("L1", "+1", base + 14 * hour, 90_000.0, 0.0))  # and home after the episode
         rows += [("L2", "+2", base + k * hour, 800.0, 0.0) for k in (1, 3, 5, 7)]  # always there
+    for base in (200 * hour, 300 * hour):  # P3's episodes: came in from the hub too, but
+        rows.append(("L3", "+3", base - 3 * hour, 90_000.0, 0.0))  # stayed for days after
+        rows += [("L3", "+3", base + k * hour, 700.0, 0.0) for k in (1, 3, 5, 7, 14, 30)]
     sightings = pd.DataFrame(rows, columns=["line_id", "number", "t", "x", "y"])
     out = link_missing(episodes, sightings)
     assert out.to_dict("records") == [{"line_id": "L1", "person_id": "P1", "n_episodes": 2}]

@@ -38,6 +38,21 @@ def test_a_customer_in_a_market_town_is_not_enough_but_an_associate_is() -> None
     assert list(out["line_id"]) == ["", "L1"]
 
 
+def test_named_customers_of_a_line_count_once_per_incident() -> None:
+    """Two of a line's drug users named in one ordinary incident of their town are no more
+    evidence than one; a named associate still counts per person."""
+    incidents = pd.DataFrame({"incident_id": ["I1", "I2"]})
+    evidence = pd.DataFrame(
+        [("I1", "L1", "customer_named", "P1"), ("I1", "L1", "customer_named", "P2"),
+         ("I1", "L1", "market_town", "Ludlow"),
+         ("I2", "L1", "associate_named", "P3"), ("I2", "L1", "associate_named", "P4")],
+        columns=["incident_id", "line_id", "kind", "detail"],
+    )  # fmt: skip
+    out = attribute(incidents, evidence, AttributionSettings())
+    assert list(out["line_id"]) == ["", "L1"]
+    assert list(out["score"]) == [0.0, 4.0]
+
+
 def test_a_stated_rivalry_names_the_other_side_on_weaker_evidence() -> None:
     incidents = pd.DataFrame({"incident_id": ["I1", "I2"]})
     evidence = _evidence(
@@ -142,12 +157,16 @@ def test_a_road_journey_is_one_runner_move_naming_its_lines_car_among_the_traffi
     )
     ours = pd.DataFrame({"vrm": ["LINE1"], "line_id": ["L1"]})
     out = road_journeys(trips, _carried(carried, trips), ours).set_index("number")
-    assert len(out) == 3  # one row per move, not per car on the road
+    # one row per move, not per car on the road; moves that only cars other than the line's
+    # matched (+2 among two cars, +3 with one) are cars keeping pace by chance
+    assert list(out.index) == ["+1"]
     assert (out.loc["+1", "vrm"], out.loc["+1", "n_vehicles"]) == ("LINE1", 3)
     assert (out.loc["+1", "depart"], out.loc["+1", "arrive"]) == (0.0, 3600.0)  # LINE1's trip
-    assert (out.loc["+2", "vrm"], out.loc["+2", "n_vehicles"]) == ("", 2)  # none of the line's
-    assert (out.loc["+2", "depart"], out.loc["+2", "arrive"]) == (660.0, 1260.0 + 3600)
-    assert (out.loc["+3", "vrm"], out.loc["+3", "route"]) == ("ALONE", "5 ANPR reads")
+    assert out.loc["+1", "route"] == "5 ANPR reads"
+    both = pd.concat([ours, pd.DataFrame({"vrm": ["BUSY1"], "line_id": ["L1"]})])
+    out = road_journeys(trips, _carried(carried, trips), both).set_index("number")
+    assert (out.loc["+1", "vrm"], out.loc["+1", "route"]) == ("", "2 of the line's vehicles")
+    assert (out.loc["+1", "depart"], out.loc["+1", "arrive"]) == (0.0, 600.0 + 3600)
 
 
 def test_a_phone_on_the_train_is_not_also_in_the_cars_beside_the_railway() -> None:
@@ -294,3 +313,26 @@ def test_a_short_stop_at_a_hub_joins_two_legs_into_one_journey() -> None:
     assert "BHM;GMV" in one["route"].iloc[0] and "EUS;BHM" in one["route"].iloc[0]
     # a stop longer than HUB_STOP_S is a stay: two journeys
     assert len(out[out["number"] == "+2"]) == 2
+
+
+def test_a_hire_car_driving_for_its_line_on_the_busiest_road_is_of_interest() -> None:
+    """At full scale hundreds of cars match each runner move on the busiest roads, so a hire
+    car's shared evidence is tiny; half of its trips carrying its line's runners on the line's
+    route still make it of interest, while a taxi with the same moves among 40 fares is not."""
+    there_and_back = [("Birmingham", "Ludlow"), ("Ludlow", "Birmingham")]
+    others = [f"CAR{k}" for k in range(30)]
+    trips = pd.concat(
+        [_trips("HIRED", there_and_back * 4, 0), _trips("TAXI", there_and_back * 20, 10)]
+        + [_trips(vrm, there_and_back, 100 + 10 * k) for k, vrm in enumerate(others)],
+        ignore_index=True,
+    )
+    rows = [(trip, "+1", "L1", move) for move, trip in enumerate(range(0, 8, 2))]
+    rows += [(10 + trip, "+2", "L1", 4 + move) for move, trip in enumerate(range(0, 8, 2))]
+    rows += [(100 + 10 * k, "+1", "L1", j) for k in range(30) for j in range(8)]
+    carried = _carried(pd.DataFrame(rows, columns=["trip", "number", "line_id", "move"]), trips)
+    carried = carried.assign(exact=False)  # read along the way only
+    vehicles = pd.DataFrame({"vrm": ["HIRED", "TAXI"], "category": ["hire", "taxi"],
+                             "operator": ["Midshire", "Ludlow Taxis"]})  # fmt: skip
+    out = vehicles_of_interest(trips, carried, vehicles, LINES)
+    assert list(out["vrm"]) == ["HIRED"]
+    assert out.iloc[0]["co_travel_weight"] < 0.04 * out.iloc[0]["n_trips"]

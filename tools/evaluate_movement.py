@@ -32,8 +32,8 @@ from countylines.movement.violence import find_violence
 DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 1004, 1011, 1012,
                1013, 1201, 1202, 1203, 1204, 1205, 1206, 2001, 2002, 2003, 2004, 2011,
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
-               7610, 7611, 980, 981, 982, 986, 987, 7700, 7701, 7702, 7703,
-               7710, 7711)  # fmt: skip
+               7610, 7611, 980, 981, 982, 986, 987, 7800, 7801, 7802, 7803, 7804, 7805,
+               7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -41,9 +41,11 @@ for the second round's; 1001-1013 are the second round's development cases); ses
 vehicle rules: small 2001-2004 and medium 2011-2012; session 7's rail, hub-stop and taxing
 rules: small 5500-5503 and medium 5510-5511; session 8's rivalry rules: small 7600-7605, medium
 7610-7611 and the lead's session-7 held-out 980-982, 986-987 (measured once by the lead, then
-read for the missed rivalries); session 8's seized-phone comparison: small 7700-7703 and medium
-7710-7711 (rules unchanged, so they measure the simulator change). Never used for held-out
-numbers."""
+read for the missed rivalries); session 8's full-scale attribution and road-journey rules:
+small 7800-7805, medium 7810-7811 and the lead's full-scale case 990 (measured by the lead in
+session 7, then handed over as a development case); session 8's seized-phone comparison: small
+7700-7703 and medium 7710-7711 (`--set seized8`, rules unchanged, so they measure the simulator
+change). Never used for the recorded held-out numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
@@ -67,10 +69,14 @@ the line detector then ran out of memory on it, a fault the lead fixed before th
 SESSION8 = (*(("small", s) for s in range(8100, 8106)), ("medium", 8110), ("medium", 8111))
 """Session 8's rivalry measurement: simulated, loaded and their lines found before the rules
 were frozen, never looked at before the numbers of docs/movement.md were recorded."""
+FULLMOVE8 = (*(("small", s) for s in range(8200, 8204)), ("medium", 8210), ("medium", 8211))
+"""Session 8's full-scale attribution and road-journey measurement (`--set fullmove8`):
+simulated, loaded and their lines found before the rules were frozen, never looked at before
+the numbers of docs/movement.md were recorded."""
 SEIZED8 = (*(("small", s) for s in range(7700, 7704)), ("medium", 7710), ("medium", 7711))
 """Session 8's seized-phone comparison (development seeds: the simulator with and without
 seizures, the rules unchanged; `--param arrest_phone_seized_share=0` is the old simulator)."""
-SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "seized8": SEIZED8}
+SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "fullmove8": FULLMOVE8, "seized8": SEIZED8}
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
 MEDIUM = {"n_lines": 30, "months": 3}

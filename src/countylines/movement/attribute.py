@@ -15,8 +15,9 @@ with a weight):
   after episode, where the line's runner phones were (`missing.link_missing`);
 * `associate_named` (2 per person): a person named in another incident that calls or linked
   runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
-* `customer_named` (1 per person): a person in `person_ids` linked to one of the line's
-  customers (a number that contacted its deal numbers at least twice);
+* `customer_named` (1 per incident, however many are named: a line's drug users are named
+  together in ordinary incidents of their own towns): a person in `person_ids` linked to one of
+  the line's customers (a number that contacted its deal numbers at least twice);
 * `hub_resident_named` (1.5 per person): a person living in the line's hub city named in an
   incident in its market town, when no other line of that hub works the town;
 * `town_resident_named` (1.5 per person): a person living in another of the line's market
@@ -277,6 +278,10 @@ def attribute(
         return out
     ev = evidence.drop_duplicates().copy()
     ev["weight"] = ev["kind"].map(WEIGHTS)
+    # named customers count once: drug users of one line are named together in ordinary
+    # incidents of their own towns
+    ev.loc[(ev["kind"] == "customer_named")
+           & ev.duplicated(["incident_id", "line_id", "kind"]), "weight"] = 0.0  # fmt: skip
     ev = one_side_per_person(ev)
     scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])

@@ -3,9 +3,12 @@ town, while one of a line's runner phones was seen there, episode after episode.
 
 For each missing episode with a found place, a line's runner phone *matches* when at least
 `MIN_NEAR_SHARE` of its sightings between the episode's start and end (at least
-`MIN_SIGHTINGS` of them) are within `NEAR_M` of the found place, and it was seen more than
+`MIN_SIGHTINGS` of them) are within `NEAR_M` of the found place, it was seen more than
 `AWAY_M` from there in the `ARRIVED_S` before the start (it travelled there, as the child did;
-a phone that stays in the town does not match). A person is linked to the line
+a phone that stays in the town does not match) and again in the `LEFT_S` after the end (it
+went home when the child was found: one of the dozen lines working a busy town has a runner
+phone that arrived before some child's episode by chance, but rarely one that also leaves
+just after it). A person is linked to the line
 whose runners match the most of their episodes, when that is at least `MIN_EPISODES` episodes
 and at least `MIN_EPISODE_SHARE` of the person's episodes. Distances in British National Grid
 metres.
@@ -25,6 +28,7 @@ MIN_EPISODES = 2
 MIN_EPISODE_SHARE = 0.5
 AWAY_M = 20_000.0
 ARRIVED_S = 14 * 3600
+LEFT_S = 12 * 3600
 
 
 def _count(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, px: np.ndarray,
@@ -54,10 +58,12 @@ def link_missing(episodes: pd.DataFrame, sightings: pd.DataFrame) -> pd.DataFram
         before = np.searchsorted(t, start - ARRIVED_S)
         lo = np.searchsorted(t, start)
         hi = np.searchsorted(t, end, side="right")
+        after = np.searchsorted(t, end + LEFT_S, side="right")
         e = np.flatnonzero(hi - lo >= MIN_SIGHTINGS)
         near = _count(x, y, lo[e], hi[e], ex[e], ey[e], lambda d: d <= NEAR_M)
         came = _count(x, y, before[e], lo[e], ex[e], ey[e], lambda d: d > AWAY_M)
-        for k in e[(near / (hi[e] - lo[e]) >= MIN_NEAR_SHARE) & (came > 0)]:
+        left = _count(x, y, hi[e], after[e], ex[e], ey[e], lambda d: d > AWAY_M)
+        for k in e[(near / (hi[e] - lo[e]) >= MIN_NEAR_SHARE) & (came > 0) & (left > 0)]:
             rows.append((line, who[k], k, number))
     if not rows:
         return pd.DataFrame(columns=columns)

@@ -31,8 +31,15 @@ Plain data in and out; all distances in British National Grid metres (EPSG:27700
   use): a single trip between its line's hub and one of the line's market towns is enough when
   its shared evidence is at least `MIN_FLEET_WEIGHT_SHARE` moves per trip it made (a car hired
   for the line drives little else; a legitimate taxi or hire car on the same roads all month
-  carries a runner by chance now and then, among many other fares).
-  Its line is the one it carried most.
+  carries a runner by chance now and then, among many other fares), or when at least
+  `MIN_FLEET_TRIP_SHARE` of all its trips carried its line's runners on the line's route,
+  however many other cars matched them (on the busiest roads of a full-scale case hundreds of
+  cars share each move, and the shared evidence of a hire car driving only for the line falls
+  under any bar; a legitimate taxi on the same roads carries a line's runner on a few of its
+  many fares). Its line is the one it carried most.
+* **Road journeys.** One per runner-phone move that one of its line's vehicles of interest
+  matched (`road_journeys`): the line's runners travel in the line's cars, and a move that
+  only other cars matched is a car keeping pace with the phone by chance.
 * **Rail journeys.** A runner phone seen on a run of railway cells (cells beside a rail link,
   in any place) between a sighting in one place and a sighting in another, passing a third place
   or more than one cell (`rail_journeys`). A road journey overlapping a train of the same phone
@@ -55,6 +62,7 @@ MIN_CO_TRAVEL_SHARE = 0.15
 MIN_CO_TRAVEL_WEIGHT = 1.0
 MIN_HUB_TOWN_SHARE = 0.5
 MIN_FLEET_WEIGHT_SHARE = 0.04
+MIN_FLEET_TRIP_SHARE = 0.25
 CORRIDOR_M = 300.0
 CORRIDOR_SHARE = 0.01
 STATION_M = 500.0
@@ -356,7 +364,8 @@ def vehicles_of_interest(
     # a registered hire car or taxi: trips on its line's own route, however they were read,
     # when it drove little else
     hired = _best_line(c[on_route])
-    hired = hired[hired["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all.reindex(hired.index)]
+    hired = hired[(hired["weight"] >= MIN_FLEET_WEIGHT_SHARE * n_all.reindex(hired.index))
+                  | (hired["n"] >= MIN_FLEET_TRIP_SHARE * n_all.reindex(hired.index))]  # fmt: skip
     c = c[exact | on_route]
     best = _best_line(c[c["vrm"].isin(set(own.index) | set(hired.index))]).reset_index()
     best = best[
@@ -395,27 +404,29 @@ def vehicles_of_interest(
 
 def road_journeys(trips: pd.DataFrame, carried: pd.DataFrame,
                   vehicles: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
-    """Journeys by road: one row per runner phone's move that a co-travel trip matched. Several
-    cars on the road at the time can match one move; the journey then names the one vehicle of
-    interest of the runner's line among them (`vehicles`: vrm, line_id), or none when that is
-    not a single vehicle, and counts them all (`n_vehicles`). Times are the named car's trip,
-    else the span of the matching trips; `ta`, `tb` the phone's sightings either side of its
-    move."""
+    """Journeys by road: one row per runner phone's move that one of the line's vehicles of
+    interest (`vehicles`: vrm, line_id) matched. A move that only other cars matched is no
+    journey: on busy roads cars keep pace with a runner's phone by chance (at full scale a third
+    of such moves were no journey of the phone, or a train), and a runner travels by road in
+    the line's own cars. Several cars on the road at the time can match one move; the journey
+    names the line's vehicle among them (none when several of the line's vehicles matched) and
+    counts them all (`n_vehicles`). Times are the span of the line's vehicles' trips; `ta`, `tb`
+    the phone's sightings either side of its move."""
     ours = vehicles[["vrm", "line_id"]].drop_duplicates().assign(ours=True)
     c = carried.merge(trips, on="trip").merge(ours, on=["vrm", "line_id"], how="left")
     c["ours"] = c["ours"].fillna(False).astype(bool)
+    c = c[c.groupby(["line_id", "number", "move"])["ours"].transform("any")]
     rows = []
     for (line, number, _), group in c.groupby(["line_id", "number", "move"], sort=False):
-        cars = group["vrm"].unique()
-        named = cars if len(cars) == 1 else group.loc[group["ours"], "vrm"].unique()
-        one = group[group["vrm"] == named[0]] if len(named) == 1 else group
+        one = group[group["ours"]]
+        named = one["vrm"].unique()
         rows.append({
             "line_id": line, "number": number, "mode": "road",
-            "vrm": named[0] if len(named) == 1 else "", "n_vehicles": len(cars),
+            "vrm": named[0] if len(named) == 1 else "", "n_vehicles": group["vrm"].nunique(),
             "from_place": group["a"].iloc[0], "to_place": group["b"].iloc[0],
             "depart": one["t0"].min(), "arrive": one["t1"].max(),
             "route": (f"{int(one['n_reads'].max())} ANPR reads" if len(named) == 1
-                      else f"{len(cars)} vehicles on the road then"),
+                      else f"{len(named)} of the line's vehicles"),
             "ta": group["ta"].min(), "tb": group["tb"].max(),
         })  # fmt: skip
     return pd.DataFrame(
