@@ -5,7 +5,9 @@ Simulates, loads and runs the line detector on each case below unless its folder
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
 metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
-movement_accuracy_rivalry8.json). Run from the project root:
+movement_accuracy_rivalry8.json; `--set seized8 --param
+arrest_phone_seized_share=0`: the seized-phone comparison, written to
+movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
 """
@@ -31,7 +33,7 @@ DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 100
                1013, 1201, 1202, 1203, 1204, 1205, 1206, 2001, 2002, 2003, 2004, 2011,
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
                7610, 7611, 980, 981, 982, 986, 987, 7800, 7801, 7802, 7803, 7804, 7805,
-               7810, 7811, 990)  # fmt: skip
+               7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -41,7 +43,9 @@ rules: small 5500-5503 and medium 5510-5511; session 8's rivalry rules: small 76
 7610-7611 and the lead's session-7 held-out 980-982, 986-987 (measured once by the lead, then
 read for the missed rivalries); session 8's full-scale attribution and road-journey rules:
 small 7800-7805, medium 7810-7811 and the lead's full-scale case 990 (measured by the lead in
-session 7, then handed over as a development case). Never used for the recorded numbers."""
+session 7, then handed over as a development case); session 8's seized-phone comparison: small
+7700-7703 and medium 7710-7711 (`--set seized8`, rules unchanged, so they measure the simulator
+change). Never used for the recorded held-out numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
@@ -69,7 +73,10 @@ FULLMOVE8 = (*(("small", s) for s in range(8200, 8204)), ("medium", 8210), ("med
 """Session 8's full-scale attribution and road-journey measurement (`--set fullmove8`):
 simulated, loaded and their lines found before the rules were frozen, never looked at before
 the numbers of docs/movement.md were recorded."""
-SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "fullmove8": FULLMOVE8}
+SEIZED8 = (*(("small", s) for s in range(7700, 7704)), ("medium", 7710), ("medium", 7711))
+"""Session 8's seized-phone comparison (development seeds: the simulator with and without
+seizures, the rules unchanged; `--param arrest_phone_seized_share=0` is the old simulator)."""
+SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "fullmove8": FULLMOVE8, "seized8": SEIZED8}
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
 MEDIUM = {"n_lines": 30, "months": 3}
@@ -79,24 +86,27 @@ FULL = (Path("/tmp/heldout"), Path("/tmp/line-eval"))
 """Where full-scale cases are looked for (CASE, CASE-db/case.duckdb, CASE-lines)."""
 
 
-def prepare(work: Path, scale: str, seed: int) -> tuple[Path, Path, Path]:
-    """(case, case.duckdb, lines folder), simulated, loaded and detected unless present."""
+def prepare(
+    work: Path, scale: str, seed: int, overrides: dict[str, float]
+) -> tuple[Path, Path, Path]:
+    """(case, case.duckdb, lines folder), simulated with the parameter `overrides`, loaded and
+    detected unless present."""
     for folder in FULL if scale == "full" else ():
         base = folder / f"full-default-{seed}"
         if Path(f"{base}-lines").is_dir():
             return base, Path(f"{base}-db") / "case.duckdb", Path(f"{base}-lines")
     if scale == "medium":
-        case, database = loaded_case(work, "small", "default", seed, **MEDIUM)
+        case, database = loaded_case(work, "small", "default", seed, **MEDIUM, **overrides)
     else:
-        case, database = loaded_case(work, scale, "default", seed)
+        case, database = loaded_case(work, scale, "default", seed, **overrides)
     lines = Path(f"{case}-lines")
     if not (lines / "lines.parquet").exists():
         write_outputs(find_lines(database), lines)
     return case, database, lines
 
 
-def run_case(work: Path, scale: str, seed: int) -> dict:
-    case, database, lines_dir = prepare(work, scale, seed)
+def run_case(work: Path, scale: str, seed: int, overrides: dict[str, float]) -> dict:
+    case, database, lines_dir = prepare(work, scale, seed, overrides)
     out = work / f"{case.name}-movement"
     lines = load_lines(database, lines_dir)
     start = time.perf_counter()
@@ -116,26 +126,40 @@ def run_case(work: Path, scale: str, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mv-eval"))
-    parser.add_argument("--set", default="lead7", choices=sorted(SETS),
-                        help="which held-out cases to run (default: the lead's session-7 seeds)")
+    parser.add_argument(
+        "--set",
+        default="lead7",
+        choices=sorted(SETS),
+        help="which held-out cases to run (default: the lead's session-7 seeds)",
+    )
     parser.add_argument(
         "--only",
         default="",
         help="comma-separated scales to run (the other cases' last rows are kept)",
     )
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a simulator parameter override (repeatable), e.g. "
+                        "arrest_phone_seized_share=0")  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     held_out = SETS[args.set]
+    overrides = {k: float(v) for k, v in (a.split("=", 1) for a in args.param)}
     name = "movement_accuracy" + ("" if args.set == "lead7" else f"_{args.set}")
+    name += "".join(f"-{k}{v:g}" for k, v in overrides.items())
     results = RESULTS.with_name(f"{name}.json")
     cases = [c for c in held_out if not args.only or c[0] in args.only.split(",")]
-    rows = [run_case(args.work, *c) for c in cases]
+    rows = [run_case(args.work, *c, overrides) for c in cases]
     if args.only:  # keep the other held-out cases' rows of the last run
         last = json.loads(results.read_text())["cases"] if results.exists() else []
         rows += [r for r in last if (r["scale"], r["seed"]) in set(held_out) - set(cases)]
         rows.sort(key=lambda r: held_out.index((r["scale"], r["seed"])))
-    write_accuracy(name, rows, development_seeds=list(DEVELOPMENT),
-                   previously_held_out_seeds=list(PREVIOUSLY_HELD_OUT))
+    write_accuracy(
+        name,
+        rows,
+        parameters=overrides,
+        development_seeds=list(DEVELOPMENT),
+        previously_held_out_seeds=list(PREVIOUSLY_HELD_OUT),
+    )
 
 
 if __name__ == "__main__":

@@ -383,6 +383,23 @@ class Params:
         "choice: a crime record of violence names its victim (Home Office Counting Rules); "
         "the injured are identified through A&E even when they will not support a prosecution",
     )
+    arrest_phone_seized_share: float = _p(
+        0.5,
+        "share of a line's runners arrested and searched (named suspects of a weapons find at "
+        "the scene, or of a robbery or assault later) whose runner phone is seized and its "
+        "number recorded against them in subscribers.person_id",
+        "choice: phones on a person arrested are seized as evidence (PACE 1984 s.32 search on "
+        "arrest, s.19 seizure) and downloaded in drug-supply cases (customer lists read from "
+        "seized deal phones, Nottinghamshire 2021, Sussex 2022); national intensification week "
+        "Sept 2020: 102 deal-line phones from 1,041 arrests, most arrested not being runners",
+    )
+    suspect_later_arrest_share: float = _p(
+        0.5,
+        "share of a line's robberies and assaults naming its runners as suspects in which they "
+        "are arrested, 1-14 days later (a weapons find arrests them at the scene)",
+        "choice: a named suspect of a violent offence is normally arrested; some are never "
+        "found or the victim withdraws first",
+    )
     motive_mention_share: float = _p(
         0.35, "share of line incident descriptions that mention the motive", "choice"
     )

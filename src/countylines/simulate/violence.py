@@ -30,6 +30,7 @@ import pandas as pd
 from countylines.simulate.events import HOURLY_PEOPLE, Events, call_durations
 from countylines.simulate.identifiers import person_ids as ids_of
 from countylines.simulate.lines import Line
+from countylines.simulate.seized import Suspects, seize_phones
 from countylines.simulate.world import DAY_S, World, offset
 
 HOURLY_VIOLENCE = np.array(
@@ -376,6 +377,7 @@ class _Record:
     rival_line_id: str
     town: int
     persons: list[int]
+    suspects: list[int] = field(default_factory=list)  # the line's named runners (phone ids)
 
 
 def _live_days(world: World, line: Line) -> np.ndarray:
@@ -432,6 +434,7 @@ class Violence:
     truth_frame: pd.DataFrame
     rivalries: pd.DataFrame
     calls: dict[int, list[tuple[int, int, int, int, int]]] = field(default_factory=dict)
+    seized: pd.DataFrame = field(default_factory=pd.DataFrame)  # phones seized on arrest
 
     @classmethod
     def build(cls, world: World, lines: list[Line]) -> Violence:
@@ -455,7 +458,11 @@ class Violence:
         return {"incidents": self.frame}
 
     def truth(self, world: World) -> dict[str, pd.DataFrame]:
-        return {"incidents": self.truth_frame, "rivalries": self.rivalries}
+        return {
+            "incidents": self.truth_frame,
+            "rivalries": self.rivalries,
+            "seized_phones": self.seized,
+        }
 
 
 class _Builder:
@@ -498,6 +505,12 @@ class _Builder:
         """The persons police can name: only those in the persons table."""
         known = self.world.person["known"]
         return [p for p in persons if p >= 0 and known[p]]
+
+    def _suspects(self, runners: list[int], named: bool) -> list[int]:
+        """The runner phones among `runners` whose users the police name as suspects (none when
+        the incident names no suspect): only users in the persons table."""
+        known = self.world.person["known"]
+        return [r for r in runners if named and self._person(r) >= 0 and known[self._person(r)]]
 
     def _call(self, line: Line, runner: int, t: int, town: int, lat: float, lon: float) -> None:
         """Sometimes the runner rings the deal line a few minutes after an incident."""
@@ -561,16 +574,15 @@ class _Builder:
             pool = local if len(local) else line.customers
             victim = self._person(int(rng.choice(pool)))
             victim_named = rng.random() < 0.85
-        persons = (
-            [self._person(r) for r in runners] if rng.random() < p.line_suspect_named_share else []
-        )
+        suspects = self._suspects(runners, rng.random() < p.line_suspect_named_share)
+        persons = [self._person(r) for r in suspects]
         if victim_named:
             persons.append(victim)
         category = _category(world, "taxing")
         weapon = _weapon(world, LINE_WEAPONS["taxing"], category)
         self.records.append(
             _Record(t, lat, lon, category, weapon, "taxing", line.line_id, rival, town,
-                    self._named(persons))
+                    self._named(persons), suspects)
         )  # fmt: skip
         self._call(line, runners[0], t, town, lat, lon)
 
@@ -591,13 +603,13 @@ class _Builder:
             lat, lon = self._spot([line], town, day, 0.5)
         t = _time(world, day)
         runners = self._runners(line, 3)
-        if rng.random() < p.line_suspect_named_share:
-            persons = [self._person(r) for r in runners] + persons
+        suspects = self._suspects(runners, rng.random() < p.line_suspect_named_share)
+        persons = [self._person(r) for r in suspects] + persons
         category = _category(world, "show_of_strength")
         weapon = _weapon(world, LINE_WEAPONS["show_of_strength"], category)
         self.records.append(
             _Record(t, lat, lon, category, weapon, "show_of_strength", line.line_id, "", town,
-                    self._named(persons))
+                    self._named(persons), suspects)
         )  # fmt: skip
         self._call(line, runners[0], t, town, lat, lon)
 
@@ -650,9 +662,8 @@ class _Builder:
                     # `first` attacks `second`: in an assault the injured side is the crime
                     # report's victim, identified far more often than the attackers.
                     hurt = category == "violence"
-                    persons = []
-                    if rng.random() < p.line_suspect_named_share:
-                        persons += [self._person(r) for r in ra]
+                    suspects = self._suspects(ra, rng.random() < p.line_suspect_named_share)
+                    persons = [self._person(r) for r in suspects]
                     if rng.random() < (
                         p.rivalry_victim_named_share if hurt else p.line_suspect_named_share
                     ):
@@ -661,7 +672,7 @@ class _Builder:
                     mine.append(len(self.records))
                     self.records.append(
                         _Record(t, lat, lon, category, weapon, "rivalry", first.line_id,
-                                second.line_id, rv.town, self._named(persons))
+                                second.line_id, rv.town, self._named(persons), suspects)
                     )  # fmt: skip
                     self._call(first, ra[0], t, rv.town, lat, lon)
                     self._call(second, rb[0], t, rv.town, lat, lon)
@@ -814,9 +825,15 @@ class _Builder:
                 "serious_weapons",
             ],
         )
+        suspects = [
+            Suspects(ids[i], recs[i].t, recs[i].category, recs[i].line_id, recs[i].suspects)
+            for i in order
+            if recs[i].suspects
+        ]
         return Violence(
             frame.reset_index(drop=True),
             truth.reset_index(drop=True),
             rivalry_frame,
             dict(self.calls),
+            seize_phones(world, suspects),
         )

@@ -120,6 +120,7 @@ class World:
     addresses: Table = field(default_factory=Table)
     handsets: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     handset_changes: list[tuple[int, int, int]] = field(default_factory=list)
+    seized_phones: dict[int, int] = field(default_factory=dict)  # seized phone -> its user
     n_handsets: int = 0
     phone: dict[str, np.ndarray] = field(default_factory=dict)
     person: dict[str, np.ndarray] = field(default_factory=dict)

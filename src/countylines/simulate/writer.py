@@ -293,6 +293,8 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
     known = pe["known"]
     checked = rng.random(len(ph["kind"])) < p.subscriber_check_share
     owner_known = (ph["person"] >= 0) & known[np.maximum(ph["person"], 0)] & ph["registered"]
+    seized = np.zeros(len(ph["kind"]), dtype=bool)  # seized on arrest: recorded against the user
+    seized[list(world.seized_phones)] = True
     activation = _time(world, ph["start_day"] * DAY_S) - pd.to_timedelta(
         rng.integers(1, 400, len(ph["kind"])) * (ph["start_day"] == 0), unit="D"
     )
@@ -302,10 +304,12 @@ def write_tables(out: Path, world: World, lines: list[Line]) -> None:
                 "number": ph["number"],
                 "account_type": np.array(ACCOUNT_NAMES)[ph["account"]],
                 "registered": np.where(ph["registered"], "true", "false"),
-                "person_id": np.where(owner_known, person[np.maximum(ph["person"], 0)], ""),
+                "person_id": np.where(
+                    owner_known | seized, person[np.maximum(ph["person"], 0)], ""
+                ),
                 "activation_date": activation.strftime("%Y-%m-%d"),
             }
-        )[checked],
+        )[checked | seized],
         out / "subscribers.csv",
     )
     tri = {-1: "", 0: "false", 1: "true"}
