@@ -76,7 +76,16 @@ the numbers of docs/movement.md were recorded."""
 SEIZED8 = (*(("small", s) for s in range(7700, 7704)), ("medium", 7710), ("medium", 7711))
 """Session 8's seized-phone comparison (development seeds: the simulator with and without
 seizures, the rules unchanged; `--param arrest_phone_seized_share=0` is the old simulator)."""
-SETS = {"lead7": HELD_OUT, "rivalry8": SESSION8, "fullmove8": FULLMOVE8, "seized8": SEIZED8}
+LEAD8 = (("small", 992), ("small", 993), ("small", 994), ("medium", 995), ("medium", 996))
+"""The lead's session-8 seeds, simulated with every simulator change of that session (runner
+phones seized on arrest) and measured once after the merges (`--set lead8`)."""
+SETS = {
+    "lead7": HELD_OUT,
+    "lead8": LEAD8,
+    "rivalry8": SESSION8,
+    "fullmove8": FULLMOVE8,
+    "seized8": SEIZED8,
+}
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
 MEDIUM = {"n_lines": 30, "months": 3}
