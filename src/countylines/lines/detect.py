@@ -337,28 +337,31 @@ def _profile(
     main_cell = uses.drop_duplicates("number").set_index("number")["cell_id"]
     uses_of = dict(tuple(uses[uses["number"].isin(numbers["number"])].groupby("number")))
     texts = fx.bulk_texts(engine, sorted(numbers.loc[numbers["role"] == "deal_line", "number"]))
+    texts_at = texts.groupby("x").indices if len(texts) else {}
     deals = fx.deals(engine, numbers[["line_id", "number", "role"]])
+    deals_of = deals.groupby("line_id")["deals"].sum().to_dict() if len(deals) else {}
+    main_cell_of, town_of = main_cell.to_dict(), town_of_cell.to_dict()
     rows = []
     for line_id, g in numbers.groupby("line_id"):
-        deal = g[g["role"] == "deal_line"]
+        role, members = g["role"].to_numpy(), g["number"].to_numpy()
+        deal = g[role == "deal_line"]
         first, last = float(deal["first_seen"].min()), float(deal["last_seen"].max())
-        mine = texts[texts["x"].isin(deal["number"])]
-        known = intel.loc[intel["number"].isin(g["number"]), "brand"].dropna()
+        at = [texts_at[x] for x in deal["number"].unique() if x in texts_at]
+        mine = texts.iloc[np.sort(np.concatenate(at))] if at else texts.iloc[:0]
         name = (
             brand(mine["text"], mine["n"])
-            or (str(known.value_counts().index[0]) if len(known) else None)
+            or _intel_brand(intel, g["number"])
             or generated_name(str(deal.sort_values(["first_seen", "number"])["number"].iloc[0]))
         )
-        hub = None
-        for role in ("holder", "deal_line", "runner"):
-            for number in g.loc[g["role"] == role, "number"]:
-                if hub is None and number in uses_of:
-                    hub = hub_of(uses_of[number], hubs, area_points)
+        votes = (hub_of(uses_of[number], hubs, area_points)
+                 for r in ("holder", "deal_line", "runner") for number in members[role == r]
+                 if number in uses_of)  # fmt: skip
+        hub = next((h for h in votes if h is not None), None)
         cust = sorted(line_customers.get(str(line_id), set()))
-        cells = main_cell.reindex(cust).dropna()
-        towns = market_towns(cells.map(town_of_cell).dropna())
+        cells = pd.Series([main_cell_of.get(c) for c in cust], dtype=object).dropna()
+        towns = market_towns(cells.map(town_of).dropna())
         days = max(1.0, (last - first) / fx.DAY_S)
-        per_day = float(deals.loc[deals["line_id"] == line_id, "deals"].sum()) / days
+        per_day = float(deals_of.get(line_id, 0)) / days
         deal_numbers = set(deal["number"])
         linked = sorted({why for (a, b), whys in reasons.items() if a in deal_numbers
                          for why in whys if b in deal_numbers})  # fmt: skip
@@ -366,10 +369,10 @@ def _profile(
         evidence = [str(best["evidence"])]
         if linked:
             evidence.append(f"{len(deal)} deal numbers linked by " + ", ".join(linked))
-        n_run = int((g["role"] == "runner").sum())
+        n_run = int((role == "runner").sum())
         if n_run:
             evidence.append(f"{n_run} runners")
-        if (g["role"] == "holder").any():
+        if (role == "holder").any():
             evidence.append("a holder phone" + (f" in {hub}" if hub else ""))
         rows.append(
             (
@@ -379,3 +382,9 @@ def _profile(
             )
         )  # fmt: skip
     return pd.DataFrame(rows, columns=list(LINE_COLUMNS))
+
+
+def _intel_brand(intel: pd.DataFrame, numbers: pd.Series) -> str | None:
+    """The brand intelligence gives most often for any of `numbers` (None without one)."""
+    known = intel.loc[intel["number"].isin(numbers), "brand"].dropna()
+    return str(known.value_counts().index[0]) if len(known) else None
