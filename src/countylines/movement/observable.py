@@ -12,7 +12,7 @@ holds, for that incident, something that belongs to the line in the truth:
 
 A rivalry is **observable** when at least one of its incidents traces both sides; otherwise it
 is `split` (both sides traced, never in the same incident), `one_side` or `no_trace`. A missed
-rivalry's cause is `line_not_found` when the line detector found one of its two lines (no
+rivalry's cause is `line_not_found` when the line detector missed one of its two lines (no
 detected line stands for it), else its observability class (`observable` for a rivalry that
 the data showed and the rules still missed). The headline `rivalry_recall` is unchanged.
 """
@@ -50,11 +50,12 @@ def _runner_calls(events: Path, numbers: pd.DataFrame) -> pd.DataFrame:
     con.register("runner_numbers", runners)
     con.register("deal_numbers", deal)
     calls = con.execute(
-        f"""SELECT r.line_id, epoch(e.start_time)::BIGINT AS t
-            FROM read_parquet('{events.as_posix()}') e
+        """SELECT r.line_id, epoch(e.start_time)::BIGINT AS t
+            FROM read_parquet(?) e
             JOIN runner_numbers r ON e.a_number = r.number
             JOIN deal_numbers d ON e.b_number = d.number AND d.line_id = r.line_id
-            WHERE e.event_type = 'voice'"""
+            WHERE e.event_type = 'voice'""",
+        [events.as_posix()],
     ).df()
     con.close()
     return calls
