@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -366,11 +367,17 @@ def lines(
         ws, key = cli_security.analysis_workspace(home, case, out_dir)
         with _progress(_live(quiet, as_json)) as on_step:
             database = case_database(case, out_dir, on_step)
-        with err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing():
+        # the case's free-text vocabulary is read beside the search (DuckDB leaves a core free
+        # while the linking and profiling run in Python)
+        with (
+            ThreadPoolExecutor(1) as beside,
+            err.status("finding lines", spinner="dots") if _live(quiet, as_json) else _nothing(),
+        ):
+            pseudonymiser = beside.submit(OutputPseudonymiser.for_case, key, database)
             result = find_lines(
                 database, LineSettings(threshold=threshold, deal_price=price), engine=engine
             )
-        result = OutputPseudonymiser.for_case(key, database).hide(result)
+        result = pseudonymiser.result().hide(result)
         data = {
             "database": str(database),
             "lines": len(result.lines),
