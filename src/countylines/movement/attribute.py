@@ -170,9 +170,9 @@ def associate_evidence(incidents: pd.DataFrame, strong: pd.DataFrame) -> pd.Data
     hits = hits[hits["incident_id"] != hits["source"]]
     # Named beside a line in its fights, an opponent looks like an associate: a person's own
     # tie (their seized phone, their missing episodes) says which line is theirs.
-    own = strong.loc[strong["kind"].isin(PERSONAL_KINDS), ["detail", "line_id"]]
-    own = set(own.itertuples(index=False, name=None))
-    owned = {person for person, _ in own}
+    personal = strong[strong["kind"].isin(PERSONAL_KINDS)]
+    own = set(zip(personal["detail"].astype(str), personal["line_id"].astype(str), strict=True))
+    owned = set(personal["detail"].astype(str))
     theirs = [p not in owned or (p, ln) in own
               for p, ln in zip(hits["person_id"], hits["line_id"], strict=True)]  # fmt: skip
     hits = hits[np.asarray(theirs, dtype=bool)]
