@@ -14,7 +14,8 @@ with a weight):
 * `runner_named` (3 per person): a person in `person_ids` who is a missing child found, episode
   after episode, where the line's runner phones were (`missing.link_missing`);
 * `associate_named` (2 per person): a person named in another incident that calls or linked
-  runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
+  runners tie to the line (co-offenders and victims of the line, learnt from the case itself),
+  unless the person's own seized phone or missing episodes tie them to another line;
 * `customer_named` (1 per incident, however many are named: a line's drug users are named
   together in ordinary incidents of their own towns): a person in `person_ids` linked to one of
   the line's customers (a number that contacted its deal numbers at least twice);
@@ -34,7 +35,8 @@ The line with the highest total is the incident's line when the total reaches
 the line with the next highest total is the `second_line_id` (its total `second_score`), and it
 is the other side (`rival_line_id`) when its evidence is strong on its own (`min_rival`), or
 weaker (`min_rival_stated`) when the description itself says the incident was between rival
-groups or the line's own people were at the scene (`AT_SCENE`), or when it is the only other
+groups, the line's own people were at the scene (`AT_SCENE`) or its evidence is level with the
+line's (the evidence puts both lines there equally), or when it is the only other
 line in the town of a stated rivalry; never when it ties with the third line. Distances in
 British National Grid metres.
 """
