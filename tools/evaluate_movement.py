@@ -5,7 +5,7 @@ Simulates, loads and runs the line detector on each case below unless its folder
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
 metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
-movement_accuracy_rivalry8.json; `--set seized8 --param
+movement_accuracy_rivalry8.json, `--set rivalry9` session 9's; `--set seized8 --param
 arrest_phone_seized_share=0`: the seized-phone comparison, written to
 movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the project root:
 
@@ -33,7 +33,8 @@ DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 100
                1013, 1201, 1202, 1203, 1204, 1205, 1206, 2001, 2002, 2003, 2004, 2011,
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
                7610, 7611, 980, 981, 982, 986, 987, 7800, 7801, 7802, 7803, 7804, 7805,
-               7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711)  # fmt: skip
+               7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711, 991, 992, 993, 994, 995,
+               996, 8300, 8301, 8302, 8303)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -45,7 +46,9 @@ read for the missed rivalries); session 8's full-scale attribution and road-jour
 small 7800-7805, medium 7810-7811 and the lead's full-scale case 990 (measured by the lead in
 session 7, then handed over as a development case); session 8's seized-phone comparison: small
 7700-7703 and medium 7710-7711 (`--set seized8`, rules unchanged, so they measure the simulator
-change). Never used for the recorded held-out numbers."""
+change); session 9's rivalry rules for crowded towns: medium 8300-8303 and the lead's session-8
+held-out small 992-994, medium 995-996 and full 991 (measured once by the lead, then read for
+their missed rivalries). Never used for the recorded held-out numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
@@ -79,12 +82,17 @@ seizures, the rules unchanged; `--param arrest_phone_seized_share=0` is the old 
 LEAD8 = (("small", 992), ("small", 993), ("small", 994), ("medium", 995), ("medium", 996))
 """The lead's session-8 seeds, simulated with every simulator change of that session (runner
 phones seized on arrest) and measured once after the merges (`--set lead8`)."""
+RIVALRY9 = (*(("small", s) for s in range(8400, 8404)), ("medium", 8410), ("medium", 8411))
+"""Session 9's rivalry measurement (`--set rivalry9`): simulated, loaded and their lines found
+before the rules were frozen, never looked at before the numbers of docs/movement.md were
+recorded."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
     "rivalry8": SESSION8,
     "fullmove8": FULLMOVE8,
     "seized8": SEIZED8,
+    "rivalry9": RIVALRY9,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""

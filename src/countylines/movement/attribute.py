@@ -14,7 +14,8 @@ with a weight):
 * `runner_named` (3 per person): a person in `person_ids` who is a missing child found, episode
   after episode, where the line's runner phones were (`missing.link_missing`);
 * `associate_named` (2 per person): a person named in another incident that calls or linked
-  runners tie to the line (co-offenders and victims of the line, learnt from the case itself);
+  runners tie to the line (co-offenders and victims of the line, learnt from the case itself),
+  unless the person's own seized phone or missing episodes tie them to another line;
 * `customer_named` (1 per incident, however many are named: a line's drug users are named
   together in ordinary incidents of their own towns): a person in `person_ids` linked to one of
   the line's customers (a number that contacted its deal numbers at least twice);
@@ -34,7 +35,8 @@ The line with the highest total is the incident's line when the total reaches
 the line with the next highest total is the `second_line_id` (its total `second_score`), and it
 is the other side (`rival_line_id`) when its evidence is strong on its own (`min_rival`), or
 weaker (`min_rival_stated`) when the description itself says the incident was between rival
-groups or the line's own people were at the scene (`AT_SCENE`), or when it is the only other
+groups, the line's own people were at the scene (`AT_SCENE`) or its evidence is level with the
+line's (the evidence puts both lines there equally), or when it is the only other
 line in the town of a stated rivalry; never when it ties with the third line. Distances in
 British National Grid metres.
 """
@@ -60,6 +62,12 @@ LINE_MOTIVES = ("taxing", "rivalry", "show_of_strength")
 PERSON_KINDS = ("member_named", "runner_named", "associate_named", "customer_named",
                 "hub_resident_named", "town_resident_named")  # fmt: skip
 """Evidence that is a person named in the incident (`detail` is the person id)."""
+SOURCE_KINDS = ("call", "call_far", "runner_named")
+"""Evidence that teaches associates: a person named in an incident that it ties to a line is
+the line's associate in their other incidents."""
+PERSONAL_KINDS = ("member_named", "runner_named")
+"""Evidence that ties a named person to a line by themselves: their seized phone (a subscriber
+check) or their missing episodes spent where the line's runner phones were."""
 AT_SCENE = ("call", "call_far", "hub_resident_named", "town_resident_named")
 """Evidence that a line's own people were at the incident: its runner rang its deal line, or a
 resident of its hub or of another of its market towns was named."""
@@ -75,7 +83,7 @@ class AttributionSettings:
     min_rival_stated: float = 2.0
     """The same when the description states a rivalry (a named associate of the line is then
     enough: the text already says two groups were involved)."""
-    min_repeated: int = 3
+    min_repeated: int = 2
     """Incidents with weaker evidence for both lines (`min_rival_stated`) that make two lines a
     rivalry without any one incident being conclusive (`rivalry.find_rivalries`)."""
 
@@ -150,15 +158,26 @@ def call_evidence(
     )
 
 
-def associate_evidence(incidents: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+def associate_evidence(incidents: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
     """Incidents naming a person who is named in another incident that strong evidence ties to
-    a line (`calls`: evidence rows, such as `call_evidence`'s): the line tied to most of the
-    person's other incidents (every such line on a tie)."""
+    a line (`strong`: evidence rows of the kinds `SOURCE_KINDS`, such as `call_evidence`'s;
+    other kinds are ignored): the line tied to most of the person's other incidents (every such
+    line on a tie). A person whom their own seized phone or missing episodes tie to a line
+    (`member_named`, `runner_named` rows of `strong`) is no associate of any other line."""
     persons = _explode_persons(incidents)
-    tied = persons.merge(calls[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
+    sources = strong[strong["kind"].isin(SOURCE_KINDS)]
+    tied = persons.merge(sources[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
     hits = persons.merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
+    # Named beside a line in its fights, an opponent looks like an associate: a person's own
+    # tie (their seized phone, their missing episodes) says which line is theirs.
+    personal = strong[strong["kind"].isin(PERSONAL_KINDS)]
+    own = set(zip(personal["detail"].astype(str), personal["line_id"].astype(str), strict=True))
+    owned = set(personal["detail"].astype(str))
+    theirs = [p not in owned or (p, ln) in own
+              for p, ln in zip(hits["person_id"], hits["line_id"], strict=True)]  # fmt: skip
+    hits = hits[np.asarray(theirs, dtype=bool)]
     # A person named beside both sides of a fight is tied to both; the line tied to most of
     # the other incidents naming them is theirs (ties keep every line with the most).
     n = hits.groupby(["incident_id", "person_id", "line_id"])["source"].transform("nunique")
@@ -311,7 +330,10 @@ def attribute(
     called = set(ev.loc[ev["kind"].isin(AT_SCENE), ["incident_id", "line_id"]]
                  .itertuples(index=False, name=None))  # fmt: skip
     rang = [(i, ln) in called for i, ln in zip(ids, out["second_line_id"], strict=True)]
-    need = np.where(rivalry | np.asarray(rang, dtype=bool), s.min_rival_stated, s.min_rival)
+    # a runner-up level with the line: the evidence puts both lines there equally
+    level = out["second_score"] == ids.map(first["weight"])
+    weaker = rivalry | np.asarray(rang, dtype=bool) | level
+    need = np.where(weaker, s.min_rival_stated, s.min_rival)
     third = ids.map(scores[scores["rank"] == 2].set_index("incident_id")["weight"]).fillna(0.0)
     only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
     named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)

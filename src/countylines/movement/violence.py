@@ -111,12 +111,14 @@ def find_violence(
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:
             cells = placed_cells(db)
-            evidence.append(at.named_evidence(inc, _line_people(db, lines.numbers), "member_named"))
             evidence.append(at.named_evidence(inc, _line_people(db, _customers(db, lines)),
                                               "customer_named"))  # fmt: skip
-            calls = at.call_evidence(inc, _calls(db, lines, cells), lines.lines)
-            runners = at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named")
-            evidence += [calls, runners, at.associate_evidence(inc, pd.concat([calls, runners]))]
+            strong = pd.concat([
+                at.named_evidence(inc, _line_people(db, lines.numbers), "member_named"),
+                at.call_evidence(inc, _calls(db, lines, cells), lines.lines),
+                at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named"),
+            ], ignore_index=True)  # fmt: skip
+            evidence += [strong, at.associate_evidence(inc, strong)]
     weapons = classify_weapons(inc)
     motive_text = inc["description"].map(text_motive)
     attributed = at.attribute(inc, pd.concat(evidence, ignore_index=True), settings, motive_text)
