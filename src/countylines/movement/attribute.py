@@ -68,6 +68,10 @@ the line's associate in their other incidents."""
 PERSONAL_KINDS = ("member_named", "runner_named")
 """Evidence that ties a named person to a line by themselves: their seized phone (a subscriber
 check) or their missing episodes spent where the line's runner phones were."""
+SIDES = ("suspect", "victim", "other")
+"""The roles (`person_roles`) that put a person on one side of an incident (`other`: present,
+neither suspect nor victim, such as the other group at a weapons find; a witness takes no
+side)."""
 AT_SCENE = ("call", "call_far", "hub_resident_named", "town_resident_named")
 """Evidence that a line's own people were at the incident: its runner rang its deal line, or a
 resident of its hub or of another of its market towns was named."""
@@ -89,10 +93,17 @@ class AttributionSettings:
 
 
 def _explode_persons(incidents: pd.DataFrame) -> pd.DataFrame:
-    persons = incidents[["incident_id", "person_ids"]].copy()
-    persons["person_id"] = persons["person_ids"].str.split(";")
-    persons = persons.explode("person_id")
-    return persons[persons["person_id"].fillna("") != ""][["incident_id", "person_id"]]
+    """incident_id, person_id, role: one row per person named (`role` "" where the incident's
+    optional `person_roles` does not record it)."""
+    ids = incidents["person_ids"].fillna("").str.split(";")
+    recorded = incidents.get("person_roles", pd.Series("", index=incidents.index)).fillna("")
+    roles = [
+        r.split(";") if r and r.count(";") == len(p) - 1 else [""] * len(p)
+        for r, p in zip(recorded, ids, strict=True)
+    ]
+    persons = pd.DataFrame({"incident_id": incidents["incident_id"], "person_id": ids,
+                            "role": roles}).explode(["person_id", "role"])  # fmt: skip
+    return persons[persons["person_id"].fillna("") != ""]
 
 
 def named_evidence(incidents: pd.DataFrame, people: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -158,17 +169,42 @@ def call_evidence(
     )
 
 
+def line_sides(persons: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """incident_id, line_id, role: the side of each source incident a line is on, read from the
+    roles the incident records (`persons`: `_explode_persons` rows; `sources`: evidence rows of
+    `SOURCE_KINDS`). A linked runner's line is on the runner's side; a line whose runner rang
+    its deal line just after is on the suspects' side (a line rings after its own robbery or
+    show of force; in a fight the victims' line may ring too, but its suspects are the line's
+    people far more often than its victims), or, when the incident names no suspect, with
+    the people present (`other`), never with the victims."""
+    runner = sources[sources["kind"] == "runner_named"]
+    own = runner.merge(persons, left_on=["incident_id", "detail"],
+                       right_on=["incident_id", "person_id"])  # fmt: skip
+    called = sources.loc[sources["kind"] != "runner_named", ["incident_id", "line_id"]]
+    suspected = set(persons.loc[persons["role"] == "suspect", "incident_id"])
+    present = np.where(called["incident_id"].isin(suspected), "suspect", "other")
+    sides = pd.concat([own[["incident_id", "line_id", "role"]], called.assign(role=present)])
+    return sides[sides["role"].isin(SIDES)].drop_duplicates()
+
+
 def associate_evidence(incidents: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
     """Incidents naming a person who is named in another incident that strong evidence ties to
     a line (`strong`: evidence rows of the kinds `SOURCE_KINDS`, such as `call_evidence`'s;
     other kinds are ignored): the line tied to most of the person's other incidents (every such
     line on a tie). A person whom their own seized phone or missing episodes tie to a line
-    (`member_named`, `runner_named` rows of `strong`) is no associate of any other line."""
+    (`member_named`, `runner_named` rows of `strong`) is no associate of any other line. Where
+    the source incident records the roles of the people it names (`person_roles`), only the
+    people on the line's side (`line_sides`) are its associates: co-suspects, never a suspect
+    and their victim."""
     persons = _explode_persons(incidents)
     sources = strong[strong["kind"].isin(SOURCE_KINDS)]
     tied = persons.merge(sources[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
+    recorded = set(persons.loc[persons["role"] != "", "incident_id"])
+    sides = line_sides(persons, sources)
+    tied = tied.merge(sides.assign(side=True), on=["incident_id", "line_id", "role"], how="left")
+    tied = tied[~tied["incident_id"].isin(recorded) | tied["side"].notna()]
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
-    hits = persons.merge(people, on="person_id")
+    hits = persons[["incident_id", "person_id"]].merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
     # Named beside a line in its fights, an opponent looks like an associate: a person's own
     # tie (their seized phone, their missing episodes) says which line is theirs.
