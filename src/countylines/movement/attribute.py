@@ -68,6 +68,8 @@ the line's associate in their other incidents."""
 PERSONAL_KINDS = ("member_named", "runner_named")
 """Evidence that ties a named person to a line by themselves: their seized phone (a subscriber
 check) or their missing episodes spent where the line's runner phones were."""
+OWN_KINDS = (*PERSONAL_KINDS, "hub_resident_named", "town_resident_named")
+"""Evidence that a named person is one of the line's own people, which says the line's side."""
 SIDES = ("suspect", "victim", "other")
 """The roles (`person_roles`) that put a person on one side of an incident (`other`: present,
 neither suspect nor victim, such as the other group at a weapons find; a witness takes no
@@ -169,21 +171,37 @@ def call_evidence(
     )
 
 
-def line_sides(persons: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
-    """incident_id, line_id, role: the side of each source incident a line is on, read from the
-    roles the incident records (`persons`: `_explode_persons` rows; `sources`: evidence rows of
-    `SOURCE_KINDS`). A linked runner's line is on the runner's side; a line whose runner rang
-    its deal line just after is on the suspects' side (a line rings after its own robbery or
-    show of force; in a fight the victims' line may ring too, but its suspects are the line's
-    people far more often than its victims), or, when the incident names no suspect, with
-    the people present (`other`), never with the victims."""
-    runner = sources[sources["kind"] == "runner_named"]
-    own = runner.merge(persons, left_on=["incident_id", "detail"],
-                       right_on=["incident_id", "person_id"])  # fmt: skip
-    called = sources.loc[sources["kind"] != "runner_named", ["incident_id", "line_id"]]
-    suspected = set(persons.loc[persons["role"] == "suspect", "incident_id"])
-    present = np.where(called["incident_id"].isin(suspected), "suspect", "other")
-    sides = pd.concat([own[["incident_id", "line_id", "role"]], called.assign(role=present)])
+def line_sides(persons: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
+    """incident_id, line_id, role: the side of a source incident each line tied to it is on,
+    read from the roles the incident records (`persons`: `_explode_persons` rows; `strong`:
+    evidence rows; those of `SOURCE_KINDS` and `OWN_KINDS` are used). A line with its own
+    person named (a linked runner, a seized phone, a resident of its hub or of another of its
+    towns) is on that person's side. A line whose runner rang its deal line just after is on
+    the suspects' side (a line rings after its own robbery or show of force), unless the
+    suspects are another line's own people and the victims are not (in a fight the victims'
+    line rings too): then on the other side (victims and people present); when the incident
+    names no suspect, with the people present (`other`), never with the victims."""
+    ties = strong[strong["kind"].isin(OWN_KINDS)]
+    own = ties.merge(persons, left_on=["incident_id", "detail"],
+                     right_on=["incident_id", "person_id"])[["incident_id", "line_id", "role"]]  # fmt: skip
+    called = strong.loc[strong["kind"].isin(SOURCE_KINDS) & ~strong["kind"].isin(OWN_KINDS),
+                        ["incident_id", "line_id"]].drop_duplicates()  # fmt: skip
+    known = set(zip(own["incident_id"], own["line_id"], strict=True))
+    called = called[[k not in known for k in zip(called["incident_id"], called["line_id"],
+                                                  strict=True)]]  # fmt: skip
+    lines_of = own.groupby(["incident_id", "role"])["line_id"].agg(set)
+    victims_side = [
+        bool(lines_of.get((i, "suspect"), set()) - {ln})
+        and not lines_of.get((i, "victim"), set()) - {ln}
+        for i, ln in zip(called["incident_id"], called["line_id"], strict=True)
+    ]
+    suspected = called["incident_id"].isin(set(persons.loc[persons["role"] == "suspect",
+                                                           "incident_id"]))  # fmt: skip
+    side = np.select([np.asarray(victims_side, dtype=bool), suspected], ["victim", "suspect"],
+                     "other")  # fmt: skip
+    called = called.assign(role=side)
+    facing = called[called["role"] == "victim"]  # the victims' side: victims and people present
+    sides = pd.concat([own, called, facing.assign(role="other")])
     return sides[sides["role"].isin(SIDES)].drop_duplicates()
 
 
@@ -200,7 +218,7 @@ def associate_evidence(incidents: pd.DataFrame, strong: pd.DataFrame) -> pd.Data
     sources = strong[strong["kind"].isin(SOURCE_KINDS)]
     tied = persons.merge(sources[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
     recorded = set(persons.loc[persons["role"] != "", "incident_id"])
-    sides = line_sides(persons, sources)
+    sides = line_sides(persons, strong)
     tied = tied.merge(sides.assign(side=True), on=["incident_id", "line_id", "role"], how="left")
     tied = tied[~tied["incident_id"].isin(recorded) | tied["side"].notna()]
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
@@ -315,6 +333,22 @@ def one_side_per_person(ev: pd.DataFrame) -> pd.DataFrame:
     return ev[~person | (total >= best.reindex(ev.index))]
 
 
+def lone_victim(incidents: pd.DataFrame, ev: pd.DataFrame, other: pd.Series) -> np.ndarray:
+    """Whether, in each incident, the people named as evidence for the line `other` are one
+    person, recorded as the victim (the roles the incident records): what a line robbing or
+    beating another line's runner once looks like, as well as one fight."""
+    if "person_ids" not in incidents.columns:
+        return np.zeros(len(incidents), dtype=bool)
+    persons = _explode_persons(incidents)
+    named = ev[ev["kind"].isin(PERSON_KINDS)].merge(
+        persons, left_on=["incident_id", "detail"], right_on=["incident_id", "person_id"])
+    who = named.groupby(["incident_id", "line_id"]).agg(
+        n=("person_id", "nunique"), victim=("role", lambda r: set(r) == {"victim"}))
+    lone = set(who[(who["n"] == 1) & who["victim"]].index)
+    return np.array([(i, x) in lone for i, x in zip(incidents["incident_id"], other, strict=True)],
+                    dtype=bool)  # fmt: skip
+
+
 def attribute(
     incidents: pd.DataFrame,
     evidence: pd.DataFrame,
@@ -326,7 +360,7 @@ def attribute(
     s = s or AttributionSettings()
     out = pd.DataFrame(
         {"line_id": "", "rival_line_id": "", "score": 0.0, "second_line_id": "",
-         "second_score": 0.0, "evidence": ""},
+         "second_score": 0.0, "evidence": "", "lone_victim": False},
         index=incidents.index,
     )  # fmt: skip
     if evidence.empty:
@@ -374,6 +408,13 @@ def attribute(
     only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
     named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
     out["rival_line_id"] = out["second_line_id"].where(named, "")
+    # one named victim is all that puts a line there (its people did not ring, nor live
+    # there): a line taxing another line's runner once looks the same as one fight
+    lone = np.zeros(len(ids), dtype=bool)
+    for side in (out["line_id"], out["rival_line_id"]):
+        there = [(i, ln) in called for i, ln in zip(ids, side, strict=True)]
+        lone |= lone_victim(incidents, ev, side) & ~np.asarray(there, dtype=bool)
+    out["lone_victim"] = lone & ~rivalry.to_numpy() & (out["rival_line_id"] != "").to_numpy()
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
         " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)

@@ -98,8 +98,9 @@ def find_rivalries(
             lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
         )
     }
-    strong = _pairs(violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")],
-                    "rival_line_id")  # fmt: skip
+    lone = violence.get("lone_victim", pd.Series(False, index=violence.index)).astype(bool)
+    strong = _pairs(violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")
+                             & ~lone], "rival_line_id")  # fmt: skip
     both = pd.concat([strong, _repeated(violence, towns, s)]).drop_duplicates("incident_id")
     if both.empty:
         return pd.DataFrame(columns=list(RIVALRY_COLUMNS))
