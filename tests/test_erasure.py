@@ -74,8 +74,8 @@ def test_erase_removes_the_person_everywhere(workspace: Workspace, case_db: Path
 def test_erase_removes_the_persons_role_with_their_id(workspace: Workspace, case_db: Path) -> None:
     con = duckdb.connect(str(case_db))
     con.execute(
-        "UPDATE incidents SET person_roles = CASE incident_id WHEN 'I001' THEN ['suspect', 'victim'] "
-        "WHEN 'I002' THEN ['witness'] END"
+        "UPDATE incidents SET person_roles = CASE incident_id "
+        "WHEN 'I001' THEN ['suspect', 'victim'] WHEN 'I002' THEN ['witness'] END"
     )
     con.close()
     erase_person(workspace, ADMIN, case_db, "P001", REASON, load_key(workspace.key_path))

@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 from conftest import shared_case, shared_database
 
-from countylines.movement.attribute import associate_evidence
+from countylines.movement.attribute import associate_evidence, attribute
 from countylines.movement.lineset import Lines, as_lines
+from countylines.movement.rivalry import find_rivalries
 from countylines.movement.violence import find_violence
+
+DAY = 86_400.0
 
 
 def _rows(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
@@ -57,6 +60,51 @@ def test_without_a_suspect_a_call_teaches_the_people_present_not_the_victims() -
     found = associate_evidence(incidents, strong)
     assert set(found.loc[found["incident_id"] == "J1", "detail"]) == {"P1"}  # not the witness
     assert _lines_of(found, "J2") == set()
+
+
+def test_when_the_suspects_are_another_lines_own_the_calling_line_is_the_victims() -> None:
+    # I1: P1 (suspect) is L2's by a seized phone; L1's runner rang: L1 is the victims' side
+    incidents = pd.DataFrame(
+        {"incident_id": ["I1", "J1", "J2", "J3"], "person_ids": ["P1;P2;P3", "P1", "P2", "P3"],
+         "person_roles": ["suspect;victim;other", "", "", ""]}
+    )  # fmt: skip
+    strong = _rows([("I1", "L1", "call", "+44701"), ("I1", "L2", "member_named", "P1")])
+    found = associate_evidence(incidents, strong)
+    assert _lines_of(found, "J1") == set()
+    assert _lines_of(found, "J2") == _lines_of(found, "J3") == {"L1"}
+
+
+def _fight(incident: str, day: float, roles: str, extra: list[tuple[str, str, str, str]]
+           ) -> tuple[dict[str, object], list[tuple[str, str, str, str]]]:  # fmt: skip
+    """An assault in Ludlow: P1 (L1's, by a call) hurt P2 (L2's runner, by missing episodes)."""
+    row = {"incident_id": incident, "t": day * DAY, "town": "Ludlow", "weapon": "knife",
+           "category": "violence", "motive_text": "", "person_ids": "P1;P2",
+           "person_roles": roles}  # fmt: skip
+    evidence = [(incident, "L1", "call", "+44701"), (incident, "L1", "market_town", "Ludlow"),
+                (incident, "L2", "runner_named", "P2"), (incident, "L2", "market_town", "Ludlow"),
+                *extra]  # fmt: skip
+    return row, evidence
+
+
+def _rivalries(fights: list[tuple[dict[str, object], list[tuple[str, str, str, str]]]]) -> int:
+    incidents = pd.DataFrame([f[0] for f in fights])
+    evidence = _rows([e for f in fights for e in f[1]])
+    found = incidents.join(attribute(incidents, evidence))
+    lines = pd.DataFrame({"line_id": ["L1", "L2"], "market_towns": [["Ludlow"], ["Ludlow"]]})
+    return len(find_rivalries(found, lines, 0.0, 3))
+
+
+def test_one_named_victim_alone_makes_no_rivalry_unless_it_repeats() -> None:
+    # a line beating another line's runner once is taxing as often as a feud
+    assert _rivalries([_fight("I1", 1, "suspect;victim", [])]) == 0
+    assert _rivalries([_fight("I1", 1, "suspect;victim", []),
+                       _fight("I2", 9, "suspect;victim", [])]) == 1  # fmt: skip
+    # the victim's line rang its deal line too: both lines' people were there
+    rang = [("I1", "L2", "call", "+44702")]
+    assert _rivalries([_fight("I1", 1, "suspect;victim", rang)]) == 1
+    # without roles (or another role) the incident is a rivalry as before
+    assert _rivalries([_fight("I1", 1, "", [])]) == 1
+    assert _rivalries([_fight("I1", 1, "suspect;other", [])]) == 1
 
 
 def test_without_roles_every_person_named_is_an_associate_as_before() -> None:

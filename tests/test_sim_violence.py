@@ -408,10 +408,8 @@ def test_roles_say_who_attacked_whom(feuds: Built) -> None:
 
 def test_background_roles_follow_the_kind_of_report(feuds: Built) -> None:
     m = feuds.merged()
-    seen = pd.Series(
-        [(r.category, role) for r in m[m.motive == "unrelated"].itertuples()
-         for role in _roles(r).values()]  # fmt: skip
-    )
+    rows = m[m.motive == "unrelated"].itertuples()
+    seen = pd.Series([(r.category, role) for r in rows for role in _roles(r).values()])
     assert len(seen) >= 50
     found = set(seen)
     assert {role for _, role in found} == {"suspect", "victim", "witness"}

@@ -250,8 +250,8 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
             Check(
                 "bad_enum",
                 col.name,
-                f"{v} IS NOT NULL AND len(list_filter({_entries(v)}, lambda x: x NOT IN ({allowed})))"
-                " > 0",
+                f"{v} IS NOT NULL AND "
+                f"len(list_filter({_entries(v)}, lambda x: x NOT IN ({allowed}))) > 0",
                 "';'-separated entries, each one of: "
                 + ", ".join(col.values)
                 + " (an empty entry: not recorded)",

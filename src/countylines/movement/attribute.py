@@ -15,7 +15,9 @@ with a weight):
   after episode, where the line's runner phones were (`missing.link_missing`);
 * `associate_named` (2 per person): a person named in another incident that calls or linked
   runners tie to the line (co-offenders and victims of the line, learnt from the case itself),
-  unless the person's own seized phone or missing episodes tie them to another line;
+  unless the person's own seized phone or missing episodes tie them to another line; where the
+  incidents record each person's role (`person_roles`), only the people on the line's side
+  (`line_sides`);
 * `customer_named` (1 per incident, however many are named: a line's drug users are named
   together in ordinary incidents of their own towns): a person in `person_ids` linked to one of
   the line's customers (a number that contacted its deal numbers at least twice);
@@ -37,7 +39,9 @@ is the other side (`rival_line_id`) when its evidence is strong on its own (`min
 weaker (`min_rival_stated`) when the description itself says the incident was between rival
 groups, the line's own people were at the scene (`AT_SCENE`) or its evidence is level with the
 line's (the evidence puts both lines there equally), or when it is the only other
-line in the town of a stated rivalry; never when it ties with the third line. Distances in
+line in the town of a stated rivalry; never when it ties with the third line. An incident
+where one named victim is all that puts one of its two lines there is flagged `lone_victim`
+(a line taxing another line's runner looks the same: `rivalry.find_rivalries`). Distances in
 British National Grid metres.
 """
 
@@ -183,7 +187,8 @@ def line_sides(persons: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
     names no suspect, with the people present (`other`), never with the victims."""
     ties = strong[strong["kind"].isin(OWN_KINDS)]
     own = ties.merge(persons, left_on=["incident_id", "detail"],
-                     right_on=["incident_id", "person_id"])[["incident_id", "line_id", "role"]]  # fmt: skip
+                     right_on=["incident_id", "person_id"])  # fmt: skip
+    own = own[["incident_id", "line_id", "role"]]
     called = strong.loc[strong["kind"].isin(SOURCE_KINDS) & ~strong["kind"].isin(OWN_KINDS),
                         ["incident_id", "line_id"]].drop_duplicates()  # fmt: skip
     known = set(zip(own["incident_id"], own["line_id"], strict=True))
@@ -355,8 +360,10 @@ def attribute(
     s: AttributionSettings | None = None,
     stated: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """line_id, rival_line_id, score, second_line_id, second_score, evidence (words) for each
-    incident (index aligned). `stated`: the motive each description states ("" for none)."""
+    """line_id, rival_line_id, score, second_line_id, second_score, evidence (words),
+    lone_victim for each incident (index aligned). `incidents`: incident_id and, for the roles'
+    rules, person_ids and person_roles; `stated`: the motive each description states ("" for
+    none)."""
     s = s or AttributionSettings()
     out = pd.DataFrame(
         {"line_id": "", "rival_line_id": "", "score": 0.0, "second_line_id": "",

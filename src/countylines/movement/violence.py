@@ -105,8 +105,10 @@ def find_violence(
         homes = _placed(db.person_homes())
         homes["town"] = town_of(homes["x"].to_numpy(), homes["y"].to_numpy(), areas)
         hubs = _placed(db.places("hubs", "name"))
-        residents = pd.concat([at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns),
-                               at.town_resident_evidence(inc, homes, lines.lines, towns)])  # fmt: skip
+        residents = pd.concat([
+            at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns),
+            at.town_resident_evidence(inc, homes, lines.lines, towns),
+        ])  # fmt: skip
         evidence = [towns, residents]
         if lines.numbers.empty:
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
