@@ -24,6 +24,12 @@ def _rows(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["incident_id", "line_id", "kind", "detail"])
 
 
+def _named(rows: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Incidents from incident_id -> (person_ids, person_roles)."""
+    return pd.DataFrame([(i, p, r) for i, (p, r) in rows.items()],
+                        columns=["incident_id", "person_ids", "person_roles"])  # fmt: skip
+
+
 def _lines_of(found: pd.DataFrame, incident: str) -> set[str]:
     return set(found.loc[found["incident_id"] == incident, "line_id"])
 
@@ -52,10 +58,8 @@ def test_a_linked_runner_makes_the_people_on_their_own_side_associates() -> None
 
 
 def test_without_a_suspect_a_call_teaches_the_people_present_not_the_victims() -> None:
-    incidents = pd.DataFrame(
-        {"incident_id": ["I1", "I2", "J1", "J2"], "person_ids": ["P1;P2", "P3", "P1;P2", "P3"],
-         "person_roles": ["other;witness", "victim", "", ""]}
-    )  # fmt: skip
+    incidents = _named({"I1": ("P1;P2", "other;witness"), "I2": ("P3", "victim"),
+                        "J1": ("P1;P2", ""), "J2": ("P3", "")})  # fmt: skip
     strong = _rows([("I1", "L1", "call", "+44701"), ("I2", "L1", "call", "+44702")])
     found = associate_evidence(incidents, strong)
     assert set(found.loc[found["incident_id"] == "J1", "detail"]) == {"P1"}  # not the witness
@@ -64,10 +68,8 @@ def test_without_a_suspect_a_call_teaches_the_people_present_not_the_victims() -
 
 def test_when_the_suspects_are_another_lines_own_the_calling_line_is_the_victims() -> None:
     # I1: P1 (suspect) is L2's by a seized phone; L1's runner rang: L1 is the victims' side
-    incidents = pd.DataFrame(
-        {"incident_id": ["I1", "J1", "J2", "J3"], "person_ids": ["P1;P2;P3", "P1", "P2", "P3"],
-         "person_roles": ["suspect;victim;other", "", "", ""]}
-    )  # fmt: skip
+    incidents = _named({"I1": ("P1;P2;P3", "suspect;victim;other"), "J1": ("P1", ""),
+                        "J2": ("P2", ""), "J3": ("P3", "")})  # fmt: skip
     strong = _rows([("I1", "L1", "call", "+44701"), ("I1", "L2", "member_named", "P1")])
     found = associate_evidence(incidents, strong)
     assert _lines_of(found, "J1") == set()

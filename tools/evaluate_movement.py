@@ -5,8 +5,9 @@ Simulates, loads and runs the line detector on each case below unless its folder
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
 metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
-movement_accuracy_rivalry8.json, `--set rivalry9` session 9's, `--set roles9` session 9's suspects-and-victims rules, `--set roles9dev` their development cases; `--set seized8 --param
-arrest_phone_seized_share=0`: the seized-phone comparison, written to
+movement_accuracy_rivalry8.json, `--set rivalry9` session 9's, `--set roles9` session 9's
+suspects-and-victims measurement, `--set roles9dev` its development cases; `--set seized8
+--param arrest_phone_seized_share=0`: the seized-phone comparison, written to
 movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
