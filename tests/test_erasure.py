@@ -71,6 +71,21 @@ def test_erase_removes_the_person_everywhere(workspace: Workspace, case_db: Path
     assert "persons delete:1" in records
 
 
+def test_erase_removes_the_persons_role_with_their_id(workspace: Workspace, case_db: Path) -> None:
+    con = duckdb.connect(str(case_db))
+    con.execute(
+        "UPDATE incidents SET person_roles = CASE incident_id "
+        "WHEN 'I001' THEN ['suspect', 'victim'] WHEN 'I002' THEN ['witness'] END"
+    )
+    con.close()
+    erase_person(workspace, ADMIN, case_db, "P001", REASON, load_key(workspace.key_path))
+    rows = _rows(case_db, "SELECT person_ids, person_roles FROM incidents ORDER BY incident_id")
+    assert rows[:2] == [(["P002"], ["victim"]), (["P002"], ["witness"])]
+    erase_person(workspace, ADMIN, case_db, "P002", REASON, load_key(workspace.key_path))
+    rows = _rows(case_db, "SELECT person_ids, person_roles FROM incidents ORDER BY incident_id")
+    assert rows[:2] == [([], []), ([], [])]
+
+
 def test_erase_from_outputs_drops_clears_and_blanks_the_pseudonym(
     workspace: Workspace, case_db: Path, tmp_path: Path
 ) -> None:

@@ -374,3 +374,43 @@ def test_a_rivalry_assault_names_its_victims_the_attacked_lines_runners() -> Non
             assert named and named <= victims, r.incident_id
         else:
             assert not named, r.incident_id
+
+
+def _roles(r: object) -> dict[str, str]:
+    """person id -> role of one incident row (`person_ids`, `person_roles`)."""
+    ids = list(filter(None, r.person_ids.split(";")))  # type: ignore[attr-defined]
+    roles = r.person_roles.split(";") if ids else []  # type: ignore[attr-defined]
+    assert len(roles) == len(ids), r.incident_id  # type: ignore[attr-defined]
+    return dict(zip(ids, roles, strict=True))
+
+
+def test_roles_say_who_attacked_whom(feuds: Built) -> None:
+    world, lines = feuds.world, feuds.by_id
+    m = feuds.merged()
+    hurt = 0
+    for r in m[m.motive.isin(LINE_MOTIVES)].itertuples():
+        roles = _roles(r)
+        own = _runner_ids(world, lines[r.line_id])
+        suspects = {p for p, role in roles.items() if role == "suspect"}
+        victims = {p for p, role in roles.items() if role == "victim"}
+        assert suspects <= own, r.incident_id  # the line's own runners are the suspects
+        assert not victims & own, r.incident_id
+        if r.motive == "rivalry":
+            theirs = _runner_ids(world, lines[r.rival_line_id])
+            assert set(roles) - suspects <= theirs, r.incident_id
+            if r.category == "violence":  # the attacked side is injured: the victims
+                assert victims == set(roles) - suspects, r.incident_id
+                hurt += bool(victims)
+            else:  # beside a weapons find the other group is only present
+                assert not victims, r.incident_id
+    assert hurt >= 5
+
+
+def test_background_roles_follow_the_kind_of_report(feuds: Built) -> None:
+    m = feuds.merged()
+    rows = m[m.motive == "unrelated"].itertuples()
+    seen = pd.Series([(r.category, role) for r in rows for role in _roles(r).values()])
+    assert len(seen) >= 50
+    found = set(seen)
+    assert {role for _, role in found} == {"suspect", "victim", "witness"}
+    assert {role for c, role in found if c in ("drugs", "weapons_possession")} == {"suspect"}

@@ -5,8 +5,9 @@ Simulates, loads and runs the line detector on each case below unless its folder
 reused read-only from /tmp/heldout or /tmp/line-eval when present), runs `find_violence` and
 `find_movement` into CASE-movement, scores them with `countylines.evaluate` and writes every
 metric to bench/results/movement_accuracy.json (`--set rivalry8`: session 8's seeds, written to
-movement_accuracy_rivalry8.json, `--set rivalry9` session 9's; `--set seized8 --param
-arrest_phone_seized_share=0`: the seized-phone comparison, written to
+movement_accuracy_rivalry8.json, `--set rivalry9` session 9's, `--set roles9` session 9's
+suspects-and-victims measurement, `--set roles9dev` its development cases; `--set seized8
+--param arrest_phone_seized_share=0`: the seized-phone comparison, written to
 movement_accuracy_seized8-arrest_phone_seized_share0.json). Run from the project root:
 
     .venv/bin/python tools/evaluate_movement.py --work /tmp/mv-eval-heldout
@@ -34,7 +35,7 @@ DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 100
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
                7610, 7611, 980, 981, 982, 986, 987, 7800, 7801, 7802, 7803, 7804, 7805,
                7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711, 991, 992, 993, 994, 995,
-               996, 8300, 8301, 8302, 8303)  # fmt: skip
+               996, 8300, 8301, 8302, 8303, 8500, 8501, 8502, 8503, 8510, 8511)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -48,17 +49,21 @@ session 7, then handed over as a development case); session 8's seized-phone com
 7700-7703 and medium 7710-7711 (`--set seized8`, rules unchanged, so they measure the simulator
 change); session 9's rivalry rules for crowded towns: medium 8300-8303 and the lead's session-8
 held-out small 992-994, medium 995-996 and full 991 (measured once by the lead, then read for
-their missed rivalries). Never used for the recorded held-out numbers."""
+their missed rivalries); session 9's suspects-and-victims rules: small 8500-8503, medium
+8510-8511 (and session 9's earlier measurement 8400-8403, 8410-8411, read for its misses after
+it was measured). Never used for the recorded held-out numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
-                       8102, 8103, 8104, 8105, 8110, 8111)  # fmt: skip
+                       8102, 8103, 8104, 8105, 8110, 8111, 8400, 8401, 8402, 8403, 8410,
+                       8411)  # fmt: skip
 """Each measured once with the rules of its time (docs/movement.md): 861-864 and 41 for the
 first round, 1221-1226 for the third, the lead's 901-903 and 906-907 for session 5 (902 and 903
 were then looked at for the vehicle misses), the helper's 2301-2308 for session 6 (2302 and 2303
 then looked at for the attribution misses), the lead's 954-956 and 977-978 for session 6, the
 helper's 6500-6505 and 6507 for session 7, the helper's 8100-8105 and 8110-8111 (`--set
-rivalry8`) for session 8's rivalry rules (their missed rivalries then read)."""
+rivalry8`) for session 8's rivalry rules (their missed rivalries then read), the helper's
+8400-8403 and 8410-8411 (`--set rivalry9`) for session 9's crowded-town rules."""
 HELD_OUT = (
     ("small", 980),
     ("small", 981),
@@ -86,6 +91,12 @@ RIVALRY9 = (*(("small", s) for s in range(8400, 8404)), ("medium", 8410), ("medi
 """Session 9's rivalry measurement (`--set rivalry9`): simulated, loaded and their lines found
 before the rules were frozen, never looked at before the numbers of docs/movement.md were
 recorded."""
+ROLES9_DEV = (*(("small", s) for s in range(8500, 8504)), ("medium", 8510), ("medium", 8511))
+"""Session 9's development cases for the rules that read suspects and victims (`--set
+roles9dev`): simulated with `person_roles`, looked at while the rules were built."""
+ROLES9 = (*(("small", s) for s in range(8600, 8604)), ("medium", 8610), ("medium", 8611))
+"""Session 9's measurement of the rules that read suspects and victims (`--set roles9`):
+simulated with `person_roles` and measured once after the rules were frozen."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -93,6 +104,8 @@ SETS = {
     "fullmove8": FULLMOVE8,
     "seized8": SEIZED8,
     "rivalry9": RIVALRY9,
+    "roles9dev": ROLES9_DEV,
+    "roles9": ROLES9,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""

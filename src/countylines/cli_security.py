@@ -640,7 +640,7 @@ def export_command(
         if not identified:
             frame = pseudonymise_frame(frame, TABLES[table], ws.key(case_db.parent))
         for c in TABLES[table].columns:
-            if c.kind is Kind.ID_LIST:
+            if c.kind in (Kind.ID_LIST, Kind.ENUM_LIST):
                 frame[c.name] = frame[c.name].map(_joined)
         frame.to_csv(out_file, index=False)
         audit.record(
@@ -661,7 +661,7 @@ def _joined(value: object) -> object:
     """A list value as the case format writes it: ';'-separated."""
     if value is None or value is pd.NA or isinstance(value, str | float):
         return value
-    return ";".join(str(v) for v in value)  # type: ignore[attr-defined]
+    return ";".join("" if v is None else str(v) for v in value)  # type: ignore[attr-defined]
 
 
 def register(app: typer.Typer) -> None:

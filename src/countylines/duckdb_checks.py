@@ -72,6 +72,7 @@ SQL_TYPES = {
     Kind.BOOL: "BOOLEAN",
     Kind.ENUM: "VARCHAR",
     Kind.ID_LIST: "VARCHAR[]",
+    Kind.ENUM_LIST: "VARCHAR[]",
 }
 
 
@@ -112,6 +113,12 @@ def _int_text_ok(v: str) -> str:
 def _bind(value: str, body: str) -> str:
     """Evaluate `value` once and use it as `x` in `body` (a macro argument repeats otherwise)."""
     return f"list_transform([{value}], lambda x: {body})[1]"
+
+
+def _entries(v: str) -> str:
+    """SQL list of the `;`-separated entries of the text `v`, trimmed and normalised like an
+    enum value (empty entries kept, as '')."""
+    return f"[replace(replace(lower(trim(x)), ' ', '_'), '-', '_') FOR x IN string_split({v}, ';')]"
 
 
 def parse_expr(col: Column, raw: str) -> str:
@@ -169,6 +176,8 @@ def parse_expr(col: Column, raw: str) -> str:
         return _bind(value, f"CASE WHEN x IN ({_literal_list(col.values)}) THEN x END")
     if k is Kind.ID_LIST:
         return f"[trim(x) FOR x IN string_split({v}, ';') IF trim(x) <> '']"
+    if k is Kind.ENUM_LIST:  # every entry kept in place; empty or not allowed: NULL
+        return f"[CASE WHEN x IN ({_literal_list(col.values)}) THEN x END FOR x IN {_entries(v)}]"
     raise ValueError(f"unknown column kind {k}")
 
 
@@ -235,6 +244,19 @@ def column_checks(col: Column, raw: str, typed: str) -> list[Check]:
         checks.append(
             Check("bad_enum", col.name, failed, "must be one of: " + ", ".join(col.values))
         )
+    elif k is Kind.ENUM_LIST:
+        allowed = _literal_list((*col.values, ""))
+        checks.append(
+            Check(
+                "bad_enum",
+                col.name,
+                f"{v} IS NOT NULL AND "
+                f"len(list_filter({_entries(v)}, lambda x: x NOT IN ({allowed}))) > 0",
+                "';'-separated entries, each one of: "
+                + ", ".join(col.values)
+                + " (an empty entry: not recorded)",
+            )
+        )
     rng = _range_condition(col, typed)
     if rng is not None and k in (Kind.INT, Kind.FLOAT):
         bounds = (
@@ -284,6 +306,15 @@ _TABLE_RULES: dict[str, tuple[Check, ...]] = {
             "a_number = b_number",
             "a_number and b_number are the same",
             Severity.WARNING,
+        ),
+    ),
+    "incidents": (
+        Check(
+            "roles_not_matching_persons",
+            "person_roles",
+            "person_roles IS NOT NULL AND len(person_roles) <> len(coalesce(person_ids, []))",
+            "needs one role per person id in person_ids, in the same order (';'-separated; an "
+            "empty entry is a role not recorded)",
         ),
     ),
     "missing_episodes": (

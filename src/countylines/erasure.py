@@ -39,6 +39,10 @@ ERASURE: dict[tuple[str, str], str] = {
 }
 """(table, person-id column) -> delete the row, clear the value, or remove it from the list."""
 
+COMPANION_LISTS: dict[tuple[str, str], str] = {("incidents", "person_ids"): "person_roles"}
+"""A list column holding one entry per entry of a person-id list (each named person's role):
+the erased person's entry goes with their id."""
+
 
 @dataclass(frozen=True)
 class Erasure:
@@ -64,6 +68,27 @@ def _drop_problems(con: duckdb.DuckDBPyConnection, table: str, rows: list[int]) 
         "DELETE FROM _case_problems WHERE list_contains(?, row_number) AND file IN "
         "(SELECT file FROM _case_files WHERE table_name = ?)",
         [rows, table],
+    )
+
+
+def _remove_from_list(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, person: str
+) -> int:
+    """Remove `person` from the list `column` of `table` (and their entry of its companion
+    list, `COMPANION_LISTS`, when the table has it); returns the rows changed."""
+    t, c = quote(table), quote(column)
+    companion = COMPANION_LISTS.get((table, column))
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]).fetchall()}
+    sets = [f"{c} = list_filter({c}, lambda x: x <> $person)"]
+    if companion in columns:
+        other = quote(str(companion))
+        sets.insert(0, f"{other} = list_filter({other}, lambda x, i: {c}[i] <> $person)")
+    return len(
+        con.execute(
+            f"UPDATE {t} SET {', '.join(sets)} WHERE list_contains({c}, $person) RETURNING 1",
+            {"person": person},
+        ).fetchall()
     )
 
 
@@ -128,13 +153,7 @@ def erase_person(
                     ).fetchall()
                 )
             else:
-                n = len(
-                    con.execute(
-                        f"UPDATE {t} SET {c} = list_filter({c}, lambda x: x <> ?) "
-                        f"WHERE list_contains({c}, ?) RETURNING 1",
-                        [person, person],
-                    ).fetchall()
-                )
+                n = _remove_from_list(con, table, column, person)
             if n:
                 changed[f"{table} {action}"] = n
         if "_case_problems" in present:

@@ -56,6 +56,7 @@ PROBLEM_CODES: dict[str, str] = {
     "same_number": "an event from a number to itself",
     "end_before_start": "an episode that ends before it starts",
     "half_location": "only one of found_lat and found_lon",
+    "roles_not_matching_persons": "person_roles without one role per person id",
     "duplicate_key": "a key value on more than one row",
     "unknown_reference": "a value not found in the table it refers to",
     "no_target_table": "a column refers to a table the case does not have; not checked",

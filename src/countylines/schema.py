@@ -28,6 +28,7 @@ class Kind(StrEnum):
     BOOL = "bool"  # true/false (also yes/no, 1/0, t/f, y/n); empty means unknown
     ENUM = "enum"  # one of a fixed set of lower-case values
     ID_LIST = "id_list"  # ';'-separated identifiers
+    ENUM_LIST = "enum_list"  # ';'-separated values of a fixed set; an empty entry is unknown
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ INCIDENT_CATEGORIES = ("violence", "weapons_possession", "drugs", "robbery", "ot
 WEAPONS = ("knife", "blunt", "bladed", "firearm", "corrosive", "none", "unknown")
 RISK_FACTORS = ("mental_health", "drug_use", "debt_bondage", "known_to_care")
 TRAVEL_MODES = ("road", "rail")
+PERSON_ROLES = ("suspect", "victim", "witness", "other")
+"""A named person's involvement in an incident, as records systems export occurrence links."""
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -222,6 +225,12 @@ TABLES: dict[str, Table] = {
                 Column("weapon", Kind.ENUM, True, WEAPONS),
                 Column("description", Kind.TEXT),
                 Column("person_ids", Kind.ID_LIST, description="';'-separated person ids"),
+                Column(
+                    "person_roles",
+                    Kind.ENUM_LIST,
+                    values=PERSON_ROLES,
+                    description="one role per entry of person_ids, same order; empty: unknown",
+                ),
             ),
             key="incident_id",
             references=(Reference("person_ids", "persons", "person_id"),),

@@ -15,7 +15,9 @@ with a weight):
   after episode, where the line's runner phones were (`missing.link_missing`);
 * `associate_named` (2 per person): a person named in another incident that calls or linked
   runners tie to the line (co-offenders and victims of the line, learnt from the case itself),
-  unless the person's own seized phone or missing episodes tie them to another line;
+  unless the person's own seized phone or missing episodes tie them to another line; where the
+  incidents record each person's role (`person_roles`), only the people on the line's side
+  (`line_sides`);
 * `customer_named` (1 per incident, however many are named: a line's drug users are named
   together in ordinary incidents of their own towns): a person in `person_ids` linked to one of
   the line's customers (a number that contacted its deal numbers at least twice);
@@ -37,7 +39,9 @@ is the other side (`rival_line_id`) when its evidence is strong on its own (`min
 weaker (`min_rival_stated`) when the description itself says the incident was between rival
 groups, the line's own people were at the scene (`AT_SCENE`) or its evidence is level with the
 line's (the evidence puts both lines there equally), or when it is the only other
-line in the town of a stated rivalry; never when it ties with the third line. Distances in
+line in the town of a stated rivalry; never when it ties with the third line. An incident
+where one named victim is all that puts one of its two lines there is flagged `lone_victim`
+(a line taxing another line's runner looks the same: `rivalry.find_rivalries`). Distances in
 British National Grid metres.
 """
 
@@ -68,6 +72,12 @@ the line's associate in their other incidents."""
 PERSONAL_KINDS = ("member_named", "runner_named")
 """Evidence that ties a named person to a line by themselves: their seized phone (a subscriber
 check) or their missing episodes spent where the line's runner phones were."""
+OWN_KINDS = (*PERSONAL_KINDS, "hub_resident_named", "town_resident_named")
+"""Evidence that a named person is one of the line's own people, which says the line's side."""
+SIDES = ("suspect", "victim", "other")
+"""The roles (`person_roles`) that put a person on one side of an incident (`other`: present,
+neither suspect nor victim, such as the other group at a weapons find; a witness takes no
+side)."""
 AT_SCENE = ("call", "call_far", "hub_resident_named", "town_resident_named")
 """Evidence that a line's own people were at the incident: its runner rang its deal line, or a
 resident of its hub or of another of its market towns was named."""
@@ -89,10 +99,17 @@ class AttributionSettings:
 
 
 def _explode_persons(incidents: pd.DataFrame) -> pd.DataFrame:
-    persons = incidents[["incident_id", "person_ids"]].copy()
-    persons["person_id"] = persons["person_ids"].str.split(";")
-    persons = persons.explode("person_id")
-    return persons[persons["person_id"].fillna("") != ""][["incident_id", "person_id"]]
+    """incident_id, person_id, role: one row per person named (`role` "" where the incident's
+    optional `person_roles` does not record it)."""
+    ids = incidents["person_ids"].fillna("").str.split(";")
+    recorded = incidents.get("person_roles", pd.Series("", index=incidents.index)).fillna("")
+    roles = [
+        r.split(";") if r and r.count(";") == len(p) - 1 else [""] * len(p)
+        for r, p in zip(recorded, ids, strict=True)
+    ]
+    persons = pd.DataFrame({"incident_id": incidents["incident_id"], "person_id": ids,
+                            "role": roles}).explode(["person_id", "role"])  # fmt: skip
+    return persons[persons["person_id"].fillna("") != ""]
 
 
 def named_evidence(incidents: pd.DataFrame, people: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -158,17 +175,59 @@ def call_evidence(
     )
 
 
+def line_sides(persons: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
+    """incident_id, line_id, role: the side of a source incident each line tied to it is on,
+    read from the roles the incident records (`persons`: `_explode_persons` rows; `strong`:
+    evidence rows; those of `SOURCE_KINDS` and `OWN_KINDS` are used). A line with its own
+    person named (a linked runner, a seized phone, a resident of its hub or of another of its
+    towns) is on that person's side. A line whose runner rang its deal line just after is on
+    the suspects' side (a line rings after its own robbery or show of force), unless the
+    suspects are another line's own people and the victims are not (in a fight the victims'
+    line rings too): then on the other side (victims and people present); when the incident
+    names no suspect, with the people present (`other`), never with the victims."""
+    ties = strong[strong["kind"].isin(OWN_KINDS)]
+    own = ties.merge(persons, left_on=["incident_id", "detail"],
+                     right_on=["incident_id", "person_id"])  # fmt: skip
+    own = own[["incident_id", "line_id", "role"]]
+    called = strong.loc[strong["kind"].isin(SOURCE_KINDS) & ~strong["kind"].isin(OWN_KINDS),
+                        ["incident_id", "line_id"]].drop_duplicates()  # fmt: skip
+    known = set(zip(own["incident_id"], own["line_id"], strict=True))
+    called = called[[k not in known for k in zip(called["incident_id"], called["line_id"],
+                                                  strict=True)]]  # fmt: skip
+    lines_of = own.groupby(["incident_id", "role"])["line_id"].agg(set)
+    victims_side = [
+        bool(lines_of.get((i, "suspect"), set()) - {ln})
+        and not lines_of.get((i, "victim"), set()) - {ln}
+        for i, ln in zip(called["incident_id"], called["line_id"], strict=True)
+    ]
+    suspected = called["incident_id"].isin(set(persons.loc[persons["role"] == "suspect",
+                                                           "incident_id"]))  # fmt: skip
+    side = np.select([np.asarray(victims_side, dtype=bool), suspected], ["victim", "suspect"],
+                     "other")  # fmt: skip
+    called = called.assign(role=side)
+    facing = called[called["role"] == "victim"]  # the victims' side: victims and people present
+    sides = pd.concat([own, called, facing.assign(role="other")])
+    return sides[sides["role"].isin(SIDES)].drop_duplicates()
+
+
 def associate_evidence(incidents: pd.DataFrame, strong: pd.DataFrame) -> pd.DataFrame:
     """Incidents naming a person who is named in another incident that strong evidence ties to
     a line (`strong`: evidence rows of the kinds `SOURCE_KINDS`, such as `call_evidence`'s;
     other kinds are ignored): the line tied to most of the person's other incidents (every such
     line on a tie). A person whom their own seized phone or missing episodes tie to a line
-    (`member_named`, `runner_named` rows of `strong`) is no associate of any other line."""
+    (`member_named`, `runner_named` rows of `strong`) is no associate of any other line. Where
+    the source incident records the roles of the people it names (`person_roles`), only the
+    people on the line's side (`line_sides`) are its associates: co-suspects, never a suspect
+    and their victim."""
     persons = _explode_persons(incidents)
     sources = strong[strong["kind"].isin(SOURCE_KINDS)]
     tied = persons.merge(sources[["incident_id", "line_id"]].drop_duplicates(), on="incident_id")
+    recorded = set(persons.loc[persons["role"] != "", "incident_id"])
+    sides = line_sides(persons, strong)
+    tied = tied.merge(sides.assign(side=True), on=["incident_id", "line_id", "role"], how="left")
+    tied = tied[~tied["incident_id"].isin(recorded) | tied["side"].notna()]
     people = tied[["person_id", "line_id", "incident_id"]].rename(columns={"incident_id": "source"})
-    hits = persons.merge(people, on="person_id")
+    hits = persons[["incident_id", "person_id"]].merge(people, on="person_id")
     hits = hits[hits["incident_id"] != hits["source"]]
     # Named beside a line in its fights, an opponent looks like an associate: a person's own
     # tie (their seized phone, their missing episodes) says which line is theirs.
@@ -279,18 +338,36 @@ def one_side_per_person(ev: pd.DataFrame) -> pd.DataFrame:
     return ev[~person | (total >= best.reindex(ev.index))]
 
 
+def lone_victim(incidents: pd.DataFrame, ev: pd.DataFrame, other: pd.Series) -> np.ndarray:
+    """Whether, in each incident, the people named as evidence for the line `other` are one
+    person, recorded as the victim (the roles the incident records): what a line robbing or
+    beating another line's runner once looks like, as well as one fight."""
+    if "person_ids" not in incidents.columns:
+        return np.zeros(len(incidents), dtype=bool)
+    persons = _explode_persons(incidents)
+    named = ev[ev["kind"].isin(PERSON_KINDS)].merge(
+        persons, left_on=["incident_id", "detail"], right_on=["incident_id", "person_id"])
+    who = named.groupby(["incident_id", "line_id"]).agg(
+        n=("person_id", "nunique"), victim=("role", lambda r: set(r) == {"victim"}))
+    lone = set(who[(who["n"] == 1) & who["victim"]].index)
+    return np.array([(i, x) in lone for i, x in zip(incidents["incident_id"], other, strict=True)],
+                    dtype=bool)  # fmt: skip
+
+
 def attribute(
     incidents: pd.DataFrame,
     evidence: pd.DataFrame,
     s: AttributionSettings | None = None,
     stated: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """line_id, rival_line_id, score, second_line_id, second_score, evidence (words) for each
-    incident (index aligned). `stated`: the motive each description states ("" for none)."""
+    """line_id, rival_line_id, score, second_line_id, second_score, evidence (words),
+    lone_victim for each incident (index aligned). `incidents`: incident_id and, for the roles'
+    rules, person_ids and person_roles; `stated`: the motive each description states ("" for
+    none)."""
     s = s or AttributionSettings()
     out = pd.DataFrame(
         {"line_id": "", "rival_line_id": "", "score": 0.0, "second_line_id": "",
-         "second_score": 0.0, "evidence": ""},
+         "second_score": 0.0, "evidence": "", "lone_victim": False},
         index=incidents.index,
     )  # fmt: skip
     if evidence.empty:
@@ -338,6 +415,13 @@ def attribute(
     only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
     named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
     out["rival_line_id"] = out["second_line_id"].where(named, "")
+    # one named victim is all that puts a line there (its people did not ring, nor live
+    # there): a line taxing another line's runner once looks the same as one fight
+    lone = np.zeros(len(ids), dtype=bool)
+    for side in (out["line_id"], out["rival_line_id"]):
+        there = [(i, ln) in called for i, ln in zip(ids, side, strict=True)]
+        lone |= lone_victim(incidents, ev, side) & ~np.asarray(there, dtype=bool)
+    out["lone_victim"] = lone & ~rivalry.to_numpy() & (out["rival_line_id"] != "").to_numpy()
     out["score"] = ids.map(first["weight"]).fillna(0.0)
     out["evidence"] = [
         " | ".join(f"{ln}: {words[(i, ln)]}" for ln in (a, b) if ln and (i, ln) in words)

@@ -47,14 +47,31 @@ class CaseTables:
     # -- small tables ----------------------------------------------------------------------
 
     def incidents(self) -> pd.DataFrame:
-        """incident_id, t (s), lat, lon, category, weapon, description, person_ids."""
+        """incident_id, t (s), lat, lon, category, weapon, description, person_ids,
+        person_roles (`;`-separated, one entry per person id, "" where not recorded; "" for
+        every incident of a case without roles)."""
         self.require("incidents", "violence")
+        roles = (
+            "array_to_string(list_transform(person_roles, lambda r: coalesce(r, '')), ';')"
+            if "person_roles" in self.columns("incidents")
+            else "NULL"
+        )
         return self.frame(
             f"SELECT incident_id, {EPOCH.format('time')} AS t, lat, lon, category, weapon, "
             "coalesce(description, '') AS description, "
-            "array_to_string(coalesce(person_ids, []), ';') AS person_ids "
+            "array_to_string(coalesce(person_ids, []), ';') AS person_ids, "
+            f"coalesce({roles}, '') AS person_roles "
             "FROM db.incidents ORDER BY t, incident_id"
         )
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of the case table `table`."""
+        rows = self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'db' "
+            "AND table_name = ?",
+            [table],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
 
     def cells(self) -> pd.DataFrame:
         """cell_id, lat, lon (empty when the case has no cells)."""

@@ -5,7 +5,9 @@ description stating a drug debt) is attributed to both (one as the line,
 one as the other side) and they share a market town, or the incident happened in a market town
 of either; or when violence between them repeats: at least `min_repeated` incidents in a market
 town of either are attributed to one line with weaker evidence (`min_rival_stated`) for the
-other as the runner-up (`second_line_id`, `second_score`), none conclusive on its own.
+other as the runner-up (`second_line_id`, `second_score`), none conclusive on its own. An
+incident flagged `lone_victim` (one named victim is all that puts one of the lines there: a
+line taxing another line's runner looks the same) counts only towards the repeated violence.
 Escalation is counted in 30-day months from the start of the case's incidents (the
 first midnight, UTC, at or before the first incident), as the simulator's truth counts them.
 """
@@ -89,7 +91,7 @@ def find_rivalries(
 ) -> pd.DataFrame:
     """One row per rivalry (columns RIVALRY_COLUMNS). `violence`: incident_id, t, town, weapon,
     line_id, rival_line_id and (optional) second_line_id, second_score, category, motive_text
-    (`taxing` incidents make no rivalry); `lines`: line_id, market_towns (lists)."""
+    (`taxing` incidents make no rivalry), lone_victim; `lines`: line_id, market_towns (lists)."""
     s = settings or AttributionSettings()
     violence = violence[~taxing(violence)]
     towns: dict[str, set[str]] = {
@@ -98,8 +100,9 @@ def find_rivalries(
             lines["line_id"].tolist(), lines["market_towns"].tolist(), strict=True
         )
     }
-    strong = _pairs(violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")],
-                    "rival_line_id")  # fmt: skip
+    lone = violence.get("lone_victim", pd.Series(False, index=violence.index)).astype(bool)
+    strong = _pairs(violence[(violence["line_id"] != "") & (violence["rival_line_id"] != "")
+                             & ~lone], "rival_line_id")  # fmt: skip
     both = pd.concat([strong, _repeated(violence, towns, s)]).drop_duplicates("incident_id")
     if both.empty:
         return pd.DataFrame(columns=list(RIVALRY_COLUMNS))

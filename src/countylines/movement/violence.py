@@ -105,8 +105,11 @@ def find_violence(
         homes = _placed(db.person_homes())
         homes["town"] = town_of(homes["x"].to_numpy(), homes["y"].to_numpy(), areas)
         hubs = _placed(db.places("hubs", "name"))
-        evidence = [towns, at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns),
-                    at.town_resident_evidence(inc, homes, lines.lines, towns)]
+        residents = pd.concat([
+            at.hub_resident_evidence(inc, homes, hubs, lines.lines, towns),
+            at.town_resident_evidence(inc, homes, lines.lines, towns),
+        ])  # fmt: skip
+        evidence = [towns, residents]
         if lines.numbers.empty:
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:
@@ -118,7 +121,8 @@ def find_violence(
                 at.call_evidence(inc, _calls(db, lines, cells), lines.lines),
                 at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named"),
             ], ignore_index=True)  # fmt: skip
-            evidence += [strong, at.associate_evidence(inc, strong)]
+            sides = pd.concat([strong, residents])  # residents say which side a line is on
+            evidence += [strong, at.associate_evidence(inc, sides)]
     weapons = classify_weapons(inc)
     motive_text = inc["description"].map(text_motive)
     attributed = at.attribute(inc, pd.concat(evidence, ignore_index=True), settings, motive_text)
@@ -144,7 +148,8 @@ def find_violence(
         }
     )
     scored = frame.assign(t=inc["t"], second_line_id=attributed["second_line_id"],
-                          second_score=attributed["second_score"])  # fmt: skip
+                          second_score=attributed["second_score"],
+                          lone_victim=attributed["lone_victim"])  # fmt: skip
     if inc.empty:
         rivalries = find_rivalries(scored, lines.lines, 0.0, 1, settings)
     else:

@@ -162,6 +162,7 @@ def _frames(
             "weapon": "none",
             "description": description,
             "person_ids": np.where(named, person_ids(occupant), ""),
+            "person_roles": np.where(named, "other", ""),  # the occupant the report is about
         }
     )
     truth = pd.DataFrame(

@@ -60,6 +60,17 @@ BG_WEAPONS = {
     "other": np.array([0, 0, 0, 0, 0, 1.0]),
 }
 BG_DRUG_PHRASE_SHARE = 0.03  # background violence described as drug-related: hard negatives
+PERSON_ROLES = ("suspect", "victim", "witness")
+BACKGROUND_ROLES = {
+    "drugs": np.array([1.0, 0.0, 0.0]),
+    "weapons_possession": np.array([1.0, 0.0, 0.0]),
+    "violence": np.array([0.4, 0.5, 0.1]),
+    "robbery": np.array([0.3, 0.6, 0.1]),
+    "other": np.array([0.4, 0.4, 0.2]),
+}
+"""Shares of suspect, victim and witness among people named in background incidents."""
+ROLES_STREAM = (0, 9)
+"""The spawn key of the background roles' random stream (`seized.py` has (0, 8))."""
 NEAR_M = 180.0  # typical distance of a line incident from its anchor (centre or cuckoo address)
 MAX_NEAR_M = 450.0
 
@@ -378,6 +389,29 @@ class _Record:
     town: int
     persons: list[int]
     suspects: list[int] = field(default_factory=list)  # the line's named runners (phone ids)
+    roles: dict[int, str] = field(default_factory=dict)  # person -> role in the crime report
+
+
+def _roles(suspects: list[int], victims: list[int]) -> dict[int, str]:
+    """Each person's role in the crime report: the suspects, then the victims (a person is
+    never both)."""
+    roles = {q: "victim" for q in victims}
+    roles.update({q: "suspect" for q in suspects})
+    return roles
+
+
+def background_roles(world: World, records: list[_Record]) -> None:
+    """Fill the role of every person named in a background incident (the line incidents' roles
+    are known): from a random stream of its own (`ROLES_STREAM`), so nothing else in the case
+    changes. The role follows what such a report names: the person found with drugs or a
+    weapon is the suspect; in an assault, robbery or public-order report a named person is the
+    victim, the suspect or a witness (`BACKGROUND_ROLES`)."""
+    rng = np.random.default_rng(np.random.SeedSequence(world.params.seed, spawn_key=ROLES_STREAM))
+    for rec in records:
+        shares = BACKGROUND_ROLES[rec.category]
+        for q in rec.persons:
+            if q not in rec.roles:
+                rec.roles[q] = PERSON_ROLES[int(rng.choice(len(PERSON_ROLES), p=shares))]
 
 
 def _live_days(world: World, line: Line) -> np.ndarray:
@@ -501,6 +535,10 @@ class _Builder:
     def _person(self, phone: int) -> int:
         return int(self.world.phone["person"][phone])
 
+    def _people(self, phones: list[int]) -> list[int]:
+        """The persons using `phones`."""
+        return [self._person(r) for r in phones]
+
     def _named(self, persons: list[int]) -> list[int]:
         """The persons police can name: only those in the persons table."""
         known = self.world.person["known"]
@@ -582,7 +620,7 @@ class _Builder:
         weapon = _weapon(world, LINE_WEAPONS["taxing"], category)
         self.records.append(
             _Record(t, lat, lon, category, weapon, "taxing", line.line_id, rival, town,
-                    self._named(persons), suspects)
+                    self._named(persons), suspects, _roles(self._people(suspects), [victim]))
         )  # fmt: skip
         self._call(line, runners[0], t, town, lat, lon)
 
@@ -604,12 +642,13 @@ class _Builder:
         t = _time(world, day)
         runners = self._runners(line, 3)
         suspects = self._suspects(runners, rng.random() < p.line_suspect_named_share)
-        persons = [self._person(r) for r in suspects] + persons
+        occupants = persons  # the threatened occupant of a cuckooed address, when named
+        persons = self._people(suspects) + occupants
         category = _category(world, "show_of_strength")
         weapon = _weapon(world, LINE_WEAPONS["show_of_strength"], category)
         self.records.append(
             _Record(t, lat, lon, category, weapon, "show_of_strength", line.line_id, "", town,
-                    self._named(persons), suspects)
+                    self._named(persons), suspects, _roles(self._people(suspects), occupants))
         )  # fmt: skip
         self._call(line, runners[0], t, town, lat, lon)
 
@@ -663,16 +702,20 @@ class _Builder:
                     # report's victim, identified far more often than the attackers.
                     hurt = category == "violence"
                     suspects = self._suspects(ra, rng.random() < p.line_suspect_named_share)
-                    persons = [self._person(r) for r in suspects]
+                    persons = self._people(suspects)
                     if rng.random() < (
                         p.rivalry_victim_named_share if hurt else p.line_suspect_named_share
                     ):
-                        persons += [self._person(r) for r in rb]
+                        persons += self._people(rb)
+                    # the injured side is the victim; beside a weapons find or a public-order
+                    # offence the other group is only present (`other`)
+                    roles = _roles(self._people(suspects), self._people(rb) if hurt else [])
+                    roles.update({q: "other" for q in self._people(rb) if q not in roles})
                     weapon = _weapon(world, weights, category)
                     mine.append(len(self.records))
                     self.records.append(
                         _Record(t, lat, lon, category, weapon, "rivalry", first.line_id,
-                                second.line_id, rv.town, self._named(persons), suspects)
+                                second.line_id, rv.town, self._named(persons), suspects, roles)
                     )  # fmt: skip
                     self._call(first, ra[0], t, rv.town, lat, lon)
                     self._call(second, rb[0], t, rv.town, lat, lon)
@@ -771,8 +814,11 @@ class _Builder:
             recorded.append(field_weapon)
             texts.append(describe(u[i], r.category, r.weapon, mention, motive, p.typo_share))
         start = pd.Timestamp(p.start, tz="UTC")
-        person_ids = [
-            ";".join(ids_of(np.array(list(dict.fromkeys(r.persons)), dtype=np.int64))) for r in recs
+        background_roles(world, recs)
+        named = [list(dict.fromkeys(r.persons)) for r in recs]
+        person_ids = [";".join(ids_of(np.array(q, dtype=np.int64))) for q in named]
+        person_roles = [
+            ";".join(r.roles[q] for q in people) for r, people in zip(recs, named, strict=True)
         ]
         frame = pd.DataFrame(
             {
@@ -784,6 +830,7 @@ class _Builder:
                 "weapon": recorded,
                 "description": texts,
                 "person_ids": person_ids,
+                "person_roles": person_roles,
             }
         ).iloc[order]
         names = world.places.names
