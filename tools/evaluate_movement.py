@@ -97,6 +97,9 @@ roles9dev`): simulated with `person_roles`, looked at while the rules were built
 ROLES9 = (*(("small", s) for s in range(8600, 8604)), ("medium", 8610), ("medium", 8611))
 """Session 9's measurement of the rules that read suspects and victims (`--set roles9`):
 simulated with `person_roles` and measured once after the rules were frozen."""
+LEAD9 = (("small", 9001), ("small", 9002), ("small", 9003), ("medium", 9004), ("medium", 9005))
+"""The lead's session-9 seeds, simulated after the merges (incidents with `person_roles`) and
+measured once (`--set lead9`)."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -106,6 +109,7 @@ SETS = {
     "rivalry9": RIVALRY9,
     "roles9dev": ROLES9_DEV,
     "roles9": ROLES9,
+    "lead9": LEAD9,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
