@@ -15,7 +15,7 @@ import pytest
 from conftest import shared_case, shared_database
 
 from countylines.lines.detect import find_lines
-from countylines.numbering import DICTIONARIES, EPOCH, ID_COLUMNS, Dictionary, add_event_keys
+from countylines.numbering import DICTIONARIES, EPOCH, ID_COLUMNS, SMS, Dictionary, add_event_keys
 from countylines.retention import apply_retention, set_period
 from countylines.roles import Role, User
 from countylines.workspace import Workspace
@@ -59,6 +59,13 @@ def test_load_stores_start_times_as_whole_epoch_seconds(case_db: Path) -> None:
     assert all(int(start.timestamp()) == seconds for start, seconds in rows)
 
 
+def test_load_marks_the_texts(case_db: Path) -> None:
+    con = duckdb.connect(str(case_db), read_only=True)
+    kinds = con.execute(f"SELECT event_type, {SMS}, count(*) FROM events GROUP BY ALL").fetchall()
+    con.close()
+    assert {(kind, flag) for kind, flag, _ in kinds} == {("sms", True), ("voice", False)}
+
+
 def test_retention_drops_the_ids_of_values_whose_events_went(
     workspace: Workspace, case_db: Path
 ) -> None:
@@ -71,13 +78,14 @@ def test_retention_drops_the_ids_of_values_whose_events_went(
         _check_ids(entries, events)
 
 
-def _older(database: Path, copy: Path) -> Path:
-    """A copy of `database` as a load before the ids and `epoch_s` existed left it."""
+def _older(database: Path, copy: Path, ids: bool = False) -> Path:
+    """A copy of `database` as a load before `is_sms` existed left it, and before the ids and
+    `epoch_s` unless `ids`."""
     shutil.copy(database, copy)
     con = duckdb.connect(str(copy))
-    for d in DICTIONARIES:
+    for d in [] if ids else DICTIONARIES:
         con.execute(f"DROP TABLE {d.table}")
-    for column in (*ID_COLUMNS, EPOCH):
+    for column in (SMS,) if ids else (*ID_COLUMNS, EPOCH, SMS):
         con.execute(f"ALTER TABLE events DROP COLUMN {column}")
     con.close()
     return copy
@@ -91,8 +99,9 @@ def _events(db: Path) -> pd.DataFrame:
         con.close()
 
 
-def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path) -> None:
-    old = _older(case_db, tmp_path / "old.duckdb")
+@pytest.mark.parametrize("ids", [False, True], ids=["no-ids", "no-is_sms"])
+def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path, ids: bool) -> None:
+    old = _older(case_db, tmp_path / "old.duckdb", ids)
     con = duckdb.connect(str(old))
     assert add_event_keys(con)
     assert not add_event_keys(con), "a second upgrade has nothing to add"
@@ -103,11 +112,12 @@ def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path) -
     pd.testing.assert_frame_equal(upgraded[list(loaded.columns)], loaded)
 
 
+@pytest.mark.parametrize("ids", [False, True], ids=["no-ids", "no-is_sms"])
 def test_lines_are_the_same_on_a_database_without_ids(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, ids: bool
 ) -> None:
     database = shared_database(shared_case(tmp_path_factory, "tiny", 11))
-    old = _older(database, tmp_path / "old.duckdb")
+    old = _older(database, tmp_path / "old.duckdb", ids)
     new, rebuilt = find_lines(database), find_lines(old)
     assert len(new.lines) >= 2
     pd.testing.assert_frame_equal(rebuilt.lines, new.lines)

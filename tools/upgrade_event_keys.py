@@ -1,6 +1,6 @@
-"""Upgrade a case database loaded by a version before the handset and cell ids and `epoch_s`
-(`countylines.numbering`) to have them, in place, so the line detector need not build them at
-every run. The database must not be in use; it is changed in one transaction.
+"""Upgrade a case database loaded by a version before the handset and cell ids, `epoch_s` and
+`is_sms` (`countylines.numbering`) to have them, in place, so the line detector need not build
+them at every run. The database must not be in use; it is changed in one transaction.
 
     .venv/bin/python tools/upgrade_event_keys.py OUT/case.duckdb [--memory-limit 4GB]
 

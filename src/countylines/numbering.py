@@ -10,7 +10,9 @@ ordering by id is ordering by value):
 * `cell_keys (cell_key, cell_id)`: every cell the events name (`a_cell_id` or `b_cell_id`), with
   `a_cell_key` and `b_cell_key`;
 
-and the column `epoch_s` (BIGINT): `start_time` as whole seconds since 1970-01-01 UTC. The text
+and the columns `epoch_s` (BIGINT): `start_time` as whole seconds since 1970-01-01 UTC, and
+`is_sms` (BOOLEAN): whether the event is a text (`event_type = 'sms'`; a compressed text column
+costs the line detector's scans more to test than the event itself costs to count). The text
 columns stay as they were. The SQL here is plain enough for both DuckDB and Spark SQL: an
 engine over a database loaded before some of these existed builds them itself
 (`DICTIONARY_SQL`, `keyed_events_sql`; slower: joins on text over every event), and
@@ -59,16 +61,24 @@ EPOCH = "epoch_s"
 EPOCH_SQL = f"CAST(floor(epoch(e.start_time)) AS BIGINT) AS {EPOCH}"
 """The events' `start_time` (over the alias `e`) in whole seconds since 1970-01-01 UTC."""
 
+SMS = "is_sms"
+SMS_SQL = f"e.event_type = 'sms' AS {SMS}"
+"""Whether an event (over the alias `e`) is a text."""
+
 ID_COLUMNS = tuple(c for d in DICTIONARIES for c in d.ids)
-"""The id columns a load adds to `events` (`epoch_s` besides)."""
+"""The id columns a load adds to `events` (`epoch_s` and `is_sms` besides)."""
 
 
 def keyed_events_sql(
-    select: str, events: str, dictionaries: Iterable[Dictionary], epoch: bool = True
+    select: str,
+    events: str,
+    dictionaries: Iterable[Dictionary],
+    epoch: bool = True,
+    sms: bool = True,
 ) -> str:
     """The events of `events` (as `select`, expressions over the alias `e`) with the ids of
     each of `dictionaries` (looked up in the table named as the dictionary's `table`) and,
-    when `epoch`, `epoch_s`."""
+    when `epoch`, `epoch_s`, when `sms`, `is_sms`."""
     columns, joins = [select], []
     for d in dictionaries:
         for column, id_column in zip(d.columns, d.ids, strict=True):
@@ -77,6 +87,8 @@ def keyed_events_sql(
             joins.append(f"LEFT JOIN {d.table} AS {alias} ON {alias}.{d.value} = e.{column}")
     if epoch:
         columns.append(EPOCH_SQL)
+    if sms:
+        columns.append(SMS_SQL)
     return f"SELECT {', '.join(columns)} FROM {events} AS e {' '.join(joins)}"
 
 
@@ -91,8 +103,8 @@ def store_keyed_events(
     con: duckdb.DuckDBPyConnection, source: str, select: str, order: str
 ) -> None:
     """Create the dictionaries from the events in the table `source`, then the table `events`
-    as `select` (expressions over `source` aliased `e`), the id columns and `epoch_s`, in the
-    order of `order` (the joins do not keep the rows' order)."""
+    as `select` (expressions over `source` aliased `e`), the id columns, `epoch_s` and
+    `is_sms`, in the order of `order` (the joins do not keep the rows' order)."""
     for d in DICTIONARIES:
         con.execute(f"CREATE OR REPLACE TABLE {d.table} AS {d.sql(source)}")
     keyed = keyed_events_sql(select, source, DICTIONARIES)
@@ -100,14 +112,14 @@ def store_keyed_events(
 
 
 def add_event_keys(con: duckdb.DuckDBPyConnection) -> bool:
-    """Upgrade a database (open for writing on `con`) loaded before some of the dictionaries
-    or `epoch_s` existed: rebuild its `events` with all of them, in the same row order, in one
-    transaction. Returns whether anything was added."""
+    """Upgrade a database (open for writing on `con`) loaded before some of the dictionaries,
+    `epoch_s` or `is_sms` existed: rebuild its `events` with all of them, in the same row
+    order, in one transaction. Returns whether anything was added."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     columns = [r[0] for r in con.execute("DESCRIBE events").fetchall()]
-    if not missing_keys(tables, columns) and EPOCH in columns:
+    if not missing_keys(tables, columns) and {EPOCH, SMS} <= set(columns):
         return False
-    derived = set(ID_COLUMNS) | {EPOCH}
+    derived = set(ID_COLUMNS) | {EPOCH, SMS}
     kept = ", ".join(f"e.{c}" for c in columns if c not in derived)
     con.execute("BEGIN")
     try:

@@ -5,7 +5,7 @@ Apache Spark SQL also has (no ASOF joins, no DuckDB-only functions). An engine r
 case tables, which every engine exposes under the same names: `events_t`, `numbers_t`,
 `cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t`, `areas_t`, `handsets_t` and
 `cell_keys_t` (an optional table the case does not have is an empty stand-in with the columns
-the features read). `events_t` always has the integer ids and `epoch_s` of
+the features read). `events_t` always has the integer ids, `epoch_s` and `is_sms` of
 `countylines.numbering`, and `numbers_t`, `handsets_t` and `cell_keys_t` their dictionaries: a
 database loaded before some of them existed gets them built by the engine (`key_events`).
 The DuckDB engine (the default) runs the SQL as written on the loaded case database; the Spark
@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from countylines.attached_case import attach_case, case_tables
-from countylines.numbering import DICTIONARIES, EPOCH, keyed_events_sql, missing_keys
+from countylines.numbering import DICTIONARIES, EPOCH, SMS, keyed_events_sql, missing_keys
 
 CASE_TABLES = (
     "events", "cells", "subscribers", "hubs", "intel_lines", "areas",
@@ -112,7 +112,7 @@ def check_events(engine: Engine) -> None:
 
 def key_events(engine: Engine, source: str, tables: set[str], event_columns: list[str]) -> None:
     """Expose the events of the view `source` (of a case with `tables`, its events with
-    `event_columns`) as `events_t` with whichever ids and `epoch_s` they lack, from
+    `event_columns`) as `events_t` with whichever ids, `epoch_s` and `is_sms` they lack, from
     dictionaries built here (a database loaded before they existed: slower)."""
     missing = missing_keys(tables, event_columns)
     for d in missing:
@@ -125,14 +125,15 @@ def key_events(engine: Engine, source: str, tables: set[str], event_columns: lis
             source,
             [replace(d, table=f"{d.table}_t") for d in missing],
             epoch=EPOCH not in event_columns,
+            sms=SMS not in event_columns,
         ),
     )
 
 
 def is_keyed(tables: set[str], event_columns: list[str]) -> bool:
-    """Whether a case with `tables` and events with `event_columns` has every id and
-    `epoch_s`."""
-    return not missing_keys(tables, event_columns) and EPOCH in event_columns
+    """Whether a case with `tables` and events with `event_columns` has every id, `epoch_s`
+    and `is_sms`."""
+    return not missing_keys(tables, event_columns) and {EPOCH, SMS} <= set(event_columns)
 
 
 class DuckDBEngine:

@@ -66,7 +66,7 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
     engine.view(
         "ev",
         """
-        SELECT epoch_s AS t, event_type = 'sms' AS sms, duration_s AS d, a_number_id AS a,
+        SELECT epoch_s AS t, is_sms AS sms, duration_s AS d, a_number_id AS a,
                b_number_id AS b, a_handset_id AS a_imei, a_cell_key AS a_cell,
                b_cell_key AS b_cell, text
         FROM events_t
