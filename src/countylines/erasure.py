@@ -71,15 +71,17 @@ def _drop_problems(con: duckdb.DuckDBPyConnection, table: str, rows: list[int]) 
     )
 
 
-def _remove_from_list(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, person: str
-) -> int:
+def _remove_from_list(con: duckdb.DuckDBPyConnection, table: str, column: str, person: str) -> int:
     """Remove `person` from the list `column` of `table` (and their entry of its companion
     list, `COMPANION_LISTS`, when the table has it); returns the rows changed."""
     t, c = quote(table), quote(column)
     companion = COMPANION_LISTS.get((table, column))
-    columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]).fetchall()}
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table]
+        ).fetchall()
+    }
     sets = [f"{c} = list_filter({c}, lambda x: x <> $person)"]
     if companion in columns:
         other = quote(str(companion))

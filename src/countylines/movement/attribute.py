@@ -346,9 +346,11 @@ def lone_victim(incidents: pd.DataFrame, ev: pd.DataFrame, other: pd.Series) -> 
         return np.zeros(len(incidents), dtype=bool)
     persons = _explode_persons(incidents)
     named = ev[ev["kind"].isin(PERSON_KINDS)].merge(
-        persons, left_on=["incident_id", "detail"], right_on=["incident_id", "person_id"])
+        persons, left_on=["incident_id", "detail"], right_on=["incident_id", "person_id"]
+    )
     who = named.groupby(["incident_id", "line_id"]).agg(
-        n=("person_id", "nunique"), victim=("role", lambda r: set(r) == {"victim"}))
+        n=("person_id", "nunique"), victim=("role", lambda r: set(r) == {"victim"})
+    )
     lone = set(who[(who["n"] == 1) & who["victim"]].index)
     return np.array([(i, x) in lone for i, x in zip(incidents["incident_id"], other, strict=True)],
                     dtype=bool)  # fmt: skip
