@@ -56,14 +56,19 @@ PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 122
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
                        8102, 8103, 8104, 8105, 8110, 8111, 8400, 8401, 8402, 8403, 8410,
-                       8411)  # fmt: skip
+                       8411, 8600, 8601, 8602, 8603, 8610, 8611, 9000, 9001, 9002, 9003,
+                       9004, 9005, 8700, 8701, 8702, 8703, 8710, 8711)  # fmt: skip
 """Each measured once with the rules of its time (docs/movement.md): 861-864 and 41 for the
 first round, 1221-1226 for the third, the lead's 901-903 and 906-907 for session 5 (902 and 903
 were then looked at for the vehicle misses), the helper's 2301-2308 for session 6 (2302 and 2303
 then looked at for the attribution misses), the lead's 954-956 and 977-978 for session 6, the
 helper's 6500-6505 and 6507 for session 7, the helper's 8100-8105 and 8110-8111 (`--set
 rivalry8`) for session 8's rivalry rules (their missed rivalries then read), the helper's
-8400-8403 and 8410-8411 (`--set rivalry9`) for session 9's crowded-town rules."""
+8400-8403 and 8410-8411 (`--set rivalry9`) for session 9's crowded-town rules, the helper's
+8600-8603 and 8610-8611 (`--set roles9`) for its suspects-and-victims rules and the lead's
+session-9 9000-9005 (all with roles; every one of these then a development case of session 9's
+relaxed other side, `--set relax9`), and the helper's 8700-8703 and 8710-8711 (`--set relax9`)
+for that rule (their misses then read)."""
 HELD_OUT = (
     ("small", 980),
     ("small", 981),
@@ -100,6 +105,10 @@ simulated with `person_roles` and measured once after the rules were frozen."""
 LEAD9 = (("small", 9001), ("small", 9002), ("small", 9003), ("medium", 9004), ("medium", 9005))
 """The lead's session-9 seeds, simulated after the merges (incidents with `person_roles`) and
 measured once (`--set lead9`)."""
+RELAX9 = (*(("small", s) for s in range(8700, 8704)), ("medium", 8710), ("medium", 8711))
+"""Session 9's measurement of the relaxed other side under roles (`--set relax9`): simulated
+with `person_roles`, loaded and their lines found before the rules were frozen, measured once
+afterwards (and the rules before the change on the same cases)."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -110,6 +119,7 @@ SETS = {
     "roles9dev": ROLES9_DEV,
     "roles9": ROLES9,
     "lead9": LEAD9,
+    "relax9": RELAX9,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""

@@ -39,7 +39,9 @@ is the other side (`rival_line_id`) when its evidence is strong on its own (`min
 weaker (`min_rival_stated`) when the description itself says the incident was between rival
 groups, the line's own people were at the scene (`AT_SCENE`) or its evidence is level with the
 line's (the evidence puts both lines there equally), or when it is the only other
-line in the town of a stated rivalry; never when it ties with the third line. An incident
+line in the town of a stated rivalry; a named associate in its market town (`min_rival_unopposed`)
+is enough where the incident records roles that do not set its people against the line's
+(`unopposed`); never when it ties with the third line. An incident
 where one named victim is all that puts one of its two lines there is flagged `lone_victim`
 (a line taxing another line's runner looks the same: `rivalry.find_rivalries`). Distances in
 British National Grid metres.
@@ -90,6 +92,10 @@ class AttributionSettings:
     town is not enough: customers are named in ordinary incidents in their own towns too)."""
     min_rival: float = 3.0
     """Evidence weight a second line needs to be named as the other side."""
+    min_rival_unopposed: float = 2.5
+    """The same when the incident records its people's roles and they do not set the second
+    line's people against the line's (suspect against victim, as in taxing): a named associate
+    of the second line in its market town is then enough (session 9)."""
     min_rival_stated: float = 2.0
     """The same when the description states a rivalry (a named associate of the line is then
     enough: the text already says two groups were involved)."""
@@ -338,16 +344,40 @@ def one_side_per_person(ev: pd.DataFrame) -> pd.DataFrame:
     return ev[~person | (total >= best.reindex(ev.index))]
 
 
+def _named_roles(incidents: pd.DataFrame, ev: pd.DataFrame) -> pd.DataFrame:
+    """`ev`'s named-person rows (`PERSON_KINDS`) with the role (`person_roles`) each person has
+    in the incident ("" where not recorded)."""
+    return ev[ev["kind"].isin(PERSON_KINDS)].merge(
+        _explode_persons(incidents), left_on=["incident_id", "detail"],
+        right_on=["incident_id", "person_id"])  # fmt: skip
+
+
+def unopposed(incidents: pd.DataFrame, ev: pd.DataFrame, first: pd.Series,
+              second: pd.Series) -> np.ndarray:  # fmt: skip
+    """Whether each incident records its people's roles (`person_roles`) and they do not set
+    the people named as evidence for the line `second` against those for the line `first`
+    (a suspect of one against a victim of the other: what a line taxing another line's runner
+    looks like)."""
+    if "person_roles" not in incidents.columns:
+        return np.zeros(len(incidents), dtype=bool)
+    persons = _explode_persons(incidents)
+    recorded = incidents["incident_id"].isin(set(persons.loc[persons["role"] != "", "incident_id"]))
+    roles = _named_roles(incidents, ev).groupby(["incident_id", "line_id"])["role"].agg(set)
+    facing = ({"suspect"}, {"victim"}), ({"victim"}, {"suspect"})
+    opposed = [
+        any(a <= roles.get((i, x), set()) and b <= roles.get((i, y), set()) for a, b in facing)
+        for i, x, y in zip(incidents["incident_id"], first, second, strict=True)
+    ]
+    return recorded.to_numpy() & ~np.asarray(opposed, dtype=bool)
+
+
 def lone_victim(incidents: pd.DataFrame, ev: pd.DataFrame, other: pd.Series) -> np.ndarray:
     """Whether, in each incident, the people named as evidence for the line `other` are one
     person, recorded as the victim (the roles the incident records): what a line robbing or
     beating another line's runner once looks like, as well as one fight."""
     if "person_ids" not in incidents.columns:
         return np.zeros(len(incidents), dtype=bool)
-    persons = _explode_persons(incidents)
-    named = ev[ev["kind"].isin(PERSON_KINDS)].merge(
-        persons, left_on=["incident_id", "detail"], right_on=["incident_id", "person_id"]
-    )
+    named = _named_roles(incidents, ev)
     who = named.groupby(["incident_id", "line_id"]).agg(
         n=("person_id", "nunique"), victim=("role", lambda r: set(r) == {"victim"})
     )
@@ -412,7 +442,11 @@ def attribute(
     # a runner-up level with the line: the evidence puts both lines there equally
     level = out["second_score"] == ids.map(first["weight"])
     weaker = rivalry | np.asarray(rang, dtype=bool) | level
-    need = np.where(weaker, s.min_rival_stated, s.min_rival)
+    # a runner-up with a named associate in its market town (2.5) is the other side when the
+    # roles do not set its people against the line's (a suspect against a victim is taxing)
+    unset = unopposed(incidents, ev, out["line_id"], out["second_line_id"])
+    need = np.where(weaker, s.min_rival_stated,
+                    np.where(unset, s.min_rival_unopposed, s.min_rival))  # fmt: skip
     third = ids.map(scores[scores["rank"] == 2].set_index("incident_id")["weight"]).fillna(0.0)
     only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
     named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
