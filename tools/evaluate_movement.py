@@ -109,6 +109,13 @@ RELAX9 = (*(("small", s) for s in range(8700, 8704)), ("medium", 8710), ("medium
 """Session 9's measurement of the relaxed other side under roles (`--set relax9`): simulated
 with `person_roles`, loaded and their lines found before the rules were frozen, measured once
 afterwards (and the rules before the change on the same cases)."""
+RIVALRY10_DEV = (*(("small", s) for s in range(9200, 9204)), ("medium", 9210), ("medium", 9211))
+"""Session 10's development cases for the line's places and times (`--set rivalry10dev`):
+simulated with `person_roles`, looked at while the rules were built."""
+RIVALRY10 = (*(("small", s) for s in range(9220, 9224)), ("medium", 9230), ("medium", 9231))
+"""Session 10's measurement of the line's places and times (`--set rivalry10`): simulated,
+loaded and their lines found before the rules were frozen, measured once afterwards (and
+main's rules on the same cases)."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -120,6 +127,8 @@ SETS = {
     "roles9": ROLES9,
     "lead9": LEAD9,
     "relax9": RELAX9,
+    "rivalry10dev": RIVALRY10_DEV,
+    "rivalry10": RIVALRY10,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
