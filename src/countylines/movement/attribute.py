@@ -57,7 +57,7 @@ import pandas as pd
 WEIGHTS = {
     "member_named": 3.0, "runner_named": 3.0, "call": 3.0, "call_far": 2.0, "associate_named": 2.0,
     "customer_named": 1.0, "hub_resident_named": 1.5, "town_resident_named": 1.5,
-    "market_town": 0.5, "base_near": 1.5,
+    "market_town": 0.5,
 }  # fmt: skip
 CALL_BEFORE_S = 300
 CALL_AFTER_S = 1800
@@ -327,7 +327,6 @@ def _words(group: pd.DataFrame) -> str:
             "hub_resident_named": "names resident of the line's hub",
             "town_resident_named": "names resident of another of the line's towns",
             "market_town": "in market town",
-            "base_near": "at the line's night base cell in",
         }[str(kind)]
         parts.append(f"{label} {', '.join(details[:3])}" + (" …" if len(details) > 3 else ""))
     return "; ".join(parts)
@@ -387,36 +386,6 @@ def lone_victim(incidents: pd.DataFrame, ev: pd.DataFrame, other: pd.Series) -> 
                     dtype=bool)  # fmt: skip
 
 
-def _base_rival(at_base: pd.DataFrame, first: pd.Series, stated: pd.Series) -> pd.DataFrame:
-    """The `base_near` rows that point to an incident's other side: in an incident whose
-    description states a rivalry (`stated`: incident ids), attributed to a line (`first`: line
-    by incident id) whose own night base is not there, the one other line whose night base is
-    (session 10). Where the line's base is there too, the place is the line's; where two other
-    lines' bases are, it says neither."""
-    rows = at_base[
-        at_base["incident_id"].isin(set(stated)) & at_base["incident_id"].isin(first.index)
-    ]
-    lead = rows["incident_id"].map(first)
-    theirs = set(rows.loc[rows["line_id"] == lead, "incident_id"])
-    rows = rows[(rows["line_id"] != lead) & ~rows["incident_id"].isin(theirs)]
-    return rows[rows.groupby("incident_id")["line_id"].transform("size") == 1]
-
-
-def _others(scores: pd.DataFrame, at_base: pd.DataFrame, first: pd.Series) -> pd.DataFrame:
-    """incident_id, line_id, weight, rank of the lines other than each attributed incident's
-    line (`first`: line by incident id), their totals (`scores`) plus their `base_near`
-    evidence (`at_base`), ranked from the highest (ties by line id)."""
-    rest = scores[["incident_id", "line_id", "weight"]]
-    if not at_base.empty:
-        extra = at_base.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
-        rest = pd.concat([rest, extra]).groupby(["incident_id", "line_id"])["weight"].sum()
-        rest = rest.reset_index()
-    rest = rest[rest["incident_id"].isin(first.index)]
-    rest = rest[rest["line_id"].to_numpy() != rest["incident_id"].map(first).to_numpy()]
-    rest = rest.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
-    return rest.assign(rank=rest.groupby("incident_id").cumcount())
-
-
 def attribute(
     incidents: pd.DataFrame,
     evidence: pd.DataFrame,
@@ -442,7 +411,6 @@ def attribute(
     ev.loc[(ev["kind"] == "customer_named")
            & ev.duplicated(["incident_id", "line_id", "kind"]), "weight"] = 0.0  # fmt: skip
     ev = one_side_per_person(ev)
-    ev, at_base = ev[ev["kind"] != "base_near"], ev[ev["kind"] == "base_near"]
     scores = ev.groupby(["incident_id", "line_id"])["weight"].sum().reset_index()
     scores = scores.sort_values(["incident_id", "weight", "line_id"], ascending=[True, False, True])
     scores["rank"] = scores.groupby("incident_id").cumcount()
@@ -456,10 +424,8 @@ def attribute(
     alone = motive.isin(LINE_MOTIVES) & (scores["weight"] > runner_up)
     first = scores[(scores["rank"] == 0) & ((scores["weight"] >= s.min_score) | alone)]
     first = first.set_index("incident_id")
-    rest = _others(scores, _base_rival(at_base, first["line_id"], ids[says == "rivalry"]),
-                   first["line_id"])  # fmt: skip
-    second = rest[rest["rank"] == 0].set_index("incident_id")
-    ev = pd.concat([ev, at_base])
+    second = scores[(scores["rank"] == 1) & scores["incident_id"].isin(first.index)]
+    second = second.set_index("incident_id")
     words = {
         key: _words(group)
         for key, group in ev[ev["incident_id"].isin(first.index)].groupby(
@@ -474,16 +440,14 @@ def attribute(
                  .itertuples(index=False, name=None))  # fmt: skip
     rang = [(i, ln) in called for i, ln in zip(ids, out["second_line_id"], strict=True)]
     # a runner-up level with the line: the evidence puts both lines there equally
-    plain = scores.set_index(["incident_id", "line_id"])["weight"].to_dict()
-    own = [plain.get(key, 0.0) for key in zip(ids, out["second_line_id"], strict=True)]
-    level = pd.Series(own, index=ids.index) == ids.map(first["weight"])
+    level = out["second_score"] == ids.map(first["weight"])
     weaker = rivalry | np.asarray(rang, dtype=bool) | level
     # a runner-up with a named associate in its market town (2.5) is the other side when the
     # roles do not set its people against the line's (a suspect against a victim is taxing)
     unset = unopposed(incidents, ev, out["line_id"], out["second_line_id"])
     need = np.where(weaker, s.min_rival_stated,
                     np.where(unset, s.min_rival_unopposed, s.min_rival))  # fmt: skip
-    third = ids.map(rest[rest["rank"] == 1].set_index("incident_id")["weight"]).fillna(0.0)
+    third = ids.map(scores[scores["rank"] == 2].set_index("incident_id")["weight"]).fillna(0.0)
     only = (ids.map(scores.groupby("incident_id").size()) == 2) & rivalry
     named = ((out["second_score"] >= need) | only) & (out["second_score"] > third)
     out["rival_line_id"] = out["second_line_id"].where(named, "")

@@ -4,8 +4,7 @@ Steps: read the incidents and place them (British National Grid, town by point-i
 classify weapon and stated motive from the fields and text (`weapons`), gather the evidence
 linking incidents to lines (`attribute`: named members and customers through subscriber checks,
 calls within a line just after the incident, residents of a line's hub or of another of its
-market towns named in its market town, market towns, and the line's night bases in the town,
-`bases`), decide line, other side and motive,
+market towns named in its market town, market towns), decide line, other side and motive,
 then pair lines into rivalries (`rivalry`).
 """
 
@@ -18,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 from countylines.movement import attribute as at
-from countylines.movement.bases import base_evidence
 from countylines.movement.data import CaseTables
 from countylines.movement.geo import to_bng, town_of
 from countylines.movement.lineset import Lines
@@ -69,18 +67,13 @@ def _calls(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def _runner_sightings(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.DataFrame:
-    """t, number, cell_id, line_id, x, y, town of every sighting of a line's runner phones."""
-    runners = lines.role("runner")[["line_id", "number"]].drop_duplicates()
-    seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
-    return seen.merge(cells, on="cell_id")
-
-
-def _missing_runners(db: CaseTables, seen: pd.DataFrame) -> pd.DataFrame:
-    """line_id, person_id of missing children linked to a line's runner phones (`seen`: their
-    sightings)."""
+def _missing_runners(db: CaseTables, lines: Lines, cells: pd.DataFrame) -> pd.DataFrame:
+    """line_id, person_id of missing children linked to a line's runner phones."""
     episodes = db.missing_episodes()
     episodes["x"], episodes["y"] = to_bng(episodes["found_lat"], episodes["found_lon"])
+    runners = lines.role("runner")[["line_id", "number"]].drop_duplicates()
+    seen = db.sightings(sorted(set(runners["number"]))).merge(runners, on="number")
+    seen = seen.merge(cells, on="cell_id")
     return link_missing(episodes, seen)[["line_id", "person_id"]]
 
 
@@ -121,15 +114,12 @@ def find_violence(
             cells = pd.DataFrame({"cell_id": [], "x": [], "y": []})
         else:
             cells = placed_cells(db)
-            cells["town"] = town_of(cells["x"].to_numpy(), cells["y"].to_numpy(), areas)
-            seen = _runner_sightings(db, lines, cells)
-            evidence.append(base_evidence(inc, towns, seen, cells))  # the other side only
             evidence.append(at.named_evidence(inc, _line_people(db, _customers(db, lines)),
                                               "customer_named"))  # fmt: skip
             strong = pd.concat([
                 at.named_evidence(inc, _line_people(db, lines.numbers), "member_named"),
                 at.call_evidence(inc, _calls(db, lines, cells), lines.lines),
-                at.named_evidence(inc, _missing_runners(db, seen), "runner_named"),
+                at.named_evidence(inc, _missing_runners(db, lines, cells), "runner_named"),
             ], ignore_index=True)  # fmt: skip
             sides = pd.concat([strong, residents])  # residents say which side a line is on
             evidence += [strong, at.associate_evidence(inc, sides)]
