@@ -109,6 +109,12 @@ RELAX9 = (*(("small", s) for s in range(8700, 8704)), ("medium", 8710), ("medium
 """Session 9's measurement of the relaxed other side under roles (`--set relax9`): simulated
 with `person_roles`, loaded and their lines found before the rules were frozen, measured once
 afterwards (and the rules before the change on the same cases)."""
+LEAD10 = (
+    *(("small", s) for s in range(9101, 9104)),
+    *(("medium", s) for s in range(9104, 9107)),
+)
+"""The lead's session-10 seeds, simulated and their lines found before the session's rules were
+merged, measured once afterwards (`--set lead10`)."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -120,6 +126,7 @@ SETS = {
     "roles9": ROLES9,
     "lead9": LEAD9,
     "relax9": RELAX9,
+    "lead10": LEAD10,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""
