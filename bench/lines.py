@@ -4,7 +4,7 @@
     .venv/bin/python bench/lines.py --database W/case.duckdb   # reuse a loaded case (with ids;
                                                           # tools/upgrade_event_keys.py adds them)
 
-Three children, each a fresh process measured like bench/run.py (wall time, peak RSS):
+Children, each a fresh process measured like bench/run.py (wall time, peak RSS):
 
 * `countylines lines DB --out OUT --json`, three times (`--repeat`; the median run counts):
   the whole command (candidates, features, score, linking, profile, writing the outputs).
@@ -16,6 +16,11 @@ Three children, each a fresh process measured like bench/run.py (wall time, peak
   and handset ids and epoch seconds. The export is timed separately and left out of the
   comparison, which favours pandas. It is stopped above `--pandas-cap-mb` of RSS (default
   10 GB; it took 6.5 GB on full seed 1001), so it cannot exhaust a shared machine's memory.
+  Like the DuckDB features, it counts each number's distinct callers in the load's contact
+  pairs (`countylines.contact_pairs`).
+* `_scan DB`: one grouped pass over the events' number ids (the floor of any per-number count).
+* `_pairs DB`: what the load spends building those contact pairs, reported beside the command
+  (`with_pairs_build_s`), since the command reads them instead of counting the events itself.
 
 Results go to bench/results/lines.json and a timestamped copy. Setting up the case (simulate
 and load, minutes) is not measured.
@@ -79,21 +84,41 @@ def child_scan(database: str) -> int:
     return 0
 
 
-def _export(database: str) -> Any:
-    """Events with the load's integer ids for numbers and handsets and its epoch seconds (the
-    pandas input)."""
+def child_pairs(database: str) -> int:
+    """What the load spends on the contact pairs that `lines` reads (`countylines.contact_pairs`):
+    the same aggregate of the events, built in memory and timed."""
+    from countylines.contact_pairs import pairs_sql
+    from countylines.lines.engine import DuckDBEngine
+
+    con = DuckDBEngine(Path(database)).con
+    t0 = time.perf_counter()
+    con.execute(
+        f"CREATE TEMP TABLE pairs AS {pairs_sql('db.events')} ORDER BY b_number_id, a_number_id"
+    )
+    seconds = time.perf_counter() - t0
+    events = con.execute("SELECT count(*) FROM db.events").fetchone()[0]  # type: ignore[index]
+    pairs = con.execute("SELECT count(*) FROM pairs").fetchone()[0]  # type: ignore[index]
+    print(json.dumps({"events": events, "pairs": pairs, "compute_s": seconds}))
+    return 0
+
+
+def _export(database: str) -> tuple[Any, Any]:
+    """Events with the load's integer ids for numbers and handsets and its epoch seconds, and
+    the load's contact pairs (the pandas input, as the DuckDB features read them)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("ATTACH ? AS db (READ_ONLY)", [database])
-    return con.execute(
+    events = con.execute(
         """
         SELECT epoch_s AS t, event_type = 'sms' AS sms, a_number_id AS a, b_number_id AS b,
                a_handset_id AS a_imei
         FROM db.events WHERE a_number_id IS NOT NULL AND b_number_id IS NOT NULL
         """
     ).df()
+    pairs = con.execute("SELECT a_number_id AS a, b_number_id AS b FROM db.contact_pairs").df()
+    return events, pairs
 
 
 def _stop_above(cap_mb: float) -> None:
@@ -126,7 +151,7 @@ def child_pandas(database: str, cap_mb: str = "0") -> int:
     if float(cap_mb) > 0:
         _stop_above(float(cap_mb))
     t0 = time.perf_counter()
-    ev = _export(database)
+    ev, contact_pairs = _export(database)
     numbers = pd.concat([ev["a"], ev["b"]], ignore_index=True).nunique()
     export_s = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -134,7 +159,7 @@ def child_pandas(database: str, cap_mb: str = "0") -> int:
     windows = sms.groupby([sms["a"], sms["t"] // 600]).size()
     windows = windows[windows >= 20]
     bursts = windows.groupby(level=0).agg(["size", "max"])
-    inbound = ev.groupby("b")["a"].nunique()
+    inbound = contact_pairs.groupby("b").size()
     cand = set(inbound.index[inbound >= 30]) | set(bursts.index)
     orders = ev.loc[ev["b"].isin(cand), ["a", "b", "t"]].rename(columns={"a": "c", "b": "x"})
     outs = ev.loc[ev["a"].isin(cand), ["a", "b", "t", "sms", "a_imei"]].rename(
@@ -199,15 +224,18 @@ def ensure_case(work: Path, seed: int) -> Path:
 
 
 def _keyed(database: Path) -> bool:
-    """Whether the loaded case `database` has every id and `epoch_s` a load now adds (else the
-    command would time building them, and the pandas export would fail)."""
+    """Whether the loaded case `database` has every id, `epoch_s`, `is_sms` and the contact
+    pairs a load now adds (else the command would time building them, and the pandas export
+    would fail)."""
     from countylines.attached_case import attach_case, case_tables
+    from countylines.contact_pairs import TABLE
     from countylines.lines.engine import is_keyed
 
     con = attach_case(database)
     try:
         columns = [r[0] for r in con.execute("DESCRIBE db.events").fetchall()]
-        return is_keyed(case_tables(con), columns)
+        tables = case_tables(con)
+        return is_keyed(tables, columns) and TABLE in tables
     finally:
         con.close()
 
@@ -220,7 +248,12 @@ def _child(kind: str, database: Path, label: str, *extra: str) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    children = {"_duckdb": child_duckdb, "_pandas": child_pandas, "_scan": child_scan}
+    children = {
+        "_duckdb": child_duckdb,
+        "_pandas": child_pandas,
+        "_scan": child_scan,
+        "_pairs": child_pairs,
+    }
     if argv and argv[0] in children:
         return children[argv[0]](*argv[1:])
     p = bench_arguments("Benchmark countylines lines.", SEED)
@@ -239,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     started, report = new_report("lines", {"seed": a.seed}, a.work, a.results)
     database = a.database or ensure_case(a.work, a.seed)
     if not _keyed(database):
-        log(f"{database} lacks the load's integer ids or epoch_s (loaded by an older version): "
-            f"upgrade it first with tools/upgrade_event_keys.py")  # fmt: skip
+        log(f"{database} lacks the load's integer ids, epoch_s, is_sms or contact pairs (loaded "
+            f"by an older version): upgrade it first with tools/upgrade_event_keys.py")  # fmt: skip
         return 2
     report["settings"]["database"] = str(database)
     out = a.work / "lines-out"
@@ -266,11 +299,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     log("one grouped pass over the events ...")
     scan = _child("_scan", database, "one GROUP BY b_number_id over the events (the floor)")
+    log("the load's contact pairs ...")
+    pairs = _child("_pairs", database, "building the contact pairs the load stores")
     events = int(duck["output"]["events"]) if duck["ok"] else 0
     m["ok"] = all(r["exit_code"] == 0 for r in runs)
     m["events"] = events
     m["events_per_s"] = round(events / m["wall_s"]) if m["wall_s"] else None
-    for child in (duck, pand, scan):
+    if pairs["ok"] and m["wall_s"]:
+        with_pairs = m["wall_s"] + pairs["output"]["compute_s"]
+        m["with_pairs_build_s"] = round(with_pairs, 3)
+        m["with_pairs_build_events_per_s"] = round(events / with_pairs)
+    for child in (duck, pand, scan, pairs):
         if child["ok"]:
             child["events_per_s"] = round(events / child["output"]["compute_s"])
     report["runs"] = {
@@ -278,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         "features_duckdb": duck,
         "features_pandas": pand,
         "one_pass": scan,
+        "contact_pairs_build": pairs,
     }
     report["ratios"] = {
         "duckdb_vs_pandas_features": (
@@ -289,9 +329,12 @@ def main(argv: list[str] | None = None) -> int:
             round(m["wall_s"] / scan["output"]["compute_s"], 1) if scan["ok"] else None
         ),
         "meaning": "duckdb_vs_pandas_features: events/s of the DuckDB features over events/s of "
-        "the same features in pandas (pandas's export from the database not counted); "
+        "the same features in pandas (pandas's export from the database not counted; both "
+        "count distinct callers in the load's contact pairs); "
         "lines_in_passes: the whole command's wall time in units of one grouped pass over the "
-        "events",
+        "events; runs.lines.with_pairs_build_*: the command plus what the load spends on the "
+        "contact pairs it reads (contact_pairs_build), for comparison with runs before the "
+        "load stored them",
     }
     report["targets"] = {
         "events_per_s": TARGET_EVENTS_PER_S,
@@ -309,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{duck.get('events_per_s') or 0:,}/s, pandas {pand.get('events_per_s') or 0:,}/s "
         f"(ratio {report['ratios']['duckdb_vs_pandas_features']})"
     )
-    return 0 if m["ok"] and duck["ok"] and pand["ok"] and scan["ok"] else 1
+    return 0 if all(r["ok"] for r in (m, duck, pand, scan, pairs)) else 1
 
 
 if __name__ == "__main__":

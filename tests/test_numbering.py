@@ -1,19 +1,23 @@
-"""Integer ids for numbers, handsets and cells, and `epoch_s`: a load adds them (ids in the
-values' text order), retention drops the ids of values no longer in the events, an older
-database is upgraded in place, and the line detector gives the same results on a database
-loaded before they existed (its engine builds them)."""
+"""Integer ids for numbers, handsets and cells, `epoch_s`, `is_sms` and the contact pairs: a
+load adds them (ids in the values' text order), retention drops the ids of values no longer in
+the events, an older database is upgraded in place, and the line detector gives the same
+results on a database loaded before they existed (its engine builds them)."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import shared_case, shared_database
+from conftest import ROOT, shared_case, shared_database
 
+from countylines.contact_pairs import TABLE as CONTACT_PAIRS
+from countylines.contact_pairs import add_contact_pairs
 from countylines.lines.detect import find_lines
 from countylines.numbering import DICTIONARIES, EPOCH, ID_COLUMNS, SMS, Dictionary, add_event_keys
 from countylines.retention import apply_retention, set_period
@@ -78,46 +82,59 @@ def test_retention_drops_the_ids_of_values_whose_events_went(
         _check_ids(entries, events)
 
 
-def _older(database: Path, copy: Path, ids: bool = False) -> Path:
-    """A copy of `database` as a load before `is_sms` existed left it, and before the ids and
-    `epoch_s` unless `ids`."""
+OLDER = ["no-ids", "no-is_sms", "no-contact_pairs"]
+"""Databases as earlier loads left them: before the ids and `epoch_s`, before `is_sms`, and
+before `contact_pairs` (each older one lacks what came later)."""
+
+
+def _older(database: Path, copy: Path, before: str) -> Path:
+    """A copy of `database` as a load before `before` (one of OLDER) existed left it."""
     shutil.copy(database, copy)
     con = duckdb.connect(str(copy))
-    for d in [] if ids else DICTIONARIES:
+    con.execute(f"DROP TABLE {CONTACT_PAIRS}")
+    for d in DICTIONARIES if before == "no-ids" else []:
         con.execute(f"DROP TABLE {d.table}")
-    for column in (SMS,) if ids else (*ID_COLUMNS, EPOCH, SMS):
+    dropped = {"no-ids": (*ID_COLUMNS, EPOCH, SMS), "no-is_sms": (SMS,)}.get(before, ())
+    for column in dropped:
         con.execute(f"ALTER TABLE events DROP COLUMN {column}")
     con.close()
     return copy
 
 
-def _events(db: Path) -> pd.DataFrame:
+def _table(db: Path, table: str) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("SELECT * FROM events ORDER BY source_row").df()
+        return con.execute(f"SELECT * FROM {table} ORDER BY ALL").df()
     finally:
         con.close()
 
 
-@pytest.mark.parametrize("ids", [False, True], ids=["no-ids", "no-is_sms"])
-def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path, ids: bool) -> None:
-    old = _older(case_db, tmp_path / "old.duckdb", ids)
+def _events(db: Path) -> pd.DataFrame:
+    return _table(db, "events").sort_values("source_row", ignore_index=True)
+
+
+@pytest.mark.parametrize("before", OLDER)
+def test_an_older_database_is_upgraded_in_place(case_db: Path, tmp_path: Path, before: str) -> None:
+    old = _older(case_db, tmp_path / "old.duckdb", before)
+    tool = [sys.executable, str(ROOT / "tools" / "upgrade_event_keys.py"), str(old)]
+    assert "upgraded" in subprocess.run(tool, check=True, capture_output=True, text=True).stdout
     con = duckdb.connect(str(old))
-    assert add_event_keys(con)
     assert not add_event_keys(con), "a second upgrade has nothing to add"
+    assert not add_contact_pairs(con), "a second upgrade has nothing to add"
     con.close()
     for d in DICTIONARIES:
         assert _dictionary_and_events(old, d) == _dictionary_and_events(case_db, d)
     upgraded, loaded = _events(old), _events(case_db)
     pd.testing.assert_frame_equal(upgraded[list(loaded.columns)], loaded)
+    assert _table(old, CONTACT_PAIRS).equals(_table(case_db, CONTACT_PAIRS))
 
 
-@pytest.mark.parametrize("ids", [False, True], ids=["no-ids", "no-is_sms"])
-def test_lines_are_the_same_on_a_database_without_ids(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, ids: bool
+@pytest.mark.parametrize("before", OLDER)
+def test_lines_are_the_same_on_an_older_database(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, before: str
 ) -> None:
     database = shared_database(shared_case(tmp_path_factory, "tiny", 11))
-    old = _older(database, tmp_path / "old.duckdb", ids)
+    old = _older(database, tmp_path / "old.duckdb", before)
     new, rebuilt = find_lines(database), find_lines(old)
     assert len(new.lines) >= 2
     pd.testing.assert_frame_equal(rebuilt.lines, new.lines)

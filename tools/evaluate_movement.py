@@ -35,7 +35,8 @@ DEVELOPMENT = (801, 802, 803, 804, 821, 822, 823, 824, 31, 1001, 1002, 1003, 100
                2012, 5500, 5501, 5502, 5503, 5510, 5511, 7600, 7601, 7602, 7603, 7604, 7605,
                7610, 7611, 980, 981, 982, 986, 987, 7800, 7801, 7802, 7803, 7804, 7805,
                7810, 7811, 990, 7700, 7701, 7702, 7703, 7710, 7711, 991, 992, 993, 994, 995,
-               996, 8300, 8301, 8302, 8303, 8500, 8501, 8502, 8503, 8510, 8511)  # fmt: skip
+               996, 8300, 8301, 8302, 8303, 8500, 8501, 8502, 8503, 8510, 8511, 9200, 9201,
+               9202, 9203, 9210, 9211)  # fmt: skip
 """Seeds looked at while developing the rules: small 801-803, 821-823, 1001-1004 and 1201-1204,
 "medium" 804, 824, 1011-1013, 1205 and 1206 (small scale with 30 lines over 3 months) and the
 full-scale case 31 (821-824 and 31 were held out for the first version of the rules, 1201-1206
@@ -51,13 +52,15 @@ change); session 9's rivalry rules for crowded towns: medium 8300-8303 and the l
 held-out small 992-994, medium 995-996 and full 991 (measured once by the lead, then read for
 their missed rivalries); session 9's suspects-and-victims rules: small 8500-8503, medium
 8510-8511 (and session 9's earlier measurement 8400-8403, 8410-8411, read for its misses after
-it was measured). Never used for the recorded held-out numbers."""
+it was measured); session 10's line's places and times: small 9200-9203 and medium 9210-9211
+(with every case of session 9 that had roles). Never used for the recorded held-out numbers."""
 PREVIOUSLY_HELD_OUT = (861, 862, 863, 864, 41, 1221, 1222, 1223, 1224, 1225, 1226, 901, 902,
                        903, 906, 907, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2308, 954,
                        955, 956, 977, 978, 6500, 6501, 6502, 6503, 6504, 6505, 6507, 8100, 8101,
                        8102, 8103, 8104, 8105, 8110, 8111, 8400, 8401, 8402, 8403, 8410,
                        8411, 8600, 8601, 8602, 8603, 8610, 8611, 9000, 9001, 9002, 9003,
-                       9004, 9005, 8700, 8701, 8702, 8703, 8710, 8711)  # fmt: skip
+                       9004, 9005, 8700, 8701, 8702, 8703, 8710, 8711, 9220, 9221, 9222, 9223,
+                       9230, 9231)  # fmt: skip
 """Each measured once with the rules of its time (docs/movement.md): 861-864 and 41 for the
 first round, 1221-1226 for the third, the lead's 901-903 and 906-907 for session 5 (902 and 903
 were then looked at for the vehicle misses), the helper's 2301-2308 for session 6 (2302 and 2303
@@ -68,7 +71,8 @@ rivalry8`) for session 8's rivalry rules (their missed rivalries then read), the
 8600-8603 and 8610-8611 (`--set roles9`) for its suspects-and-victims rules and the lead's
 session-9 9000-9005 (all with roles; every one of these then a development case of session 9's
 relaxed other side, `--set relax9`), and the helper's 8700-8703 and 8710-8711 (`--set relax9`)
-for that rule (their misses then read)."""
+for that rule (their misses then read), and the helper's 9220-9223 and 9230-9231 (`--set
+rivalry10`) for session 10's line's places and times (rejected; their misses then read)."""
 HELD_OUT = (
     ("small", 980),
     ("small", 981),
@@ -116,6 +120,12 @@ RIVALRY10 = (*(("small", s) for s in range(9220, 9224)), ("medium", 9230), ("med
 """Session 10's measurement of the line's places and times (`--set rivalry10`): simulated,
 loaded and their lines found before the rules were frozen, measured once afterwards (and
 main's rules on the same cases)."""
+LEAD10 = (
+    *(("small", s) for s in range(9101, 9104)),
+    *(("medium", s) for s in range(9104, 9107)),
+)
+"""The lead's session-10 seeds, simulated and their lines found before the session's rules were
+merged, measured once afterwards (`--set lead10`)."""
 SETS = {
     "lead7": HELD_OUT,
     "lead8": LEAD8,
@@ -129,6 +139,7 @@ SETS = {
     "relax9": RELAX9,
     "rivalry10dev": RIVALRY10_DEV,
     "rivalry10": RIVALRY10,
+    "lead10": LEAD10,
 }
 """Named sets of held-out cases (`--set`); `lead7` writes movement_accuracy.json, any other set
 movement_accuracy_SET.json."""

@@ -1,11 +1,12 @@
 """Upgrade a case database loaded by a version before the handset and cell ids, `epoch_s` and
-`is_sms` (`countylines.numbering`) to have them, in place, so the line detector need not build
-them at every run. The database must not be in use; it is changed in one transaction.
+`is_sms` (`countylines.numbering`) or before `contact_pairs` (`countylines.contact_pairs`) to
+have them, in place, so the analyses need not build them at every run. The database must not
+be in use.
 
     .venv/bin/python tools/upgrade_event_keys.py OUT/case.duckdb [--memory-limit 4GB]
 
 On the full scenario (62M events) this rebuilds the events table: minutes of both cores and a
-few GB of temporary disk next to the database.
+few GB of temporary disk next to the database; adding `contact_pairs` alone takes seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from countylines.contact_pairs import add_contact_pairs
 from countylines.numbering import add_event_keys
 
 
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"upgrade_event_keys: {a.database}: no events table", file=sys.stderr)
             return 2
         changed = add_event_keys(con)
+        changed = add_contact_pairs(con) or changed
         con.execute("CHECKPOINT")
     finally:
         con.close()

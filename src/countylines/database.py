@@ -21,6 +21,7 @@ import duckdb
 
 from countylines import __version__
 from countylines.casefolder import CaseFiles, TableFile, find_case_files
+from countylines.contact_pairs import store_contact_pairs
 from countylines.duckdb_checks import (
     SQL_TYPES,
     Check,
@@ -151,7 +152,8 @@ def _store_table(
 
     A load copies it into the database file; a validation only needs a view of the staged copy.
     A load's `events` also get integer ids for numbers, handsets and cells, and `epoch_s`
-    (`countylines.numbering`).
+    (`countylines.numbering`), and the load derives `contact_pairs` from them
+    (`countylines.contact_pairs`).
     """
     names = [quote(c.name) for c in staged.table.columns]
     cols = ", ".join(names)
@@ -159,6 +161,7 @@ def _store_table(
     if persist and staged.table.name == "events":
         select = ", ".join(["e._row AS source_row"] + [f"e.{c}" for c in names])
         store_keyed_events(con, typed_name, select, order="e._row")
+        store_contact_pairs(con)
         con.execute(f"DROP TABLE {typed_name}")
         return
     con.execute(

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 
 from countylines import audit
+from countylines.contact_pairs import TABLE as CONTACT_PAIRS
+from countylines.contact_pairs import store_contact_pairs
 from countylines.database import compact_database
 from countylines.duckdb_checks import quote
 from countylines.numbering import prune_dictionaries
@@ -115,6 +117,8 @@ def apply_retention(
             if counts.get("events"):
                 # the numbers, handsets and cells of deleted events must not linger
                 prune_dictionaries(con, present)
+                if CONTACT_PAIRS in present:  # derived from the events: rebuilt to match
+                    store_contact_pairs(con)
             con.execute("COMMIT")
     finally:
         con.close()

@@ -5,9 +5,11 @@ Apache Spark SQL also has (no ASOF joins, no DuckDB-only functions). An engine r
 case tables, which every engine exposes under the same names: `events_t`, `numbers_t`,
 `cells_t`, `subscribers_t`, `hubs_t`, `intel_lines_t`, `areas_t`, `handsets_t` and
 `cell_keys_t` (an optional table the case does not have is an empty stand-in with the columns
-the features read). `events_t` always has the integer ids, `epoch_s` and `is_sms` of
-`countylines.numbering`, and `numbers_t`, `handsets_t` and `cell_keys_t` their dictionaries: a
-database loaded before some of them existed gets them built by the engine (`key_events`).
+the features read), and `contact_pairs_t`. `events_t` always has the integer ids, `epoch_s` and
+`is_sms` of `countylines.numbering`, and `numbers_t`, `handsets_t` and `cell_keys_t` their
+dictionaries: a database loaded before some of them existed gets them built by the engine
+(`key_events`); `contact_pairs_t` is the load's `countylines.contact_pairs`, or the same
+aggregate of `events_t` (computed where it is read) for a database loaded before it existed.
 The DuckDB engine (the default) runs the SQL as written on the loaded case database; the Spark
 engine (`countylines.lines.spark`, the optional extra `countylines[spark]`) translates it with
 sqlglot.
@@ -22,11 +24,13 @@ from typing import Any, Protocol
 import pandas as pd
 
 from countylines.attached_case import attach_case, case_tables
+from countylines.contact_pairs import TABLE as CONTACT_PAIRS
+from countylines.contact_pairs import pairs_sql
 from countylines.numbering import DICTIONARIES, EPOCH, SMS, keyed_events_sql, missing_keys
 
 CASE_TABLES = (
     "events", "cells", "subscribers", "hubs", "intel_lines", "areas",
-    *(d.table for d in DICTIONARIES),
+    *(d.table for d in DICTIONARIES), CONTACT_PAIRS,
 )  # fmt: skip
 """Case tables the line detector reads, exposed by every engine as `NAME_t`."""
 
@@ -130,6 +134,17 @@ def key_events(engine: Engine, source: str, tables: set[str], event_columns: lis
     )
 
 
+def expose_events(engine: Engine, source: str, tables: set[str], event_columns: list[str]) -> None:
+    """Expose the events of the view `source` as `events_t`, with every id, `epoch_s` and
+    `is_sms` (`key_events` builds those the case lacks), and `contact_pairs_t`: the load's table
+    where the case has it with keyed events, else the same aggregate of `events_t`."""
+    keyed = is_keyed(tables, event_columns)
+    if not keyed:
+        key_events(engine, source, tables, event_columns)
+    if CONTACT_PAIRS not in tables or not keyed:
+        engine.view(f"{CONTACT_PAIRS}_t", pairs_sql("events_t"))
+
+
 def is_keyed(tables: set[str], event_columns: list[str]) -> bool:
     """Whether a case with `tables` and events with `event_columns` has every id, `epoch_s`
     and `is_sms`."""
@@ -159,9 +174,7 @@ class DuckDBEngine:
                 source = EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0")
             self.con.execute(f"CREATE TEMP VIEW {table}_t AS {source}")
         if "events" in self._present:
-            columns = self._columns("events")
-            if not is_keyed(self._present, columns):
-                key_events(self, "db.events", self._present, columns)
+            expose_events(self, "db.events", self._present, self._columns("events"))
 
     def _columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE db.{table}").fetchall()]

@@ -9,8 +9,9 @@ the frames returned. Times are whole seconds since 1970-01-01 UTC (the load's `e
 distances are kilometres on the sphere (cells are given in WGS84 degrees and only compared with
 each other, so no projection is needed).
 
-The work is ordered so that the full events table is scanned only a few times: one grouped scan
-per direction finds *candidates* (numbers with many inbound contacts or a bulk-text burst), and
+The work is ordered so that the full events table is scanned only a few times: the contact
+pairs (`contact_pairs_t`, stored by the load) and one grouped scan of the texts find
+*candidates* (numbers with many inbound contacts or a bulk-text burst), and
 every costlier feature (the order -> relay -> callback triangle, contact distances, handsets) is
 computed only on the events that touch a candidate. "The latest order before a relay" and "the
 first callback after it" are window functions over the merged, time-ordered events of one
@@ -58,10 +59,9 @@ class FeatureSettings:
 
 
 def find_candidates(engine: Engine, s: FeatureSettings) -> int:
-    """Create `contacts(x, contacts)` (the distinct numbers that contacted each number: the
-    distinct (number, contact) pairs are found first and then counted, cheaper than a
-    count(DISTINCT) per number) and `cand(number)`; returns how many numbers could be deal
-    lines."""
+    """Create `contacts(x, contacts)` (the distinct numbers that contacted each number,
+    counted in the contact pairs, `countylines.contact_pairs`) and `cand(number)`; returns how
+    many numbers could be deal lines."""
     check_events(engine)
     engine.view(
         "ev",
@@ -75,8 +75,7 @@ def find_candidates(engine: Engine, s: FeatureSettings) -> int:
     )
     engine.create(
         "contacts",
-        "SELECT b AS x, count(*) AS contacts FROM (SELECT b FROM ev GROUP BY b, a) AS pairs "
-        "GROUP BY b",
+        "SELECT b_number_id AS x, count(*) AS contacts FROM contact_pairs_t GROUP BY b_number_id",
     )
     engine.create("burst_windows", _burst_windows_sql(s), dense_keys=True)
     engine.create(

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from countylines.attached_case import attach_case, case_tables
-from countylines.lines.engine import CASE_TABLES, EMPTY_TABLES, is_keyed, key_events
+from countylines.lines.engine import CASE_TABLES, EMPTY_TABLES, expose_events
 from countylines.problems import CaseError
 
 SPARK_CONFIG = {
@@ -92,9 +92,8 @@ class SparkEngine:
                 self.view(f"{table}_t", EMPTY_TABLES.get(table, "SELECT 1 AS none LIMIT 0"))
         if "events" in self._present:
             events = self.session.table("events_t")
-            if not is_keyed(self._present, events.columns):
-                events.createOrReplaceTempView("events_unkeyed")
-                key_events(self, "events_unkeyed", self._present, events.columns)
+            events.createOrReplaceTempView("events_unkeyed")
+            expose_events(self, "events_unkeyed", self._present, events.columns)
 
     @classmethod
     def from_database(cls, database: Path, session: Any = None) -> SparkEngine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from countylines.contact_pairs import TABLE as CONTACT_PAIRS
 from countylines.movement.data import EPOCH, CaseTables
 
 
@@ -22,10 +23,27 @@ class NetworkTables(CaseTables):
     def contact_pairs(self, min_events: int) -> pd.DataFrame:
         """Every unordered pair of numbers with at least `min_events` calls and texts between
         them (either direction): a, b (a < b), n_events, n_voice, n_sms, first, last (s).
-        Empty when the case has no events."""
+        Empty when the case has no events. Read from the load's `contact_pairs` (whole
+        seconds, as the load stores start times) where the database has it, else aggregated
+        from the events."""
         if not self.has("events"):
             return pd.DataFrame(
                 {c: [] for c in ("a", "b", "n_events", "n_voice", "n_sms", "first", "last")}
+            )
+        if self.has(CONTACT_PAIRS) and self.has("numbers"):
+            # the load's pairs: ids are in the numbers' text order, so least/greatest agree
+            return self.frame(
+                "WITH u AS (SELECT least(a_number_id, b_number_id) AS a, "
+                "greatest(a_number_id, b_number_id) AS b, sum(n_events) AS n_events, "
+                "sum(n_voice) AS n_voice, sum(n_sms) AS n_sms, min(first_s) AS first, "
+                f"max(last_s) AS last FROM db.{CONTACT_PAIRS} "
+                "WHERE a_number_id <> b_number_id GROUP BY 1, 2 "
+                f"HAVING sum(n_events) >= {int(min_events)}) "
+                "SELECT na.number AS a, nb.number AS b, CAST(n_events AS BIGINT) AS n_events, "
+                "CAST(n_voice AS BIGINT) AS n_voice, CAST(n_sms AS BIGINT) AS n_sms, "
+                "CAST(first AS DOUBLE) AS first, CAST(last AS DOUBLE) AS last FROM u "
+                "JOIN db.numbers na ON na.number_id = u.a JOIN db.numbers nb ON nb.number_id = u.b "
+                "ORDER BY 1, 2"
             )
         return self.frame(
             "SELECT least(a_number, b_number) AS a, greatest(a_number, b_number) AS b, "
